@@ -1,0 +1,88 @@
+//! Command-line interface: parsing with clap, one module per subcommand, and the error policy:
+//! every failure is one line on stderr (`error: ...`) and a non-zero exit code, never a panic.
+
+mod bench;
+mod progress;
+mod train;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Measure how SGD noise changes what neural networks learn, in the lazy and feature-learning
+/// regimes: train with the hinge loss until every training point is fitted, at temperature
+/// T = lr / batch and initialization scale alpha.
+#[derive(Parser, Debug)]
+#[command(name = "sgd-regimes", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Example:\n  sgd-regimes train --model fc --dataset mnist-parity --p 1024 --p-test 2048 \\\n      --alpha 32768 --lr 0.016 --batch 16 --out run.json"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one network until the hinge loss is zero; print a summary and write a JSON result.
+    Train(Box<train::TrainArgs>),
+    /// Time SGD steps and full-set evaluations against baselines measured in the same run.
+    Bench(bench::BenchArgs),
+}
+
+/// Parse the command line and run; the binary's `main` is just this.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            eprintln!("{}", one_line_clap_error(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// clap's errors span several lines (message, possible values, usage, a tip); keep the message
+/// and the possible values on one line and point at `--help`.
+fn one_line_clap_error(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let kept: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect();
+    format!("{} (see --help)", kept.join(" "))
+}

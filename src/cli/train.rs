@@ -1,0 +1,224 @@
+//! `sgd-regimes train`: one run from flags and/or a TOML config.
+
+use super::progress::RunSpinner;
+use crate::config::{DatasetKind, ModelKind, RunConfig};
+use crate::error::Error;
+use crate::train::{self, Options, result::RunResult};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Flags override the values of `--config`; run parameters left unset take their defaults.
+#[derive(Args, Debug, Default)]
+#[command(
+    after_help = "Exactly one of --temperature and --lr is required (T = lr / batch).\n\
+The result JSON (config, status, final observables, trajectory) is documented in docs/result-schema.md.\n\n\
+Examples:\n  sgd-regimes train --model fc --dataset mnist-parity --p 1024 --p-test 2048 --alpha 32768 --lr 0.016 --batch 16\n  \
+sgd-regimes train --model perceptron --dataset depleted-sign --dim 128 --chi 1 --p 1024 --p-test 8192 \\\n      --alpha 32768 --temperature 0.0078125 --batch 2 --out perceptron.json"
+)]
+pub struct TrainArgs {
+    /// TOML file with run parameters (same names as the flags, with `_` for `-`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Network architecture [default: fc].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+    /// Data set [default: mnist-parity].
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetKind>,
+    /// Training-set size P [default: 1024].
+    #[arg(long, visible_alias = "ptr")]
+    pub p: Option<usize>,
+    /// Test-set size [default: 2048].
+    #[arg(long, visible_alias = "pte")]
+    pub p_test: Option<usize>,
+    /// Initialization scale: margin 1/alpha; small = feature learning, large = lazy [default: 1].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// SGD temperature T = lr / batch.
+    #[arg(long, short = 'T')]
+    pub temperature: Option<f64>,
+    /// Learning rate eta (time per step).
+    #[arg(long, visible_alias = "dt")]
+    pub lr: Option<f64>,
+    /// Mini-batch size B (B = P is gradient descent) [default: 16].
+    #[arg(long, visible_alias = "bs")]
+    pub batch: Option<usize>,
+    /// fc: number of hidden layers L [default: 5].
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// fc: hidden width h [default: 64].
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// depleted-sign: input dimension d [default: 128].
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// depleted-sign: density exponent chi near the decision boundary (0 = Gaussian) [default: 0].
+    #[arg(long)]
+    pub chi: Option<f64>,
+    /// mnist-parity: directory with the MNIST IDX files [default: $SGD_REGIMES_DATA, else the
+    /// 10,000 digits bundled in the binary].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// Seed of the initial weights [default: 0].
+    #[arg(long)]
+    pub seed_init: Option<u64>,
+    /// Seed of the mini-batch order [default: 0].
+    #[arg(long)]
+    pub seed_batch: Option<u64>,
+    /// Seed of the training set [default: 0].
+    #[arg(long)]
+    pub seed_train: Option<u64>,
+    /// Seed of the test set [default: 0].
+    #[arg(long)]
+    pub seed_test: Option<u64>,
+    /// Stop with status `budget` after this many steps [default: 10000000].
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Stop with status `budget` after this many seconds (results then depend on machine speed).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_wall: Option<f64>,
+    /// Trajectory points per decade of steps (0: none) [default: 4].
+    #[arg(long)]
+    pub checkpoints_per_decade: Option<u32>,
+    /// Diverged when the training loss exceeds this multiple of its initial value [default: 1e4].
+    #[arg(long)]
+    pub divergence_factor: Option<f64>,
+    /// Write the result JSON here (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the result JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress spinner.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The run config: `--config` file (if any), then the flags on top, then `$SGD_REGIMES_DATA`.
+    pub fn to_config(&self) -> crate::Result<RunConfig> {
+        let mut c = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                RunConfig::from_toml(&text, &path.display().to_string())?
+            }
+            None => RunConfig::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = &self.$field { c.$field = v.clone(); } )* };
+        }
+        macro_rules! set_opt {
+            ($($field:ident),*) => { $( if self.$field.is_some() { c.$field = self.$field.clone(); } )* };
+        }
+        set!(
+            model, dataset, p, p_test, alpha, batch, seed_init, seed_batch, seed_train, seed_test
+        );
+        set_opt!(
+            depth,
+            width,
+            dim,
+            chi,
+            data_dir,
+            max_steps,
+            max_wall,
+            checkpoints_per_decade,
+            divergence_factor
+        );
+        // A flag for one of lr/temperature replaces the other one given in the file.
+        if self.temperature.is_some() || self.lr.is_some() {
+            c.temperature = self.temperature;
+            c.lr = self.lr;
+        }
+        if c.data_dir.is_none()
+            && c.dataset == DatasetKind::MnistParity
+            && let Ok(dir) = std::env::var("SGD_REGIMES_DATA")
+            && !dir.is_empty()
+        {
+            c.data_dir = Some(dir);
+        }
+        c.normalized()
+    }
+}
+
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let cfg = args.to_config()?;
+    let mut spinner = RunSpinner::default();
+    let mut report = |p: &train::Progress| spinner.update(p);
+    let opts = Options {
+        progress: if args.quiet { None } else { Some(&mut report) },
+        ..Options::default()
+    };
+    let result = train::run(&cfg, opts);
+    spinner.finish();
+    let result = result?;
+    if let Some(out) = &args.out {
+        crate::io::write_atomic(out, result.to_json().as_bytes())?;
+    }
+    if args.json {
+        print!("{}", result.to_json());
+    } else {
+        print!("{}", summary(&result, args.out.as_deref()));
+    }
+    Ok(())
+}
+
+fn fmt_opt(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.4e}")
+    } else {
+        "n/a".into()
+    }
+}
+
+/// A few lines for a person: what ran, how it ended, the main observables.
+pub fn summary(r: &RunResult, out: Option<&std::path::Path>) -> String {
+    let c = &r.config;
+    let arch = match c.model {
+        ModelKind::Fc => format!(
+            "fc (L={}, h={})",
+            c.depth.unwrap_or(0),
+            c.width.unwrap_or(0)
+        ),
+        ModelKind::Perceptron => "perceptron".to_string(),
+    };
+    let f = &r.final_state;
+    let mut s = format!(
+        "{arch} on {} ({}): P={}, P_test={}, alpha={}, T={:.6e} (lr {}, B={}), {} parameters\n",
+        c.dataset,
+        r.derived.data_source,
+        c.p,
+        c.p_test,
+        c.alpha,
+        r.derived.temperature,
+        r.derived.lr,
+        c.batch,
+        r.derived.n_params
+    );
+    let t_label = if r.status == crate::train::result::Status::Converged {
+        "t*"
+    } else {
+        "t"
+    };
+    s += &format!(
+        "{}: {} = {:.6e} after {} steps ({} updates) in {:.2} s ({})\n",
+        r.status, t_label, f.t, f.step, r.counters.updates, r.timing.wall_s, r.status_detail
+    );
+    s += &format!(
+        "train loss {:.4e}  unfitted {}/{}  train error {:.4}  test error {:.4}  test loss {:.4e}\n",
+        f.train_loss, f.unfitted, c.p, f.train_error, f.test_error, f.test_loss
+    );
+    s += &format!(
+        "dw = |w - w0|/|w0| = {}  |w - w0| = {}  |w| = {}\n",
+        fmt_opt(f.weight_change),
+        fmt_opt(f.weight_distance),
+        fmt_opt(f.weight_norm)
+    );
+    if let (Some(w1), Some(wp)) = (f.w_1, f.w_perp) {
+        s += &format!("w_1 = {w1:.6e}  |w_perp| = {wp:.6e}\n");
+    }
+    if let Some(out) = out {
+        s += &format!("result: {}\n", out.display());
+    }
+    s
+}

@@ -1,0 +1,403 @@
+//! The configuration of one run (SPEC §1–3): every parameter that determines its result.
+//!
+//! A run is a pure function of its [`RunConfig`]: the same config gives a bit-identical result
+//! on the same kind of CPU, whatever else runs beside it. [`RunConfig::normalized`] fills
+//! defaults and clears fields that do not apply (e.g. `depth` for the perceptron), so that two
+//! descriptions of the same run compare equal.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Network architecture (SPEC §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Linear model `F = w.x / sqrt(d)`, `w0 = 0`.
+    Perceptron,
+    /// Fully connected net: `depth` hidden layers of `width` units, normalized ReLU, no biases.
+    Fc,
+}
+
+/// Data set (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// Synthetic: `x_1` with density `|x_1|^chi exp(-x_1^2/2)`, other coordinates N(0,1), `y = sign(x_1)`.
+    DepletedSign,
+    /// MNIST digits, `y = +1` for even digits and `-1` for odd ones.
+    MnistParity,
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModelKind::Perceptron => "perceptron",
+            ModelKind::Fc => "fc",
+        })
+    }
+}
+
+impl fmt::Display for DatasetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DatasetKind::DepletedSign => "depleted-sign",
+            DatasetKind::MnistParity => "mnist-parity",
+        })
+    }
+}
+
+pub const DEFAULT_DEPTH: usize = 5;
+pub const DEFAULT_WIDTH: usize = 64;
+pub const DEFAULT_DIM: usize = 128;
+pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
+pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e4;
+pub const DEFAULT_CHECKPOINTS_PER_DECADE: u32 = 4;
+
+/// One run. Field names are those of the TOML config and of the `config` object of the result
+/// JSON; the CLI flags are the same names in kebab-case (`p_test` is `--p-test`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    pub model: ModelKind,
+    pub dataset: DatasetKind,
+    /// Training-set size `P`.
+    #[serde(alias = "ptr")]
+    pub p: usize,
+    /// Test-set size.
+    #[serde(alias = "pte")]
+    pub p_test: usize,
+    /// Initialization scale: the hinge margin is `1/alpha` (SPEC §1).
+    pub alpha: f64,
+    /// SGD temperature `T = eta / B`. Exactly one of `temperature` and `lr` is set.
+    pub temperature: Option<f64>,
+    /// Learning rate `eta` (time advances by `eta` per step).
+    #[serde(alias = "dt")]
+    pub lr: Option<f64>,
+    /// Mini-batch size `B` (`B = P` is gradient descent).
+    #[serde(alias = "bs")]
+    pub batch: usize,
+    /// Hidden layers of `fc` (default 5); unset for models without it.
+    pub depth: Option<usize>,
+    /// Hidden width `h` of `fc` (default 64); unset for models without it.
+    pub width: Option<usize>,
+    /// Input dimension `d` of `depleted-sign` (default 128); unset for image data.
+    pub dim: Option<usize>,
+    /// Density exponent `chi` of `depleted-sign` near the boundary (default 0, Gaussian).
+    pub chi: Option<f64>,
+    /// Directory with MNIST IDX files; unset means the 10,000 digits bundled in the binary.
+    pub data_dir: Option<String>,
+    pub seed_init: u64,
+    pub seed_batch: u64,
+    pub seed_train: u64,
+    pub seed_test: u64,
+    /// Stop with status `budget` after this many SGD steps (default 10^7).
+    pub max_steps: Option<u64>,
+    /// Stop with status `budget` after this many seconds of wall time (makes the result depend
+    /// on the machine's speed; unset by default).
+    pub max_wall: Option<f64>,
+    /// Trajectory density: observables at this many log-spaced steps per decade (0: none).
+    pub checkpoints_per_decade: Option<u32>,
+    /// A run whose training loss exceeds this multiple of its initial value `1/alpha` has
+    /// diverged (default 10^4).
+    pub divergence_factor: Option<f64>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            model: ModelKind::Fc,
+            dataset: DatasetKind::MnistParity,
+            p: 1024,
+            p_test: 2048,
+            alpha: 1.0,
+            temperature: None,
+            lr: None,
+            batch: 16,
+            depth: None,
+            width: None,
+            dim: None,
+            chi: None,
+            data_dir: None,
+            seed_init: 0,
+            seed_batch: 0,
+            seed_train: 0,
+            seed_test: 0,
+            max_steps: None,
+            max_wall: None,
+            checkpoints_per_decade: None,
+            divergence_factor: None,
+        }
+    }
+}
+
+fn positive_finite(field: &str, value: f64, why: &str) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "{field} must be a positive finite number (got {value}); {why}"
+        )))
+    }
+}
+
+impl RunConfig {
+    /// Parse a TOML run config. Errors name the file, line and field.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| toml_error(&e, text, origin))
+    }
+
+    /// Defaults filled, fields that do not apply to this model/data set cleared, then validated.
+    pub fn normalized(&self) -> Result<Self> {
+        let mut c = self.clone();
+        match c.model {
+            ModelKind::Fc => {
+                c.depth.get_or_insert(DEFAULT_DEPTH);
+                c.width.get_or_insert(DEFAULT_WIDTH);
+            }
+            ModelKind::Perceptron => {
+                c.depth = None;
+                c.width = None;
+            }
+        }
+        match c.dataset {
+            DatasetKind::DepletedSign => {
+                c.dim.get_or_insert(DEFAULT_DIM);
+                c.chi.get_or_insert(0.0);
+                c.data_dir = None;
+            }
+            DatasetKind::MnistParity => {
+                c.dim = None;
+                c.chi = None;
+            }
+        }
+        c.max_steps.get_or_insert(DEFAULT_MAX_STEPS);
+        c.checkpoints_per_decade
+            .get_or_insert(DEFAULT_CHECKPOINTS_PER_DECADE);
+        c.divergence_factor.get_or_insert(DEFAULT_DIVERGENCE_FACTOR);
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Check every field; the first problem found is returned as a one-line message.
+    pub fn validate(&self) -> Result<()> {
+        positive_finite("alpha", self.alpha, "the hinge margin is 1/alpha")?;
+        match (self.temperature, self.lr) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "both temperature and lr are set; give exactly one (T = lr / batch)",
+                ));
+            }
+            (None, None) => {
+                return Err(Error::config(
+                    "neither temperature nor lr is set; give exactly one, e.g. --temperature 0.001 or --lr 0.016",
+                ));
+            }
+            (Some(t), None) => positive_finite("temperature", t, "T = lr / batch")?,
+            (None, Some(lr)) => positive_finite("lr", lr, "it is the SGD step size eta")?,
+        }
+        if self.p == 0 {
+            return Err(Error::config(
+                "p must be at least 1 (the training-set size)",
+            ));
+        }
+        if self.p_test == 0 {
+            return Err(Error::config(
+                "p_test must be at least 1 (the test-set size)",
+            ));
+        }
+        if self.batch == 0 {
+            return Err(Error::config("batch must be at least 1"));
+        }
+        if self.batch > self.p {
+            return Err(Error::config(format!(
+                "batch ({}) exceeds p ({}): each step draws batch distinct training points; use batch <= p (batch = p is gradient descent)",
+                self.batch, self.p
+            )));
+        }
+        if self.depth == Some(0) {
+            return Err(Error::config("depth must be at least 1 hidden layer"));
+        }
+        if self.width == Some(0) {
+            return Err(Error::config("width must be at least 1"));
+        }
+        if self.dim == Some(0) {
+            return Err(Error::config("dim must be at least 1"));
+        }
+        if let Some(chi) = self.chi
+            && !(chi.is_finite() && chi > -1.0)
+        {
+            return Err(Error::config(format!(
+                "chi must be a finite number > -1 (got {chi}); the density |x_1|^chi must be integrable"
+            )));
+        }
+        if self.max_steps == Some(0) {
+            return Err(Error::config("max_steps must be at least 1"));
+        }
+        if let Some(w) = self.max_wall {
+            positive_finite("max_wall", w, "it is a wall-time budget in seconds")?;
+        }
+        if let Some(c) = self.checkpoints_per_decade
+            && c > 100
+        {
+            return Err(Error::config(format!(
+                "checkpoints_per_decade must be at most 100 (got {c})"
+            )));
+        }
+        if let Some(f) = self.divergence_factor
+            && !(f.is_finite() && f > 1.0)
+        {
+            return Err(Error::config(format!(
+                "divergence_factor must be a finite number > 1 (got {f})"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Learning rate `eta`, from `lr` or `temperature * batch`.
+    pub fn learning_rate(&self) -> f64 {
+        match (self.lr, self.temperature) {
+            (Some(lr), _) => lr,
+            (None, Some(t)) => t * self.batch as f64,
+            (None, None) => f64::NAN,
+        }
+    }
+
+    /// Temperature `T = eta / B`.
+    pub fn temperature_value(&self) -> f64 {
+        match (self.temperature, self.lr) {
+            (Some(t), _) => t,
+            (None, Some(lr)) => lr / self.batch as f64,
+            (None, None) => f64::NAN,
+        }
+    }
+
+    /// The hinge margin `1/alpha`.
+    pub fn margin(&self) -> f64 {
+        1.0 / self.alpha
+    }
+}
+
+/// A TOML error as one line: `file:line:column: message`.
+pub fn toml_error(e: &toml::de::Error, text: &str, origin: &str) -> Error {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            Error::config(format!("{origin}:{line}:{column}: {message}"))
+        }
+        None => Error::config(format!("{origin}: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> RunConfig {
+        RunConfig {
+            lr: Some(0.01),
+            ..RunConfig::default()
+        }
+    }
+
+    fn err(c: RunConfig) -> String {
+        c.normalized().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn normalization_fills_and_clears() {
+        let c = base().normalized().unwrap();
+        assert_eq!(
+            (c.depth, c.width, c.dim, c.chi),
+            (Some(5), Some(64), None, None)
+        );
+        let p = RunConfig {
+            model: ModelKind::Perceptron,
+            dataset: DatasetKind::DepletedSign,
+            depth: Some(3),
+            data_dir: Some("x".into()),
+            ..base()
+        }
+        .normalized()
+        .unwrap();
+        assert_eq!(
+            (p.depth, p.dim, p.chi, p.data_dir),
+            (None, Some(128), Some(0.0), None)
+        );
+        assert_eq!(p.max_steps, Some(DEFAULT_MAX_STEPS));
+    }
+
+    #[test]
+    fn invalid_values_name_the_field() {
+        let e = err(RunConfig {
+            alpha: 0.0,
+            ..base()
+        });
+        assert!(e.contains("alpha") && e.contains("positive"), "{e}");
+        let e = err(RunConfig {
+            alpha: -2.0,
+            ..base()
+        });
+        assert!(e.contains("alpha"), "{e}");
+        let e = err(RunConfig {
+            batch: 2048,
+            ..base()
+        });
+        assert!(e.contains("batch (2048) exceeds p (1024)"), "{e}");
+        let e = err(RunConfig {
+            temperature: Some(0.1),
+            ..base()
+        });
+        assert!(e.contains("both temperature and lr"), "{e}");
+        let e = err(RunConfig { lr: None, ..base() });
+        assert!(e.contains("neither temperature nor lr"), "{e}");
+        let e = err(RunConfig {
+            chi: Some(-1.0),
+            dataset: DatasetKind::DepletedSign,
+            ..base()
+        });
+        assert!(e.contains("chi"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn temperature_and_lr_convert() {
+        let c = RunConfig {
+            lr: None,
+            temperature: Some(0.001),
+            batch: 16,
+            ..base()
+        };
+        assert_eq!(c.learning_rate(), 0.016);
+        let c = RunConfig {
+            lr: Some(0.016),
+            batch: 16,
+            ..base()
+        };
+        assert_eq!(c.temperature_value(), 0.001);
+    }
+
+    #[test]
+    fn toml_errors_give_line_and_field() {
+        let text = "model = \"fc\"\ndataset = \"mnist-parity\"\np = 10\np_test = 10\nalfa = 2\n";
+        let e = RunConfig::from_toml(text, "run.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("run.toml:5:1") && e.contains("alfa"), "{e}");
+        let text = "model = \"resnet\"\n";
+        let e = RunConfig::from_toml(text, "run.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("run.toml:1") && e.contains("resnet"), "{e}");
+    }
+
+    #[test]
+    fn toml_accepts_author_aliases() {
+        let text = "model = \"fc\"\ndataset = \"mnist-parity\"\nptr = 10\npte = 20\nbs = 5\ndt = 0.1\nalpha = 3.0\n";
+        let c = RunConfig::from_toml(text, "run.toml").unwrap();
+        assert_eq!((c.p, c.p_test, c.batch, c.lr), (10, 20, 5, Some(0.1)));
+    }
+}

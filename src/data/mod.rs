@@ -1,0 +1,77 @@
+//! Data sets (SPEC §3): every set gives inputs `x` (row-major, one row per point, images in HWC
+//! order) and labels `y = ±1`, with independent seeds for the test and the training set.
+
+pub mod idx;
+pub mod mnist;
+pub mod split;
+pub mod synthetic;
+
+use crate::config::{DatasetKind, RunConfig};
+use crate::error::Result;
+
+/// `n` points: inputs `x` (`n * dim()` floats, row-major) and labels `y` (±1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    /// Shape of one input as `[height, width, channels]`; vectors are `[1, 1, d]`.
+    pub shape: [usize; 3],
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// Number of input features.
+    pub fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Input of point `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let d = self.dim();
+        &self.x[i * d..(i + 1) * d]
+    }
+}
+
+/// The training and test sets of a run.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub train: Dataset,
+    pub test: Dataset,
+    /// Where the points came from (file paths, "bundled mnist10k", or the generator), for the result.
+    pub source: String,
+}
+
+/// Load or generate the training and test sets that `cfg` (normalized) describes.
+pub fn load(cfg: &RunConfig) -> Result<Split> {
+    match cfg.dataset {
+        DatasetKind::DepletedSign => Ok(synthetic::depleted_sign_split(
+            cfg.dim.unwrap_or(crate::config::DEFAULT_DIM),
+            cfg.chi.unwrap_or(0.0),
+            cfg.p,
+            cfg.p_test,
+            cfg.seed_train,
+            cfg.seed_test,
+        )),
+        DatasetKind::MnistParity => {
+            let pool = match &cfg.data_dir {
+                Some(dir) => mnist::load_dir(std::path::Path::new(dir))?,
+                None => mnist::load_bundled()?,
+            };
+            let source = pool.source.clone();
+            let (train, test) =
+                split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seed_train, cfg.seed_test)?;
+            Ok(Split {
+                train,
+                test,
+                source,
+            })
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Train/test split of a real data set (SPEC §3): the pool of all points is shuffled with the
+//! test seed and the first `P_test` become the test set; the rest is shuffled with the training
+//! seed and the first `P` become the training set. Only the selected points are converted to
+//! normalized `f32`.
+
+use super::Dataset;
+use crate::error::{Error, Result};
+use crate::rng::{self, Stream};
+use rand::seq::SliceRandom;
+
+/// All points of a real data set, as raw bytes with their ±1 labels.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// `n * h * w * c` bytes, one image after another, HWC.
+    pub pixels: Vec<u8>,
+    pub labels: Vec<f32>,
+    pub shape: [usize; 3],
+    /// Pixels are mapped to `(b - mean) / std`.
+    pub mean: f32,
+    pub std: f32,
+    pub source: String,
+}
+
+impl Pool {
+    fn dataset(&self, indices: &[usize]) -> Dataset {
+        let d: usize = self.shape.iter().product();
+        let mut x = Vec::with_capacity(indices.len() * d);
+        for &i in indices {
+            x.extend(
+                self.pixels[i * d..(i + 1) * d]
+                    .iter()
+                    .map(|&b| (b as f32 - self.mean) / self.std),
+            );
+        }
+        Dataset {
+            x,
+            y: indices.iter().map(|&i| self.labels[i]).collect(),
+            shape: self.shape,
+        }
+    }
+}
+
+/// Split `pool` into a training set of `p` and a test set of `p_test` points.
+pub fn split_pool(
+    pool: &Pool,
+    p: usize,
+    p_test: usize,
+    seed_train: u64,
+    seed_test: u64,
+) -> Result<(Dataset, Dataset)> {
+    let n = pool.labels.len();
+    if p + p_test > n {
+        return Err(Error::config(format!(
+            "p ({p}) + p_test ({p_test}) exceeds the {n} points of {}; lower them or pass a larger data set with --data-dir",
+            pool.source
+        )));
+    }
+    let mut all: Vec<usize> = (0..n).collect();
+    all.shuffle(&mut rng::stream(seed_test, Stream::Test));
+    let (test, rest) = all.split_at_mut(p_test);
+    rest.shuffle(&mut rng::stream(seed_train, Stream::Train));
+    Ok((pool.dataset(&rest[..p]), pool.dataset(test)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(n: usize) -> Pool {
+        Pool {
+            pixels: (0..n).map(|i| i as u8).collect(),
+            labels: (0..n)
+                .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+                .collect(),
+            shape: [1, 1, 1],
+            mean: 0.0,
+            std: 1.0,
+            source: "test pool".into(),
+        }
+    }
+
+    fn ids(d: &Dataset) -> Vec<usize> {
+        d.x.iter().map(|&v| v as usize).collect()
+    }
+
+    #[test]
+    fn disjoint_and_test_set_independent_of_training_seed() {
+        let pool = pool(200);
+        let (tr, te) = split_pool(&pool, 50, 30, 1, 2).unwrap();
+        let (tr2, te2) = split_pool(&pool, 80, 30, 9, 2).unwrap();
+        assert_eq!(te, te2, "the test set depends only on the test seed");
+        assert_ne!(ids(&tr), ids(&tr2)[..50].to_vec());
+        let mut all: Vec<usize> = ids(&tr).into_iter().chain(ids(&te)).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 80, "train and test are disjoint");
+        for (x, y) in tr.x.iter().zip(&tr.y) {
+            assert_eq!(
+                *y,
+                if (*x as usize).is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                },
+                "labels follow their points"
+            );
+        }
+    }
+
+    #[test]
+    fn too_many_points_is_a_clear_error() {
+        let e = split_pool(&pool(10), 8, 3, 0, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("p (8) + p_test (3) exceeds the 10 points of test pool"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn normalization_is_applied() {
+        let mut p = pool(4);
+        p.mean = 1.0;
+        p.std = 2.0;
+        let (tr, _) = split_pool(&p, 3, 1, 0, 0).unwrap();
+        for v in &tr.x {
+            assert!([-0.5, 0.0, 0.5, 1.0].contains(v), "{v}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The crate's error type. Every variant renders as one line that names the field or file at
+//! fault and, where there is one, the fix: the CLI prints it after `error: ` and exits non-zero.
+
+use std::path::Path;
+
+/// Everything that can go wrong in a run that is not a property of the dynamics (divergence and
+/// budget exhaustion are run *statuses*, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A run or sweep parameter is missing, out of range or inconsistent.
+    #[error("invalid config: {0}")]
+    Config(String),
+    /// A data file is missing, unreadable or malformed.
+    #[error("{path}: {message}")]
+    Data { path: String, message: String },
+    /// An I/O failure on a file the tool reads or writes.
+    #[error("{path}: {err}")]
+    Io { path: String, err: std::io::Error },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config(message.into())
+    }
+
+    pub fn data(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+        Error::Data {
+            path: path.as_ref().display().to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl AsRef<Path>, err: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            err,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! sgd-regimes: how the noise of SGD changes what neural networks learn in the lazy and
+//! feature-learning regimes. See `SPEC.md` sections cited in each module.
+//!
+//! Layout follows the data: [`data`] → [`model`] → [`train`] → (sweeps, analysis, plots) → `cli`.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod rng;
+pub mod train;
+
+pub use config::RunConfig;
+pub use error::{Error, Result};

@@ -1,0 +1,75 @@
+//! Finite-difference check shared by every network's tests. The scalar checked is
+//! `S(w) = sum_i c_i f(w, x_i)`; its gradient comes from `backward(dout = c)`. The check is done
+//! in f32 with central differences, per parameter, on all parameters or a sample of them, with
+//! a tolerance far below a wrong factor of 2 or a transposed matrix. Parameters within a step of a
+//! ReLU kink are detected (the one-sided slopes disagree) and skipped; they must be few.
+
+use super::{Network, Update};
+
+/// Check `net`'s gradient at `params` on the `n` rows of `x` against central differences.
+/// Returns the largest relative error seen.
+pub fn check(
+    net: &mut dyn Network,
+    params: &[f32],
+    x: &[f32],
+    n: usize,
+    c: &[f32],
+    max_params: usize,
+) -> f64 {
+    let d = net.input_dim();
+    net.batch_input(n).copy_from_slice(&x[..n * d]);
+    net.forward(params);
+    let mut grad = vec![0.0f32; params.len()];
+    let mut w = params.to_vec();
+    net.backward(&mut w, c, Update::Gradient(&mut grad));
+    assert_eq!(w, params, "a gradient pass must not change the parameters");
+
+    let mut out = vec![0.0f32; n];
+    let mut s = |net: &mut dyn Network, w: &[f32]| -> f64 {
+        net.predict(w, &x[..n * d], &mut out);
+        out.iter()
+            .zip(c)
+            .map(|(&o, &ci)| o as f64 * ci as f64)
+            .sum()
+    };
+    let gmax = grad.iter().fold(0.0f64, |m, g| m.max(g.abs() as f64));
+    assert!(gmax > 0.0, "gradient is identically zero");
+    let step = (params.len() / max_params).max(1);
+    let s0 = s(net, params);
+    let (mut worst, mut checked, mut kinks) = (0.0f64, 0usize, 0usize);
+    for k in (0..params.len()).step_by(step) {
+        let h = 1e-3f32 * (1.0 + params[k].abs());
+        let mut wp = params.to_vec();
+        wp[k] += h;
+        let mut wm = params.to_vec();
+        wm[k] -= h;
+        let (sp, sm) = (s(net, &wp), s(net, &wm));
+        let (hp, hm) = (
+            wp[k] as f64 - params[k] as f64,
+            params[k] as f64 - wm[k] as f64,
+        );
+        let scale = 1e-2 * gmax;
+        // A ReLU that switches inside [w - h, w + h] makes the one-sided slopes disagree:
+        // such a parameter says nothing about the backward pass, so it is skipped (and counted).
+        let (right, left) = ((sp - s0) / hp, (s0 - sm) / hm);
+        if (right - left).abs() > 0.05 * (scale + right.abs().max(left.abs())) {
+            kinks += 1;
+            continue;
+        }
+        let fd = (sp - sm) / (hp + hm);
+        let err = (fd - grad[k] as f64).abs() / (scale + fd.abs().max(grad[k].abs() as f64));
+        worst = worst.max(err);
+        checked += 1;
+        assert!(
+            err < 2e-2,
+            "parameter {k}: finite difference {fd} vs backward {}",
+            grad[k]
+        );
+    }
+    assert!(
+        kinks * 10 <= checked,
+        "too many parameters at a ReLU kink ({kinks} of {})",
+        kinks + checked
+    );
+    worst
+}

@@ -1,0 +1,254 @@
+//! The state of one run and its SGD step (SPEC §1).
+//!
+//! Step: draw `B` distinct points; if all are known fitted at the current weights, nothing can
+//! change (skip); otherwise forward the batch, keep the points with positive hinge loss
+//! `(1/alpha - y F)^+`, and take the step `w += (eta/B) sum theta(1/alpha - y F) y grad f` as
+//! a backward pass fused with the update. Checks of the full training set happen only when the
+//! loss may be zero, and are spaced so that they cost about a tenth of the training work.
+
+use super::loss::loss_and_error;
+use super::margins::{MarginCache, is_fitted};
+use super::sampler::BatchSampler;
+use crate::config::RunConfig;
+use crate::data::{Dataset, Split};
+use crate::model::{self, Network, Update};
+use crate::rng::{self, Stream};
+
+/// When to check the full training set for zero loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CheckPolicy {
+    /// When the work since the last check is at least [`CHECK_RATIO`] times the check's cost
+    /// (the points not known at the current weights), and no point is known unfitted.
+    #[default]
+    Adaptive,
+    /// After every step that leaves a point's margin unknown (for tests: `t*` must not change).
+    EveryStep,
+}
+
+/// Training work (in point-forward units) per unit of check work.
+pub const CHECK_RATIO: f64 = 10.0;
+
+/// Rows evaluated per call during checks.
+const CHECK_CHUNK: usize = 1024;
+
+/// What a step found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    Continue,
+    /// A batch output was non-finite.
+    NonFinite,
+}
+
+pub struct Trainer<'a> {
+    pub(super) cfg: &'a RunConfig,
+    pub(super) train: &'a Dataset,
+    pub(super) test: &'a Dataset,
+    pub(super) net: Box<dyn Network>,
+    pub(super) params: Vec<f32>,
+    pub(super) params0: Vec<f32>,
+    pub(super) f0_train: Vec<f32>,
+    pub(super) f0_test: Vec<f32>,
+    sampler: BatchSampler,
+    pub(super) margins: MarginCache,
+    lr: f32,
+    threshold: f32,
+    inv_batch: f32,
+    policy: CheckPolicy,
+    /// Steps taken and the last step that changed the weights.
+    pub(super) step: u64,
+    pub(super) last_change: u64,
+    pub(super) counters: super::result::Counters,
+    work_since_check: f64,
+    active: Vec<usize>,
+    dout: Vec<f32>,
+    pub(super) gather: Vec<f32>,
+    pub(super) outputs: Vec<f32>,
+    pub(super) check_seconds: f64,
+}
+
+impl<'a> Trainer<'a> {
+    /// Initialize the network and everything a run needs. `cfg` must be normalized.
+    pub fn new(cfg: &'a RunConfig, split: &'a Split, policy: CheckPolicy) -> Self {
+        let mut net = model::build(cfg, split.train.dim());
+        let params0 = net.init_params(cfg.seed_init);
+        let mut f0_train = vec![0.0; split.train.len()];
+        net.predict(&params0, &split.train.x, &mut f0_train);
+        let mut f0_test = vec![0.0; split.test.len()];
+        net.predict(&params0, &split.test.x, &mut f0_test);
+        let threshold = cfg.margin() as f32;
+        Trainer {
+            cfg,
+            train: &split.train,
+            test: &split.test,
+            net,
+            params: params0.clone(),
+            params0,
+            f0_train,
+            f0_test,
+            sampler: BatchSampler::new(
+                cfg.p,
+                cfg.batch,
+                rng::stream(cfg.seed_batch, Stream::Batch),
+            ),
+            margins: MarginCache::new(cfg.p, threshold),
+            lr: cfg.learning_rate() as f32,
+            threshold,
+            inv_batch: 1.0 / cfg.batch as f32,
+            policy,
+            step: 0,
+            last_change: 0,
+            counters: Default::default(),
+            work_since_check: 0.0,
+            active: Vec::with_capacity(cfg.batch),
+            dout: Vec::with_capacity(cfg.batch),
+            gather: Vec::new(),
+            outputs: Vec::new(),
+            check_seconds: 0.0,
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// The current parameters.
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// One SGD step.
+    pub fn step(&mut self) -> StepOutcome {
+        self.step += 1;
+        self.counters.steps_simulated += 1;
+        let batch = self.sampler.draw();
+        if batch.iter().all(|&i| self.margins.known_fitted(i)) {
+            self.counters.skipped_steps += 1;
+            return StepOutcome::Continue;
+        }
+        let d = self.train.dim();
+        let input = self.net.batch_input(batch.len());
+        for (row, &i) in input.chunks_exact_mut(d).zip(batch) {
+            row.copy_from_slice(self.train.row(i));
+        }
+        let out = self.net.forward(&self.params);
+        self.active.clear();
+        self.dout.clear();
+        for (r, (&i, &f)) in batch.iter().zip(out).enumerate() {
+            let y = self.train.y[i];
+            let computed = y * (f - self.f0_train[i]);
+            if !computed.is_finite() {
+                return StepOutcome::NonFinite;
+            }
+            let margin = self.margins.record(i, computed);
+            if !is_fitted(margin, self.threshold) {
+                self.active.push(r);
+                // d/df of the batch loss (1/B) sum (1/alpha - y F)^+ for an active point.
+                self.dout.push(-y * self.inv_batch);
+            }
+        }
+        self.work_since_check += batch.len() as f64;
+        if !self.active.is_empty() {
+            if self.active.len() < batch.len() {
+                self.net.retain_rows(&self.active);
+            }
+            self.net
+                .backward(&mut self.params, &self.dout, Update::Sgd { lr: self.lr });
+            self.margins.invalidate();
+            self.last_change = self.step;
+            self.counters.updates += 1;
+            self.work_since_check += 2.0 * self.active.len() as f64;
+        }
+        StepOutcome::Continue
+    }
+
+    /// Is a full-set check worth doing now? Only when the loss may be zero (no point is known
+    /// unfitted) and some margin is unknown.
+    pub fn check_due(&self) -> bool {
+        let stale = self.margins.stale_count();
+        if self.margins.known_unfitted() > 0 || stale == 0 {
+            return false;
+        }
+        match self.policy {
+            CheckPolicy::EveryStep => true,
+            CheckPolicy::Adaptive => self.work_since_check >= CHECK_RATIO * stale as f64,
+        }
+    }
+
+    /// A full-set check for zero loss: evaluate the points not known at the current weights.
+    pub fn check(&mut self) {
+        let start = std::time::Instant::now();
+        let evaluated = self.refresh();
+        self.counters.checks += 1;
+        self.counters.check_points += evaluated as u64;
+        self.check_seconds += start.elapsed().as_secs_f64();
+    }
+
+    /// Evaluate every training point whose margin is not known at the current weights; returns
+    /// how many were.
+    pub fn refresh(&mut self) -> usize {
+        let stale = self.margins.stale_indices();
+        if stale.is_empty() {
+            return 0;
+        }
+        let d = self.train.dim();
+        for chunk in stale.chunks(CHECK_CHUNK) {
+            let n = chunk.len();
+            self.outputs.resize(n, 0.0);
+            let contiguous = chunk[n - 1] - chunk[0] == n - 1;
+            if contiguous {
+                let x = &self.train.x[chunk[0] * d..(chunk[n - 1] + 1) * d];
+                self.net.predict(&self.params, x, &mut self.outputs);
+            } else {
+                self.gather.clear();
+                for &i in chunk {
+                    self.gather.extend_from_slice(self.train.row(i));
+                }
+                self.net
+                    .predict(&self.params, &self.gather, &mut self.outputs);
+            }
+            for (&i, &f) in chunk.iter().zip(&self.outputs) {
+                self.margins
+                    .record(i, self.train.y[i] * (f - self.f0_train[i]));
+            }
+        }
+        self.work_since_check = 0.0;
+        stale.len()
+    }
+
+    /// Training loss `(1/P) sum (1/alpha - y F)^+` from the known margins (call after [`Self::refresh`]).
+    pub fn train_loss(&self) -> f64 {
+        // The f32 margin, so that a point counts as fitted exactly when its loss is zero.
+        let thr = self.threshold as f64;
+        loss_and_error(self.margins.margins().iter().copied(), thr).0
+    }
+
+    /// Has the loss reached exactly zero?
+    pub fn converged(&self) -> bool {
+        self.margins.all_fitted()
+    }
+
+    /// Has the run diverged, judged at a check: non-finite loss or weights, or a loss above
+    /// `divergence_factor` times its initial value `1/alpha`.
+    pub fn diverged_at_check(&self) -> Option<String> {
+        let loss = self.train_loss();
+        let limit = self
+            .cfg
+            .divergence_factor
+            .unwrap_or(crate::config::DEFAULT_DIVERGENCE_FACTOR)
+            * self.cfg.margin();
+        if !loss.is_finite() {
+            Some(format!("non-finite training loss at step {}", self.step))
+        } else if loss > limit {
+            Some(format!(
+                "training loss {loss:.3e} exceeds {:.0e} x its initial value at step {}",
+                self.cfg.divergence_factor.unwrap_or_default(),
+                self.step
+            ))
+        } else if self.params.iter().any(|w| !w.is_finite()) {
+            Some(format!("non-finite weights at step {}", self.step))
+        } else {
+            None
+        }
+    }
+}
