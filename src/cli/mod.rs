@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// regimes: train with the hinge loss until every training point is fitted, at temperature
 /// T = lr / batch and initialization scale alpha.
 #[derive(Parser, Debug)]
-#[command(name = "sgd-regimes", version, about, long_about = None, propagate_version = true)]
+#[command(name = "sgd-regimes", version, about, long_about = None, propagate_version = true, args_override_self = true)]
 #[command(
     after_help = "Example:\n  sgd-regimes train --model fc --dataset mnist-parity --p 1024 --p-test 2048 \\\n      --alpha 32768 --lr 0.016 --batch 16 --out run.json"
 )]

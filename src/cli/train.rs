@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 /// Flags override the values of `--config`; run parameters left unset take their defaults.
 #[derive(Args, Debug, Default)]
+#[command(allow_negative_numbers = true)]
 #[command(
     after_help = "Exactly one of --temperature and --lr is required (T = lr / batch).\n\
 The result JSON (config, status, final observables, trajectory) is documented in docs/result-schema.md.\n\n\
