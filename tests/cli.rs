@@ -20,12 +20,22 @@ fn fails(args: &[&str]) -> String {
     let o = sgd(args);
     let err = stderr(&o);
     assert!(!o.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{args:?}: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{args:?}: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
     err.trim_end().to_string()
 }
 
-const SMALL: &[&str] = &["train", "--model", "fc", "--depth", "2", "--width", "16", "--p", "64", "--p-test", "64", "--alpha", "100", "--batch", "8"];
+const SMALL: &[&str] = &[
+    "train", "--model", "fc", "--depth", "2", "--width", "16", "--p", "64", "--p-test", "64",
+    "--alpha", "100", "--batch", "8",
+];
 
 fn small(extra: &[&str]) -> Vec<&'static str> {
     let mut v: Vec<&str> = SMALL.to_vec();
@@ -54,7 +64,13 @@ fn a_run_prints_a_summary_and_writes_its_json() {
 #[test]
 fn same_config_same_result_and_json_flag() {
     let run = |seed: &str| {
-        let o = sgd(&small(&["--temperature", "0.01", "--json", "--seed-init", seed]));
+        let o = sgd(&small(&[
+            "--temperature",
+            "0.01",
+            "--json",
+            "--seed-init",
+            seed,
+        ]));
         assert!(o.status.success(), "{}", stderr(&o));
         let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         v.as_object_mut().unwrap().remove("timing");
@@ -69,7 +85,14 @@ fn config_file_and_flags_combine() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("run.toml");
     std::fs::write(&cfg, "model = \"perceptron\"\ndataset = \"depleted-sign\"\ndim = 16\nchi = 1.0\nptr = 64\np_test = 32\nalpha = 8.0\ndt = 0.1\nbs = 4\n").unwrap();
-    let o = sgd(&["train", "--config", cfg.to_str().unwrap(), "--p", "32", "--json"]);
+    let o = sgd(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--p",
+        "32",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["config"]["p"], 32, "the flag overrides the file");
@@ -103,7 +126,10 @@ fn impossible_configs_get_one_line_errors() {
 #[test]
 fn wrong_flags_get_one_line_errors() {
     let e = fails(&["train", "--model", "resnet", "--lr", "0.1"]);
-    assert!(e.contains("resnet") && e.contains("possible values") && e.contains("perceptron"), "{e}");
+    assert!(
+        e.contains("resnet") && e.contains("possible values") && e.contains("perceptron"),
+        "{e}"
+    );
     let e = fails(&["train", "--alpha", "big", "--lr", "0.1"]);
     assert!(e.contains("--alpha"), "{e}");
     let e = fails(&["train", "--learning-rate", "0.1"]);
@@ -116,13 +142,27 @@ fn wrong_flags_get_one_line_errors() {
 fn missing_and_corrupt_data_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let e = fails(&small(&["--lr", "0.1", "--data-dir", "/nonexistent/mnist"]));
-    assert!(e.contains("/nonexistent/mnist") && e.contains("does not exist"), "{e}");
+    assert!(
+        e.contains("/nonexistent/mnist") && e.contains("does not exist"),
+        "{e}"
+    );
 
     let d = dir.path();
-    std::fs::write(d.join("train-images-idx3-ubyte.gz"), b"\x1f\x8bnot really gzip").unwrap();
-    std::fs::write(d.join("train-labels-idx1-ubyte"), b"\x00\x00\x08\x01\x00\x00\x00\x00").unwrap();
+    std::fs::write(
+        d.join("train-images-idx3-ubyte.gz"),
+        b"\x1f\x8bnot really gzip",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("train-labels-idx1-ubyte"),
+        b"\x00\x00\x08\x01\x00\x00\x00\x00",
+    )
+    .unwrap();
     let e = fails(&small(&["--lr", "0.1", "--data-dir", d.to_str().unwrap()]));
-    assert!(e.contains("train-images-idx3-ubyte.gz: corrupt gzip data"), "{e}");
+    assert!(
+        e.contains("train-images-idx3-ubyte.gz: corrupt gzip data"),
+        "{e}"
+    );
 
     // The environment variable is the default data directory.
     let o = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
@@ -130,7 +170,11 @@ fn missing_and_corrupt_data_name_the_file() {
         .env("SGD_REGIMES_DATA", Path::new("/nonexistent/env-data"))
         .output()
         .unwrap();
-    assert!(stderr(&o).contains("/nonexistent/env-data"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/env-data"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -138,13 +182,27 @@ fn help_teaches_and_bench_runs() {
     let o = sgd(&["train", "--help"]);
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    for flag in ["--temperature", "--lr", "--alpha", "--p-test", "--config", "[alias: --ptr]", "Examples:"] {
+    for flag in [
+        "--temperature",
+        "--lr",
+        "--alpha",
+        "--p-test",
+        "--config",
+        "[alias: --ptr]",
+        "Examples:",
+    ] {
         assert!(help.contains(flag), "train --help lacks {flag}");
     }
     let o = sgd(&["bench", "--quick"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    for case in ["sgemm peak", "fc L=5 h=64 step", "fc L=5 h=256 step", "perceptron d=128 step", "full-set eval"] {
+    for case in [
+        "sgemm peak",
+        "fc L=5 h=64 step",
+        "fc L=5 h=256 step",
+        "perceptron d=128 step",
+        "full-set eval",
+    ] {
         assert!(out.contains(case), "bench output lacks {case}: {out}");
     }
 }

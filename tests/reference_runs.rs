@@ -22,9 +22,17 @@ fn fc_on_bundled_mnist_matches_the_reference_magnitudes() {
     let r = run(&cfg, Options::default()).unwrap();
     let f = &r.final_state;
     assert_eq!(r.status, Status::Converged);
-    assert!((0.08..=0.15).contains(&f.test_error), "test error {}", f.test_error);
+    assert!(
+        (0.08..=0.15).contains(&f.test_error),
+        "test error {}",
+        f.test_error
+    );
     assert!((27.1 / 3.0..27.1 * 3.0).contains(&f.t), "t* {}", f.t);
-    assert!((4.8e-5 / 3.0..4.8e-5 * 3.0).contains(&f.weight_change), "dw {}", f.weight_change);
+    assert!(
+        (4.8e-5 / 3.0..4.8e-5 * 3.0).contains(&f.weight_change),
+        "dw {}",
+        f.weight_change
+    );
     assert_eq!(f.layers.len(), 6);
     assert!(f.layers.iter().all(|l| l.weight_change > 0.0));
 }
@@ -50,7 +58,11 @@ fn perceptron_on_depleted_sign_matches_the_reference_magnitudes() {
     assert_eq!(r.status, Status::Converged);
     assert!(f.test_error < 0.05, "test error {}", f.test_error);
     assert!((206.0 / 3.0..206.0 * 3.0).contains(&f.t), "t* {}", f.t);
-    assert!((0.104 / 2.0..0.104 * 2.0).contains(&f.weight_norm), "|w| {}", f.weight_norm);
+    assert!(
+        (0.104 / 2.0..0.104 * 2.0).contains(&f.weight_norm),
+        "|w| {}",
+        f.weight_norm
+    );
     let (w1, wp) = (f.w_1.unwrap(), f.w_perp.unwrap());
     assert!(w1 > 0.0 && wp > 0.0, "w_1 {w1}, |w_perp| {wp}");
     assert!((w1 * w1 + wp * wp).sqrt() - f.weight_norm < 1e-9);

@@ -9,8 +9,16 @@ use sgd_regimes::train::sampler::BatchSampler;
 use sgd_regimes::train::{CheckPolicy, Options, run_on};
 
 fn one_point_split(x: f32) -> Split {
-    let d = Dataset { x: vec![x], y: vec![1.0], shape: [1, 1, 1] };
-    Split { train: d.clone(), test: d, source: "hand-made".into() }
+    let d = Dataset {
+        x: vec![x],
+        y: vec![1.0],
+        shape: [1, 1, 1],
+    };
+    Split {
+        train: d.clone(),
+        test: d,
+        source: "hand-made".into(),
+    }
 }
 
 fn perceptron(p: usize, p_test: usize, alpha: f64, lr: f64, batch: usize, dim: usize) -> RunConfig {
@@ -28,27 +36,50 @@ fn perceptron(p: usize, p_test: usize, alpha: f64, lr: f64, batch: usize, dim: u
 }
 
 fn run(cfg: &RunConfig, split: &Split, check: CheckPolicy) -> RunResult {
-    run_on(cfg, split, Options { check, progress: None }).unwrap()
+    run_on(
+        cfg,
+        split,
+        Options {
+            check,
+            progress: None,
+        },
+    )
+    .unwrap()
 }
 
 #[test]
 fn one_point_stops_at_the_known_step() {
     // F = w x with x = 1, margin 1/alpha = 1: each step adds lr until w >= 1.
     let split = one_point_split(1.0);
-    let r = run(&perceptron(1, 1, 1.0, 0.25, 1, 1), &split, CheckPolicy::Adaptive);
+    let r = run(
+        &perceptron(1, 1, 1.0, 0.25, 1, 1),
+        &split,
+        CheckPolicy::Adaptive,
+    );
     assert_eq!(r.status, Status::Converged);
-    assert_eq!((r.final_state.step, r.final_state.t, r.counters.updates), (4, 1.0, 4));
+    assert_eq!(
+        (r.final_state.step, r.final_state.t, r.counters.updates),
+        (4, 1.0, 4)
+    );
     assert_eq!(r.final_state.w_1, Some(1.0));
     assert_eq!(r.final_state.train_loss, 0.0);
 
     // lr = 0.3: w = 0.3, 0.6, 0.9, 1.2 -> stops at step 4, t* = 4 * 0.3.
-    let r = run(&perceptron(1, 1, 1.0, 0.3, 1, 1), &split, CheckPolicy::Adaptive);
+    let r = run(
+        &perceptron(1, 1, 1.0, 0.3, 1, 1),
+        &split,
+        CheckPolicy::Adaptive,
+    );
     assert_eq!((r.final_state.step, r.final_state.t), (4, 4.0 * 0.3));
 
     // alpha = 0.5 (margin 2) with x = 0.5: F = 0.5 w needs w >= 4, and each step adds
     // lr * grad F = 0.5 * 0.5: 16 steps.
     let split = one_point_split(0.5);
-    let r = run(&perceptron(1, 1, 0.5, 0.5, 1, 1), &split, CheckPolicy::Adaptive);
+    let r = run(
+        &perceptron(1, 1, 0.5, 0.5, 1, 1),
+        &split,
+        CheckPolicy::Adaptive,
+    );
     assert_eq!((r.final_state.step, r.counters.updates), (16, 16));
 }
 
@@ -60,10 +91,15 @@ fn naive_perceptron(cfg: &RunConfig, train: &Dataset) -> (u64, Vec<f32>) {
     let lr = cfg.learning_rate() as f32;
     let inv_b = 1.0 / cfg.batch as f32;
     let mut w = vec![0.0f32; d];
-    let mut sampler = BatchSampler::new(cfg.p, cfg.batch, rng::stream(cfg.seed_batch, Stream::Batch));
+    let mut sampler =
+        BatchSampler::new(cfg.p, cfg.batch, rng::stream(cfg.seed_batch, Stream::Batch));
     for step in 1.. {
         let batch = sampler.draw().to_vec();
-        let active: Vec<usize> = batch.iter().copied().filter(|&i| !(train.y[i] * (dot(&w, train.row(i)) * scale) >= thr)).collect();
+        let active: Vec<usize> = batch
+            .iter()
+            .copied()
+            .filter(|&i| !(train.y[i] * (dot(&w, train.row(i)) * scale) >= thr))
+            .collect();
         for &i in &active {
             axpy((-lr) * (-train.y[i] * inv_b) * scale, train.row(i), &mut w);
         }
@@ -100,7 +136,14 @@ fn strip_timing(mut r: RunResult) -> RunResult {
 #[test]
 fn t_star_does_not_depend_on_the_check_interval() {
     let split = sgd_regimes::data::load(
-        &RunConfig { p: 256, p_test: 256, lr: Some(0.016), ..RunConfig::default() }.normalized().unwrap(),
+        &RunConfig {
+            p: 256,
+            p_test: 256,
+            lr: Some(0.016),
+            ..RunConfig::default()
+        }
+        .normalized()
+        .unwrap(),
     )
     .unwrap();
     for (alpha, lr) in [(32768.0, 0.016), (1.0, 0.5)] {
@@ -119,7 +162,12 @@ fn t_star_does_not_depend_on_the_check_interval() {
         let adaptive = strip_timing(run(&cfg, &split, CheckPolicy::Adaptive));
         let every = strip_timing(run(&cfg, &split, CheckPolicy::EveryStep));
         assert_eq!(adaptive.status, Status::Converged, "alpha {alpha}");
-        assert!(every.counters.checks > 5 * adaptive.counters.checks, "{:?} vs {:?}", every.counters, adaptive.counters);
+        assert!(
+            every.counters.checks > 5 * adaptive.counters.checks,
+            "{:?} vs {:?}",
+            every.counters,
+            adaptive.counters
+        );
         assert_eq!(adaptive.final_state, every.final_state, "alpha {alpha}");
         assert_eq!(adaptive.trajectory, every.trajectory, "alpha {alpha}");
     }
@@ -129,7 +177,14 @@ fn t_star_does_not_depend_on_the_check_interval() {
 fn checks_cost_about_a_tenth_of_training() {
     let cfg = perceptron(512, 64, 1024.0, 0.01, 4, 32);
     let split = synthetic::depleted_sign_split(32, 0.0, 512, 64, 0, 0);
-    let r = run(&RunConfig { checkpoints_per_decade: Some(0), ..cfg }, &split, CheckPolicy::Adaptive);
+    let r = run(
+        &RunConfig {
+            checkpoints_per_decade: Some(0),
+            ..cfg
+        },
+        &split,
+        CheckPolicy::Adaptive,
+    );
     assert_eq!(r.status, Status::Converged);
     let training_points = 4 * (r.counters.steps_simulated - r.counters.skipped_steps);
     assert!(
@@ -143,7 +198,10 @@ fn checks_cost_about_a_tenth_of_training() {
 #[test]
 fn budget_and_gradient_descent() {
     let split = synthetic::depleted_sign_split(16, 0.0, 128, 32, 0, 0);
-    let cfg = RunConfig { max_steps: Some(10), ..perceptron(128, 32, 1e4, 1e-6, 8, 16) };
+    let cfg = RunConfig {
+        max_steps: Some(10),
+        ..perceptron(128, 32, 1e4, 1e-6, 8, 16)
+    };
     let r = run(&cfg, &split, CheckPolicy::Adaptive);
     assert_eq!(r.status, Status::Budget);
     assert_eq!(r.final_state.step, 10);
@@ -151,9 +209,16 @@ fn budget_and_gradient_descent() {
     assert!(r.status_detail.contains("max_steps"));
 
     // B = P is gradient descent: every step uses every point.
-    let r = run(&perceptron(128, 32, 16.0, 0.5, 128, 16), &split, CheckPolicy::Adaptive);
+    let r = run(
+        &perceptron(128, 32, 16.0, 0.5, 128, 16),
+        &split,
+        CheckPolicy::Adaptive,
+    );
     assert_eq!(r.status, Status::Converged);
-    assert_eq!(r.counters.updates, r.final_state.step, "GD changes w at every step until t*");
+    assert_eq!(
+        r.counters.updates, r.final_state.step,
+        "GD changes w at every step until t*"
+    );
 }
 
 #[test]
@@ -183,6 +248,11 @@ fn divergence_is_a_status_not_a_panic() {
 #[test]
 fn split_sizes_must_match_the_config() {
     let split = one_point_split(1.0);
-    let e = run_on(&perceptron(2, 1, 1.0, 0.1, 1, 1), &split, Options::default()).unwrap_err();
+    let e = run_on(
+        &perceptron(2, 1, 1.0, 0.1, 1, 1),
+        &split,
+        Options::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("p = 2"), "{e}");
 }
