@@ -4,6 +4,7 @@ use sgd_regimes::config::{DatasetKind, ModelKind, RunConfig};
 use sgd_regimes::data::{Dataset, Split, synthetic};
 use sgd_regimes::model::vector::{axpy, dot};
 use sgd_regimes::rng::{self, Stream};
+use sgd_regimes::train::margins::is_fitted;
 use sgd_regimes::train::result::{RunResult, Status};
 use sgd_regimes::train::sampler::BatchSampler;
 use sgd_regimes::train::{CheckPolicy, Options, run_on};
@@ -98,7 +99,7 @@ fn naive_perceptron(cfg: &RunConfig, train: &Dataset) -> (u64, Vec<f32>) {
         let active: Vec<usize> = batch
             .iter()
             .copied()
-            .filter(|&i| !(train.y[i] * (dot(&w, train.row(i)) * scale) >= thr))
+            .filter(|&i| !is_fitted(train.y[i] * (dot(&w, train.row(i)) * scale), thr))
             .collect();
         for &i in &active {
             axpy((-lr) * (-train.y[i] * inv_b) * scale, train.row(i), &mut w);
