@@ -11,6 +11,8 @@ pub mod error;
 pub mod io;
 pub mod model;
 pub mod rng;
+pub mod sweep;
+pub mod table;
 pub mod train;
 
 pub use config::RunConfig;

@@ -15,6 +15,8 @@ use rand_distr::{Distribution, StandardNormal};
 use std::hint::black_box;
 use std::time::Instant;
 
+pub mod sweep;
+
 /// One benchmark: seconds per operation for ours and the baseline, and what is known beside.
 #[derive(Clone, Debug)]
 pub struct Measurement {

@@ -7,9 +7,20 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    /// What to measure: SGD steps and evaluation, or a sweep's throughput with 1 and 2 jobs.
+    #[arg(value_enum, default_value_t = What::Steps)]
+    pub what: What,
     /// Short samples (about a second in all): for checking that it runs, not for numbers.
     #[arg(long)]
     pub quick: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    /// Time per SGD step (fc h=64, h=256, perceptron) and per full-set evaluation.
+    Steps,
+    /// Wall time of a sweep of 40 short fc runs with 1 and with 2 worker threads.
+    Sweep,
 }
 
 fn fmt_time(s: f64) -> String {
@@ -52,7 +63,25 @@ fn line(m: &Measurement, peak: f64) -> String {
     )
 }
 
+fn sweep() -> Result<()> {
+    println!(
+        "sgd-regimes bench sweep: 40 runs of fc L=5 h=64 on 512 bundled digits (10 temperatures x 4 seeds)"
+    );
+    let (n, one, two) = crate::bench::sweep::sweep_throughput()?;
+    println!("1 job:  {one:.2} s ({:.3} s per run)", one / n as f64);
+    println!("2 jobs: {two:.2} s ({:.3} s per run)", two / n as f64);
+    println!(
+        "wall time ratio {:.2}x, throughput {:.2}x (target: <= 0.56x, >= 1.8x); results identical",
+        two / one,
+        one / two
+    );
+    Ok(())
+}
+
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if args.what == What::Sweep {
+        return sweep();
+    }
     println!(
         "sgd-regimes bench: one thread, f32, median of repeated samples{}",
         if args.quick { " (--quick: rough)" } else { "" }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod progress;
+mod sweep;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,13 @@ pub struct Cli {
 pub enum Command {
     /// Train one network until the hinge loss is zero; print a summary and write a JSON result.
     Train(Box<train::TrainArgs>),
+    /// Plan or run a sweep: a grid of runs from a TOML file, one result file per run.
+    #[command(subcommand)]
+    Sweep(sweep::SweepCommand),
+    /// Count the converged, diverged, budget, failed and missing runs of a results directory.
+    Status(sweep::StatusArgs),
+    /// Gather a results directory into one table (CSV or Parquet), one row per run.
+    Collect(sweep::CollectArgs),
     /// Time SGD steps and full-set evaluations against baselines measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -54,6 +62,9 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Train(args) => train::run(&args),
+        Command::Sweep(cmd) => sweep::run(&cmd),
+        Command::Status(args) => sweep::status_cmd(&args),
+        Command::Collect(args) => sweep::collect_cmd(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

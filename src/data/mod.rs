@@ -8,6 +8,7 @@ pub mod synthetic;
 
 use crate::config::{DatasetKind, RunConfig};
 use crate::error::Result;
+use std::sync::{Arc, Mutex};
 
 /// `n` points: inputs `x` (`n * dim()` floats, row-major) and labels `y` (±1).
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +49,31 @@ pub struct Split {
     pub source: String,
 }
 
+/// The MNIST pool of `dir` (or the bundled digits), read once per process: a sweep runs many
+/// short runs on the same files.
+fn cached_pool(dir: Option<&str>) -> Result<Arc<split::Pool>> {
+    static CACHE: Mutex<Vec<(Option<String>, Arc<split::Pool>)>> = Mutex::new(Vec::new());
+    let key = dir.map(str::to_string);
+    if let Some((_, pool)) = CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(k, _)| *k == key)
+    {
+        return Ok(pool.clone());
+    }
+    let pool = Arc::new(match dir {
+        Some(d) => mnist::load_dir(std::path::Path::new(d))?,
+        None => mnist::load_bundled()?,
+    });
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= 4 {
+        cache.remove(0);
+    }
+    cache.push((key, pool.clone()));
+    Ok(pool)
+}
+
 /// Load or generate the training and test sets that `cfg` (normalized) describes.
 pub fn load(cfg: &RunConfig) -> Result<Split> {
     match cfg.dataset {
@@ -60,10 +86,7 @@ pub fn load(cfg: &RunConfig) -> Result<Split> {
             cfg.seed_test,
         )),
         DatasetKind::MnistParity => {
-            let pool = match &cfg.data_dir {
-                Some(dir) => mnist::load_dir(std::path::Path::new(dir))?,
-                None => mnist::load_bundled()?,
-            };
+            let pool = cached_pool(cfg.data_dir.as_deref())?;
             let source = pool.source.clone();
             let (train, test) =
                 split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seed_train, cfg.seed_test)?;

@@ -1,0 +1,242 @@
+//! `sgd-regimes sweep plan|run`, `sgd-regimes status` and `sgd-regimes collect`.
+
+use crate::sweep::status::{LABELS, status};
+use crate::sweep::{Event, RunStore, Shard, SweepSpec, collect::collect, execute, pending};
+use crate::table;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+#[derive(Subcommand, Debug)]
+pub enum SweepCommand {
+    /// Print how many runs a sweep file gives and the first ones; reject a bad file.
+    Plan(PlanArgs),
+    /// Run what is missing of a sweep into a results directory (restartable at any time).
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "A sweep file has a [base] table (any run parameter) and a [grid] table of lists or ranges:\n\n  \
+[base]\n  model = \"fc\"\n  alpha = 32768\n  batch = 16\n\n  [grid]\n  temperature = { log2 = [-12, -2], step = 0.5 }\n  \
+p = [256, 512, 1024]\n  seed = { linear = [0, 4] }    # sets seed_init, seed_batch, seed_train\n\n\
+Ranges: { log2 = [a, b], step = s }, { log10 = [a, b], num = n }, { linear = [a, b], num = n | step = s }."
+)]
+pub struct PlanArgs {
+    /// The sweep file (TOML).
+    pub file: PathBuf,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 10)]
+    pub show: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The sweep file (TOML).
+    pub file: PathBuf,
+    /// Results directory: one JSON file per run, plus a copy of the sweep file.
+    #[arg(long, value_name = "DIR")]
+    pub results: PathBuf,
+    /// Runs in parallel, each on one thread [default: all cores].
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (every N-th run from I): N array tasks split the list exactly.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Run again the runs that ended in an error (their failure records are replaced).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// A results directory made by `sweep run`.
+    pub dir: PathBuf,
+    /// Also count per value of this grid axis.
+    #[arg(long, value_name = "AXIS")]
+    pub by: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CollectArgs {
+    /// A results directory made by `sweep run`.
+    pub dir: PathBuf,
+    /// Output table: `.csv` or `.parquet` (one row per run: every config field and final observable).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+pub fn run(cmd: &SweepCommand) -> Result<()> {
+    match cmd {
+        SweepCommand::Plan(a) => plan(a),
+        SweepCommand::Run(a) => run_sweep(a),
+    }
+}
+
+fn plan(a: &PlanArgs) -> Result<()> {
+    let spec = SweepSpec::load(&a.file)?;
+    let runs = spec.runs()?;
+    let axes: Vec<String> = spec
+        .axes
+        .iter()
+        .map(|(n, v)| format!("{} {n}", v.len()))
+        .collect();
+    println!(
+        "{}: {} runs (grid {} = {} points{})",
+        a.file.display(),
+        runs.len(),
+        if axes.is_empty() {
+            "of one point".into()
+        } else {
+            axes.join(" x ")
+        },
+        spec.grid_size(),
+        if runs.len() < spec.grid_size() {
+            ", identical runs merged"
+        } else {
+            ""
+        }
+    );
+    for (k, r) in runs.iter().take(a.show).enumerate() {
+        println!("{:>6}  {}  {}", k + 1, r.id, r.describe());
+    }
+    if runs.len() > a.show {
+        println!("   ... {} more", runs.len() - a.show);
+    }
+    Ok(())
+}
+
+fn run_sweep(a: &RunArgs) -> Result<()> {
+    let spec = SweepSpec::load(&a.file)?;
+    let runs = spec.runs()?;
+    let store = RunStore::create_or_open(&a.results, &spec)?;
+    let todo = pending(&store, &runs, a.shard, a.retry_failed);
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let scope = a.shard.map_or(String::new(), |s| {
+        format!(", shard {}/{}", s.index, s.count)
+    });
+    eprintln!(
+        "{} runs in the sweep{scope}; {} to run on {jobs} worker(s) into {}",
+        runs.len(),
+        todo.len(),
+        a.results.display()
+    );
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}  {msg}",
+        )
+        .expect("static template"),
+    );
+    let mut counts = [0usize; 4];
+    let stop = AtomicBool::new(false);
+    let outcome = execute(&store, &todo, jobs, &stop, |e| match e {
+        Event::Finished { label, .. } => {
+            counts[["converged", "diverged", "budget", "failed"]
+                .iter()
+                .position(|l| l == label)
+                .unwrap_or(3)] += 1;
+            bar.inc(1);
+        }
+        Event::Tick { slowest } => {
+            let slow = slowest.as_ref().map_or(String::new(), |(d, t)| {
+                format!(" | slowest: {d} ({:.0} s)", t.as_secs_f64())
+            });
+            bar.set_message(format!(
+                "{} converged, {} diverged, {} budget, {} failed{slow}",
+                counts[0], counts[1], counts[2], counts[3]
+            ));
+        }
+        Event::Started { .. } => {}
+    });
+    bar.finish_and_clear();
+    let o = outcome?;
+    println!(
+        "ran {}: {} converged, {} diverged, {} budget, {} failed; results in {}",
+        o.finished(),
+        o.converged,
+        o.diverged,
+        o.budget,
+        o.failed,
+        a.results.display()
+    );
+    if o.failed > 0 {
+        println!(
+            "failed runs are recorded as runs/<id>.failed.json; see `sgd-regimes status {}`",
+            a.results.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn status_cmd(a: &StatusArgs) -> Result<()> {
+    let (store, spec) = RunStore::open(&a.dir)?;
+    let runs = spec.runs()?;
+    let s = status(&store, &runs, a.by.as_deref())?;
+    println!("{}: sweep of {} runs", a.dir.display(), runs.len());
+    let line = |c: &crate::sweep::status::Counts| {
+        LABELS
+            .iter()
+            .map(|l| format!("{l} {}", c.get(l)))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&s.total));
+    if let Some((axis, rows)) = &s.by_axis {
+        let width = rows
+            .iter()
+            .map(|(v, _)| v.len())
+            .max()
+            .unwrap_or(0)
+            .max(axis.len());
+        println!(
+            "\n{axis:<width$}  {}",
+            LABELS.map(|l| format!("{l:>9}")).join(" ")
+        );
+        for (value, c) in rows {
+            println!(
+                "{value:<width$}  {}",
+                c.0.map(|n| format!("{n:>9}")).join(" ")
+            );
+        }
+    }
+    if s.foreign > 0 {
+        println!(
+            "({} result files belong to no run of this sweep)",
+            s.foreign
+        );
+    }
+    Ok(())
+}
+
+pub fn collect_cmd(a: &CollectArgs) -> Result<()> {
+    let (store, spec) = RunStore::open(&a.dir)?;
+    let runs = spec.runs()?;
+    table::writer_for(&a.out)?;
+    let (t, missing) = collect(&store, &runs)?;
+    table::write(&t, &a.out)?;
+    println!(
+        "wrote {} rows x {} columns to {}{}",
+        t.rows.len(),
+        t.columns.len(),
+        a.out.display(),
+        if missing > 0 {
+            format!(" ({missing} runs still missing)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Sweeps (SPEC §4): grids of runs from a TOML file, a results directory with one atomically
+//! written file per run (keyed by a hash of the run's normalized config), local parallel
+//! execution or a shard `I/N` of the run list, and status counts.
+
+pub mod axis;
+pub mod collect;
+pub mod id;
+pub mod runner;
+pub mod spec;
+pub mod status;
+pub mod store;
+
+pub use runner::{Event, Outcome, Shard, execute, pending};
+pub use spec::{PlannedRun, SweepSpec};
+pub use store::{RunStore, Stored};

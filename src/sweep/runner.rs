@@ -1,0 +1,275 @@
+//! Running what is missing of a sweep (SPEC §4): each run single-threaded, `jobs` at a time,
+//! the largest expected work first so the tail is short; `--shard I/N` takes every N-th run of
+//! the list starting at I, so N array tasks split it exactly.
+
+use super::spec::PlannedRun;
+use super::store::RunStore;
+use crate::config::{DatasetKind, ModelKind, RunConfig};
+use crate::error::{Error, Result};
+use crate::train::{self, Options};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Shard `index` of `count` (0-based), written `I/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || format!("invalid shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// The runs of this shard: positions `index, index + count, ...` of the run list.
+    pub fn select<'a>(&self, runs: &'a [PlannedRun]) -> Vec<&'a PlannedRun> {
+        runs.iter().skip(self.index).step_by(self.count).collect()
+    }
+}
+
+/// A rough cost of a run, for ordering only: parameters times points evaluated.
+pub fn expected_work(cfg: &RunConfig) -> f64 {
+    let d = match cfg.dataset {
+        DatasetKind::MnistParity => 784,
+        DatasetKind::DepletedSign => cfg.dim.unwrap_or(crate::config::DEFAULT_DIM),
+    } as f64;
+    let params = match cfg.model {
+        ModelKind::Perceptron => d,
+        ModelKind::Fc => {
+            let (l, h) = (cfg.depth.unwrap_or(1) as f64, cfg.width.unwrap_or(1) as f64);
+            d * h + (l - 1.0) * h * h + h
+        }
+    };
+    params * (cfg.p + cfg.p_test) as f64
+}
+
+/// The runs to do now: this shard's, without a result (nor a failure record unless
+/// `retry_failed`), largest expected work first (ties in sweep order).
+pub fn pending<'a>(
+    store: &RunStore,
+    runs: &'a [PlannedRun],
+    shard: Option<Shard>,
+    retry_failed: bool,
+) -> Vec<&'a PlannedRun> {
+    let mine = match shard {
+        Some(s) => s.select(runs),
+        None => runs.iter().collect(),
+    };
+    let mut todo: Vec<&PlannedRun> = mine
+        .into_iter()
+        .filter(|r| !store.has_result(&r.id) && (retry_failed || !store.has_failure(&r.id)))
+        .collect();
+    todo.sort_by(|a, b| expected_work(&b.config).total_cmp(&expected_work(&a.config)));
+    todo
+}
+
+/// What happened to one run.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started {
+        worker: usize,
+        description: String,
+    },
+    /// `label` is `converged`, `diverged`, `budget` or `failed`.
+    Finished {
+        worker: usize,
+        label: &'static str,
+        seconds: f64,
+    },
+    /// Sent every 200 ms while runs are in progress: the longest-running one.
+    Tick {
+        slowest: Option<(String, Duration)>,
+    },
+}
+
+/// Counts of what this invocation ran.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub converged: usize,
+    pub diverged: usize,
+    pub budget: usize,
+    pub failed: usize,
+    /// Runs not started because `stop` was raised.
+    pub not_started: usize,
+}
+
+impl Outcome {
+    pub fn finished(&self) -> usize {
+        self.converged + self.diverged + self.budget + self.failed
+    }
+}
+
+/// Run `todo` on `jobs` worker threads. Raising `stop` lets running runs finish and starts no
+/// new one. A run's error is recorded in its failure file; an error writing results stops
+/// the sweep.
+pub fn execute(
+    store: &RunStore,
+    todo: &[&PlannedRun],
+    jobs: usize,
+    stop: &AtomicBool,
+    mut on_event: impl FnMut(&Event),
+) -> Result<Outcome> {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<Event>();
+    let mut outcome = Outcome::default();
+    let mut write_error: Option<Error> = None;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1))
+            .map(|worker| {
+                let tx = tx.clone();
+                let next = &next;
+                scope.spawn(move || -> Result<()> {
+                    loop {
+                        if stop.load(Ordering::SeqCst) {
+                            return Ok(());
+                        }
+                        let k = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(run) = todo.get(k) else {
+                            return Ok(());
+                        };
+                        let _ = tx.send(Event::Started {
+                            worker,
+                            description: run.describe(),
+                        });
+                        let start = Instant::now();
+                        let label = match train::run(&run.config, Options::default()) {
+                            Ok(result) => {
+                                store.write_result(&run.id, &result)?;
+                                match result.status {
+                                    train::result::Status::Converged => "converged",
+                                    train::result::Status::Diverged => "diverged",
+                                    train::result::Status::Budget => "budget",
+                                }
+                            }
+                            Err(e) => {
+                                store.write_failure(&run.id, &run.config, &e.to_string())?;
+                                "failed"
+                            }
+                        };
+                        let _ = tx.send(Event::Finished {
+                            worker,
+                            label,
+                            seconds: start.elapsed().as_secs_f64(),
+                        });
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut active: HashMap<usize, (String, Instant)> = HashMap::new();
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(event) => {
+                    match &event {
+                        Event::Started {
+                            worker,
+                            description,
+                        } => {
+                            active.insert(*worker, (description.clone(), Instant::now()));
+                        }
+                        Event::Finished { worker, label, .. } => {
+                            active.remove(worker);
+                            match *label {
+                                "converged" => outcome.converged += 1,
+                                "diverged" => outcome.diverged += 1,
+                                "budget" => outcome.budget += 1,
+                                _ => outcome.failed += 1,
+                            }
+                        }
+                        Event::Tick { .. } => {}
+                    }
+                    on_event(&event);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let slowest = active
+                        .values()
+                        .min_by_key(|(_, t)| *t)
+                        .map(|(d, t)| (d.clone(), t.elapsed()));
+                    on_event(&Event::Tick { slowest });
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        for w in workers {
+            if let Ok(Err(e)) = w.join() {
+                stop.store(true, Ordering::SeqCst);
+                write_error.get_or_insert(e);
+            }
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    outcome.not_started = todo.len() - outcome.finished();
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::spec::SweepSpec;
+
+    #[test]
+    fn shards_cover_the_list_exactly_once() {
+        let text = "[base]\nlr = 0.1\n[grid]\nseed_init = { linear = [0, 36] }\n";
+        let runs = SweepSpec::parse(text, "s").unwrap().runs().unwrap();
+        assert_eq!(runs.len(), 37);
+        for n in [1, 2, 3, 5, 8, 37, 50] {
+            let mut seen: Vec<&str> = (0..n)
+                .flat_map(|i| Shard { index: i, count: n }.select(&runs))
+                .map(|r| r.id.as_str())
+                .collect();
+            assert_eq!(seen.len(), 37, "N = {n}");
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len(), 37, "N = {n}: a run is in two shards");
+        }
+    }
+
+    #[test]
+    fn shard_parsing() {
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 4 }
+        );
+        for bad in ["4/4", "1", "a/2", "0/0", "-1/3"] {
+            assert!(
+                bad.parse::<Shard>().unwrap_err().contains("expected I/N"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bigger_runs_first() {
+        let small = RunConfig {
+            p: 100,
+            lr: Some(0.1),
+            ..RunConfig::default()
+        }
+        .normalized()
+        .unwrap();
+        let big = RunConfig {
+            p: 1000,
+            ..small.clone()
+        };
+        assert!(expected_work(&big) > expected_work(&small));
+    }
+}

@@ -1,0 +1,326 @@
+//! Sweep files (SPEC §4): a `[base]` table with any run parameter and a `[grid]` table whose
+//! values are lists or ranges (see [`super::axis`]); the run list is the Cartesian product of the
+//! grid, the first axis varying slowest. The grid key `seed` sets `seed_init`, `seed_batch` and
+//! `seed_train` together (the test set stays that of `seed_test`, so test errors of different
+//! seeds are measured on the same points).
+//!
+//! ```toml
+//! [base]
+//! model = "fc"
+//! p_test = 2048
+//! alpha = 32768
+//! batch = 16
+//!
+//! [grid]
+//! temperature = { log2 = [-12, -2], step = 0.5 }
+//! p = [256, 512, 1024]
+//! seed = { linear = [0, 4] }
+//! ```
+
+use super::axis;
+use super::id::run_id;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+use std::path::Path;
+use toml::{Table, Value};
+
+/// At most this many grid points per sweep.
+pub const MAX_RUNS: usize = 10_000_000;
+
+/// A parsed sweep file.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    pub base: Table,
+    /// Grid axes in file order, each with its expanded values.
+    pub axes: Vec<(String, Vec<Value>)>,
+    /// The file's text (copied into the results directory).
+    pub text: String,
+    pub origin: String,
+}
+
+/// One run of a sweep: its id, its normalized config and its grid point.
+#[derive(Clone, Debug)]
+pub struct PlannedRun {
+    pub id: String,
+    pub config: RunConfig,
+    pub point: Vec<(String, Value)>,
+}
+
+impl PlannedRun {
+    /// `temperature=0.001 p=512 seed=2`.
+    pub fn describe(&self) -> String {
+        self.point
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// 1-based line of the first `key = ...` or `[key]` in `text`, if any.
+pub fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim();
+            let assignment = l
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            assignment || l == format!("[{key}]")
+        })
+        .map(|i| i + 1)
+}
+
+impl SweepSpec {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let doc: Table =
+            toml::from_str(text).map_err(|e| crate::config::toml_error(&e, text, origin))?;
+        let at =
+            |key: &str| line_of(text, key).map_or(origin.to_string(), |l| format!("{origin}:{l}"));
+        let mut base = Table::new();
+        let mut axes = Vec::new();
+        for (key, value) in &doc {
+            match (key.as_str(), value) {
+                ("base", Value::Table(t)) => base = t.clone(),
+                ("grid", Value::Table(t)) => {
+                    for (name, v) in t {
+                        let values = axis::expand(v).map_err(|m| {
+                            Error::config(format!("{}: [grid] {name}: {m}", at(name)))
+                        })?;
+                        axes.push((name.clone(), values));
+                    }
+                }
+                ("base" | "grid", _) => {
+                    return Err(Error::config(format!(
+                        "{}: `{key}` must be a table ([{key}])",
+                        at(key)
+                    )));
+                }
+                _ => {
+                    return Err(Error::config(format!(
+                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table",
+                        at(key)
+                    )));
+                }
+            }
+        }
+        let spec = SweepSpec {
+            base,
+            axes,
+            text: text.to_string(),
+            origin: origin.to_string(),
+        };
+        let count = spec
+            .axes
+            .iter()
+            .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()));
+        match count {
+            Some(n) if n <= MAX_RUNS => Ok(spec),
+            _ => Err(Error::config(format!(
+                "{origin}: the grid has more than {MAX_RUNS} points"
+            ))),
+        }
+    }
+
+    /// Number of grid points (before identical runs are merged).
+    pub fn grid_size(&self) -> usize {
+        self.axes.iter().map(|(_, v)| v.len()).product()
+    }
+
+    /// Same base and grid (comments and formatting aside).
+    pub fn same_sweep(&self, other: &SweepSpec) -> bool {
+        self.base == other.base && self.axes == other.axes
+    }
+
+    /// Every run, normalized and validated, identical runs merged (first occurrence kept).
+    pub fn runs(&self) -> Result<Vec<PlannedRun>> {
+        let sizes: Vec<usize> = self.axes.iter().map(|(_, v)| v.len()).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut runs = Vec::new();
+        for index in 0..self.grid_size() {
+            let mut rem = index;
+            let mut point = vec![Value::Boolean(false); sizes.len()];
+            for (k, &n) in sizes.iter().enumerate().rev() {
+                point[k] = self.axes[k].1[rem % n].clone();
+                rem /= n;
+            }
+            let point: Vec<(String, Value)> = self
+                .axes
+                .iter()
+                .map(|(name, _)| name.clone())
+                .zip(point)
+                .collect();
+            let config = self.config_at(&point)?;
+            let id = run_id(&config);
+            if seen.insert(id.clone()) {
+                runs.push(PlannedRun { id, config, point });
+            }
+        }
+        Ok(runs)
+    }
+
+    fn config_at(&self, point: &[(String, Value)]) -> Result<RunConfig> {
+        let mut table = self.base.clone();
+        for (name, value) in point {
+            if name == "seed" {
+                for field in ["seed_init", "seed_batch", "seed_train"] {
+                    table.insert(field.to_string(), value.clone());
+                }
+            } else {
+                table.insert(name.clone(), value.clone());
+            }
+        }
+        let describe = || {
+            point
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let config: RunConfig = Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let msg = e.message().trim().replace('\n', " ");
+                let field = msg.split('`').nth(1).unwrap_or("");
+                let line = line_of(&self.text, field).map_or(String::new(), |l| format!(":{l}"));
+                Error::config(format!(
+                    "{}{line}: {msg} (at grid point {})",
+                    self.origin,
+                    describe()
+                ))
+            })?;
+        config.normalized().map_err(|e| {
+            let msg = e
+                .to_string()
+                .trim_start_matches("invalid config: ")
+                .to_string();
+            let field = [
+                "alpha",
+                "temperature",
+                "lr",
+                "batch",
+                "p_test",
+                "p",
+                "depth",
+                "width",
+                "dim",
+                "chi",
+                "max_steps",
+                "max_wall",
+                "divergence_factor",
+                "checkpoints_per_decade",
+            ]
+            .into_iter()
+            .find(|f| msg.starts_with(f) || msg.contains(&format!(" {f} ")));
+            let line = field
+                .and_then(|f| line_of(&self.text, f))
+                .map_or(String::new(), |l| format!(":{l}"));
+            Error::config(format!(
+                "{}{line}: {msg} (at grid point {})",
+                self.origin,
+                describe()
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "[base]\nmodel = \"perceptron\"\ndataset = \"depleted-sign\"\np_test = 64\nalpha = 10.0\nbatch = 2\n\n[grid]\ntemperature = { log2 = [-4, -2], step = 1 }\np = [32, 64]\nseed = [0, 1]\n";
+
+    #[test]
+    fn product_in_file_order_with_seed_shorthand() {
+        let spec = SweepSpec::parse(FILE, "s.toml").unwrap();
+        let runs = spec.runs().unwrap();
+        assert_eq!(runs.len(), 12);
+        assert_eq!(runs[0].describe(), "temperature=0.0625 p=32 seed=0");
+        assert_eq!(runs[1].describe(), "temperature=0.0625 p=32 seed=1");
+        assert_eq!(runs[2].describe(), "temperature=0.0625 p=64 seed=0");
+        let c = &runs[1].config;
+        assert_eq!(
+            (c.seed_init, c.seed_batch, c.seed_train, c.seed_test),
+            (1, 1, 1, 0)
+        );
+        assert_eq!(c.temperature, Some(0.0625));
+        let ids: std::collections::HashSet<_> = runs.iter().map(|r| &r.id).collect();
+        assert_eq!(ids.len(), 12);
+    }
+
+    #[test]
+    fn identical_runs_are_merged() {
+        // `width` does not apply to the perceptron: both values normalize to the same run.
+        let text = FILE.replace("seed = [0, 1]", "width = [8, 16]");
+        let spec = SweepSpec::parse(&text, "s.toml").unwrap();
+        assert_eq!(spec.grid_size(), 12);
+        assert_eq!(spec.runs().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = SweepSpec::parse(
+            "[base]\nmodel = \"fc\"\n[grid]\nalpha = { log2 = [1, 0], step = 1 }\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("s.toml:4: [grid] alpha: the range [1, 0] is empty"),
+            "{e}"
+        );
+        let e = SweepSpec::parse("[base]\nlr = 0.1\n[grid]\nalpha = [1.0, -1.0]\n", "s.toml")
+            .unwrap()
+            .runs()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.toml:4: alpha must be a positive") && e.contains("alpha=-1.0"),
+            "{e}"
+        );
+        let e = SweepSpec::parse("[base]\nlr = 0.1\nalfa = 2\n", "s.toml")
+            .unwrap()
+            .runs()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.toml:3: unknown field `alfa`"), "{e}");
+        let e = SweepSpec::parse(
+            "[base]\nlr = 0.1\n[grid]\nmodel = [\"fc\", \"resnet\"]\n",
+            "s.toml",
+        )
+        .unwrap()
+        .runs()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("resnet"), "{e}");
+        let e = SweepSpec::parse("[bse]\nlr = 0.1\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.toml:1: unknown top-level key `bse`"), "{e}");
+        let e = SweepSpec::parse("[base]\nlr = 0.1\n[grid\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.toml:3"), "{e}");
+        let e = SweepSpec::parse(
+            "[base]\nlr = 0.1\n[grid]\np = { linear = [1, 1e6] }\nseed = { linear = [0, 10] }\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn same_sweep_ignores_formatting() {
+        let a = SweepSpec::parse(FILE, "a").unwrap();
+        let b =
+            SweepSpec::parse(&format!("# a comment\n{}", FILE.replace(" = ", "=")), "b").unwrap();
+        assert!(a.same_sweep(&b));
+        let c = SweepSpec::parse(&FILE.replace("seed = [0, 1]", "seed = [0, 2]"), "c").unwrap();
+        assert!(!a.same_sweep(&c));
+    }
+}

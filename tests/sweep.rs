@@ -1,0 +1,423 @@
+//! Sweeps as a user runs them: restart after SIGKILL, shards, collect round-trip, clear errors.
+
+use arrow_array::{Array, Float64Array, Int64Array, StringArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn sgd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = sgd(args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let o = sgd(args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{args:?} should fail");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    err
+}
+
+const SWEEP: &str = r#"
+[base]
+model = "fc"
+depth = 2
+width = 32
+p_test = 256
+alpha = 32768
+batch = 16
+
+[grid]
+temperature = { log2 = [-10, -5], step = 1 }
+p = [128, 256]
+seed = [0, 1]
+"#;
+
+fn write_sweep(dir: &Path, text: &str) -> String {
+    let path = dir.join("grid.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Every result file of a results directory, parsed, without its wall-clock fields.
+fn results(dir: &Path) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir.join("runs")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // a killed writer's temporary file: never a result
+        }
+        assert!(
+            name.ends_with(".json") && !name.ends_with(".failed.json"),
+            "unexpected file {name}"
+        );
+        let mut v: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("runs").join(&name)).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not valid JSON: {e}"));
+        v.as_object_mut().unwrap().remove("timing");
+        assert!(out.insert(name, v).is_none());
+    }
+    out
+}
+
+#[test]
+fn killed_sweeps_restart_to_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), SWEEP);
+    let reference = tmp.path().join("reference");
+    let start = std::time::Instant::now();
+    ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        reference.to_str().unwrap(),
+        "--jobs",
+        "1",
+        "--quiet",
+    ]);
+    // With 2 jobs the whole sweep takes about half this; kill within its first fifth each time.
+    let whole_ms = start.elapsed().as_millis() as u64 / 2;
+    let want = results(&reference);
+    assert_eq!(want.len(), 24);
+
+    let killed = tmp.path().join("killed");
+    let done = |dir: &Path| {
+        std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        })
+    };
+    let per_run_ms = (whole_ms / 12).max(2);
+    let mut state = 12345u64;
+    let mut kills = 0;
+    for _ in 0..6 {
+        let before = done(&killed);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+            .args([
+                "sweep",
+                "run",
+                &sweep,
+                "--results",
+                killed.to_str().unwrap(),
+                "--jobs",
+                "2",
+                "--quiet",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it make progress, then kill it at a random moment of the following runs.
+        while done(&killed) == before && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis((state >> 33) % per_run_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(
+        kills >= 3,
+        "the sweep finished before most kills; make its runs longer"
+    );
+    let partial = results(&killed).len();
+    assert!(
+        partial > 0 && partial < 24,
+        "the kills should leave a partial sweep ({partial} of 24 done)"
+    );
+    let out = ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        killed.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "--quiet",
+    ]);
+    assert!(out.contains(&format!("ran {}:", 24 - partial)), "{out}");
+    assert_eq!(
+        results(&killed),
+        want,
+        "interrupted + restarted with 2 jobs == uninterrupted with 1 job"
+    );
+
+    // Nothing left to do.
+    let out = ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        killed.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.contains("ran 0:"), "{out}");
+    let status = ok(&["status", killed.to_str().unwrap(), "--by", "p"]);
+    assert!(
+        status.contains("converged 24") && status.contains("missing 0"),
+        "{status}"
+    );
+}
+
+#[test]
+fn shards_together_make_the_whole_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), &SWEEP.replace("[-10, -5]", "[-8, -7]"));
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    for i in 0..3 {
+        ok(&[
+            "sweep",
+            "run",
+            &sweep,
+            "--results",
+            d,
+            "--shard",
+            &format!("{i}/3"),
+            "--quiet",
+        ]);
+    }
+    let s = ok(&["status", d]);
+    assert!(s.contains("converged 8") && s.contains("missing 0"), "{s}");
+}
+
+#[test]
+fn collect_round_trips_through_parquet_and_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SWEEP
+        .replace("[-10, -5]", "[-8, -6]")
+        .replace("seed = [0, 1]", "seed = [0]");
+    let sweep = write_sweep(tmp.path(), &text);
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    let pq = tmp.path().join("t.parquet");
+    let out = ok(&["collect", d, "--out", pq.to_str().unwrap()]);
+    assert!(out.contains("wrote 6 rows"), "{out}");
+
+    let file = std::fs::File::open(&pq).unwrap();
+    let mut reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batch = reader.next().unwrap().unwrap();
+    assert_eq!(batch.num_rows(), 6);
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .clone()
+    };
+    let ids = col("run_id");
+    let ids = ids.as_any().downcast_ref::<StringArray>().unwrap();
+    let p = col("p");
+    let p = p
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .expect("p is an integer column");
+    let floats: Vec<(&str, Float64Array)> = [
+        "temperature",
+        "t_star",
+        "test_error",
+        "weight_change",
+        "weight_change.hidden.1",
+    ]
+    .into_iter()
+    .map(|n| {
+        (
+            n,
+            col(n)
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap_or_else(|| panic!("{n} is not Float64"))
+                .clone(),
+        )
+    })
+    .collect();
+    for row in 0..6 {
+        let json: Value = serde_json::from_slice(
+            &std::fs::read(dir.join("runs").join(format!("{}.json", ids.value(row)))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(p.value(row), json["config"]["p"].as_i64().unwrap());
+        let want = [
+            json["derived"]["temperature"].as_f64(),
+            json["final"]["t"].as_f64(),
+            json["final"]["test_error"].as_f64(),
+            json["final"]["weight_change"].as_f64(),
+            json["final"]["layers"][0]["weight_change"].as_f64(),
+        ];
+        for ((name, array), want) in floats.iter().zip(want) {
+            assert_eq!(Some(array.value(row)), want, "{name} of row {row}");
+            assert!(!array.is_null(row));
+        }
+    }
+
+    let csv = tmp.path().join("t.csv");
+    ok(&["collect", d, "--out", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..4], &["run_id", "model", "dataset", "p"]);
+    let k = header.iter().position(|h| *h == "t_star").unwrap();
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        let json: Value = serde_json::from_slice(
+            &std::fs::read(dir.join("runs").join(format!("{}.json", fields[0]))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            fields[k].parse::<f64>().unwrap(),
+            json["final"]["t"].as_f64().unwrap(),
+            "CSV floats round-trip"
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors_and_touch_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = write_sweep(
+        tmp.path(),
+        "[base]\nlr = 0.1\n[grid]\nalpha = [1.0, -2.0]\n",
+    );
+    let e = fails(&["sweep", "plan", &bad]);
+    assert!(
+        e.contains("grid.toml:4: alpha must be a positive") && e.contains("alpha=-2.0"),
+        "{e}"
+    );
+    let e = fails(&[
+        "sweep",
+        "run",
+        &bad,
+        "--results",
+        tmp.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(e.contains("alpha"), "{e}");
+    assert!(
+        !tmp.path().join("x").exists(),
+        "a bad sweep file creates nothing"
+    );
+
+    let sweep = write_sweep(
+        tmp.path(),
+        &SWEEP
+            .replace("[-10, -5]", "[-8, -8]")
+            .replace("p = [128, 256]", "p = [128]"),
+    );
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    let before = results(&dir);
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, SWEEP).unwrap();
+    let e = fails(&["sweep", "run", other.to_str().unwrap(), "--results", d]);
+    assert!(e.contains("was made by a different sweep file"), "{e}");
+    assert_eq!(results(&dir), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sweep.toml")).unwrap(),
+        std::fs::read_to_string(&sweep).unwrap()
+    );
+
+    // Not a results directory; a path under a file; an unknown table format; a bad shard.
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let e = fails(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert!(e.contains("is not empty and has no sweep.toml"), "{e}");
+    let e = fails(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        tmp.path().join("notes.txt/r").to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains("notes.txt/r") && e.contains("cannot create the results directory"),
+        "{e}"
+    );
+    let e = fails(&[
+        "collect",
+        d,
+        "--out",
+        tmp.path().join("t.xlsx").to_str().unwrap(),
+    ]);
+    assert!(e.contains("use a .csv or .parquet"), "{e}");
+    let e = fails(&["sweep", "run", &sweep, "--results", d, "--shard", "3/3"]);
+    assert!(e.contains("expected I/N"), "{e}");
+    let e = fails(&["status", tmp.path().join("nope").to_str().unwrap()]);
+    assert!(e.contains("not a sweep results directory"), "{e}");
+    let e = fails(&["status", d, "--by", "alpha"]);
+    assert!(
+        e.contains("`alpha` is not a grid axis") && e.contains("temperature"),
+        "{e}"
+    );
+}
+
+#[test]
+fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    // p + p_test exceeds the 10,000 bundled digits for the second value only.
+    let sweep = write_sweep(
+        tmp.path(),
+        "[base]\nmodel = \"perceptron\"\np = 64\nalpha = 10\nlr = 0.1\nbatch = 8\n[grid]\np_test = [64, 9990]\n",
+    );
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    let out = ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    assert!(
+        out.contains("1 converged") || out.contains("1 budget"),
+        "{out}"
+    );
+    assert!(out.contains("1 failed"), "{out}");
+    let s = ok(&["status", d]);
+    assert!(s.contains("failed 1"), "{s}");
+    let csv = tmp.path().join("t.csv");
+    ok(&["collect", d, "--out", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.contains("failed") && text.contains("exceeds the 10000 points"),
+        "{text}"
+    );
+    // Failed runs are not retried unless asked.
+    assert!(ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]).contains("ran 0:"));
+    assert!(
+        ok(&[
+            "sweep",
+            "run",
+            &sweep,
+            "--results",
+            d,
+            "--quiet",
+            "--retry-failed"
+        ])
+        .contains("ran 1:")
+    );
+}
