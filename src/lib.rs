@@ -3,6 +3,7 @@
 //!
 //! Layout follows the data: [`data`] → [`model`] → [`train`] → (sweeps, analysis, plots) → `cli`.
 
+pub mod analysis;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -10,6 +11,8 @@ pub mod data;
 pub mod error;
 pub mod io;
 pub mod model;
+pub mod plot;
+pub mod reproduce;
 pub mod rng;
 pub mod sweep;
 pub mod table;

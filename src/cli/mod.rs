@@ -1,8 +1,10 @@
 //! Command-line interface: parsing with clap, one module per subcommand, and the error policy:
 //! every failure is one line on stderr (`error: ...`) and a non-zero exit code, never a panic.
 
+mod analyze;
 mod bench;
 mod progress;
+mod reproduce;
 mod sweep;
 mod train;
 
@@ -33,6 +35,13 @@ pub enum Command {
     Status(sweep::StatusArgs),
     /// Gather a results directory into one table (CSV or Parquet), one row per run.
     Collect(sweep::CollectArgs),
+    /// Fit the exponents of a results directory (b, gamma, delta, zeta, a) and write the table.
+    Analyze(analyze::AnalyzeArgs),
+    /// Draw the figures of a results directory (PNG and SVG).
+    Plot(reproduce::PlotArgs),
+    /// Reproduce a published result with one command: sweep, fits, figures, report.
+    #[command(subcommand)]
+    Reproduce(reproduce::ReproduceCommand),
     /// Time SGD steps and full-set evaluations against baselines measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -65,6 +74,9 @@ pub fn main() -> ExitCode {
         Command::Sweep(cmd) => sweep::run(&cmd),
         Command::Status(args) => sweep::status_cmd(&args),
         Command::Collect(args) => sweep::collect_cmd(&args),
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Plot(args) => reproduce::plot(&args),
+        Command::Reproduce(cmd) => reproduce::run(&cmd),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

@@ -1,0 +1,209 @@
+//! From run results to curves: runs are grouped by everything but the temperature, the
+//! training-set size and the seeds (a *group* is one curve family), and each curve `y(T)` at
+//! fixed `P` holds, per temperature, the values of all seeds (summarized by their median).
+
+use crate::config::{ModelKind, RunConfig};
+use crate::train::result::{RunResult, Status};
+use std::collections::BTreeMap;
+
+/// What is plotted or fitted against the temperature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observable {
+    /// `dw = |w - w0| / |w0|` (for the perceptron, whose `w0 = 0`: `|w|`).
+    WeightChange,
+    /// Training time `t*`.
+    TStar,
+    TestError,
+    /// Perceptron: weight on the informative coordinate.
+    W1,
+    /// Perceptron: `|w_perp|`.
+    WPerp,
+}
+
+impl Observable {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Observable::WeightChange => "dw",
+            Observable::TStar => "t*",
+            Observable::TestError => "test error",
+            Observable::W1 => "w_1",
+            Observable::WPerp => "|w_perp|",
+        }
+    }
+
+    /// File-name friendly name.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Observable::WeightChange => "dw",
+            Observable::TStar => "tstar",
+            Observable::TestError => "test_error",
+            Observable::W1 => "w1",
+            Observable::WPerp => "wperp",
+        }
+    }
+
+    /// The value of a converged run (other runs have none).
+    pub fn value(&self, r: &RunResult) -> Option<f64> {
+        if r.status != Status::Converged {
+            return None;
+        }
+        let f = &r.final_state;
+        let v = match self {
+            Observable::WeightChange if f.weight_change.is_finite() => f.weight_change,
+            Observable::WeightChange => f.weight_norm,
+            Observable::TStar => f.t,
+            Observable::TestError => f.test_error,
+            Observable::W1 => f.w_1?,
+            Observable::WPerp => f.w_perp?,
+        };
+        (v.is_finite() && v > 0.0).then_some(v)
+    }
+}
+
+/// Values of all seeds at one temperature.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub t: f64,
+    pub values: Vec<f64>,
+}
+
+pub fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+impl Cell {
+    pub fn median(&self) -> f64 {
+        median(&self.values)
+    }
+}
+
+/// `y(T)` at one `P`, cells in increasing `T`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curve {
+    pub p: usize,
+    pub cells: Vec<Cell>,
+}
+
+impl Curve {
+    /// (T, median y) pairs.
+    pub fn points(&self) -> Vec<(f64, f64)> {
+        self.cells.iter().map(|c| (c.t, c.median())).collect()
+    }
+}
+
+/// Runs that differ only in temperature, training-set size and seeds.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub label: String,
+    /// The config of one of its runs (temperature, `p` and seeds are arbitrary).
+    pub config: RunConfig,
+    pub runs: Vec<RunResult>,
+}
+
+/// The config without what varies inside a group (and without budgets and output settings).
+fn group_key(c: &RunConfig, keep_alpha: bool) -> String {
+    let mut k = RunConfig {
+        temperature: None,
+        lr: None,
+        p: 0,
+        p_test: 0,
+        seed_init: 0,
+        seed_batch: 0,
+        seed_train: 0,
+        seed_test: 0,
+        max_steps: None,
+        max_wall: None,
+        checkpoints_per_decade: None,
+        divergence_factor: None,
+        ..c.clone()
+    };
+    if !keep_alpha {
+        k.alpha = 0.0;
+    }
+    serde_json::to_string(&k).expect("config serializes")
+}
+
+/// A short description: `fc L=5 h=64, mnist-parity, alpha=32768, B=16`.
+pub fn label(c: &RunConfig, with_alpha: bool) -> String {
+    let model = match c.model {
+        ModelKind::Fc => format!("fc L={} h={}", c.depth.unwrap_or(0), c.width.unwrap_or(0)),
+        ModelKind::Perceptron => "perceptron".to_string(),
+    };
+    let data = match (c.dim, c.chi) {
+        (Some(d), Some(chi)) => format!("{} d={d} chi={chi}", c.dataset),
+        _ => c.dataset.to_string(),
+    };
+    let alpha = if with_alpha {
+        format!(", alpha={}", c.alpha)
+    } else {
+        String::new()
+    };
+    format!("{model}, {data}{alpha}, B={}", c.batch)
+}
+
+/// Group runs by everything but T, P and seeds (`by_alpha`: alpha too splits groups).
+pub fn group_runs(results: &[RunResult], by_alpha: bool) -> Vec<Group> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for r in results {
+        let key = group_key(&r.config, by_alpha);
+        groups
+            .entry(key)
+            .or_insert_with(|| Group {
+                label: label(&r.config, by_alpha),
+                config: r.config.clone(),
+                runs: Vec::new(),
+            })
+            .runs
+            .push(r.clone());
+    }
+    groups.into_values().collect()
+}
+
+/// Curves of `obs` for every `P` of `runs`, in increasing `P`; temperatures without any
+/// converged run are left out.
+pub fn curves(runs: &[RunResult], obs: Observable) -> Vec<Curve> {
+    let mut by_p: BTreeMap<usize, BTreeMap<u64, Cell>> = BTreeMap::new();
+    for r in runs {
+        let t = r.config.temperature_value();
+        let cells = by_p.entry(r.config.p).or_default();
+        let cell = cells.entry(t.to_bits()).or_insert_with(|| Cell {
+            t,
+            values: Vec::new(),
+        });
+        if let Some(v) = obs.value(r) {
+            cell.values.push(v);
+        }
+    }
+    by_p.into_iter()
+        .map(|(p, cells)| {
+            let mut cells: Vec<Cell> = cells
+                .into_values()
+                .filter(|c| !c.values.is_empty())
+                .collect();
+            cells.sort_by(|a, b| a.t.total_cmp(&b.t));
+            Curve { p, cells }
+        })
+        .filter(|c| !c.cells.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}

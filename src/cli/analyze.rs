@@ -1,0 +1,58 @@
+//! `sgd-regimes analyze DIR`: the exponents table of a results directory.
+
+use crate::analysis::{analyze, conventions, load_results};
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// A results directory made by `sweep run`.
+    pub dir: PathBuf,
+    /// Where to write exponents.md and exponents.csv [default: DIR/analysis].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: &AnalyzeArgs) -> Result<()> {
+    let results = load_results(&a.dir)?;
+    if results.is_empty() {
+        bail!(
+            "{}: no finished runs yet; run the sweep first (sgd-regimes sweep run FILE --results {})",
+            a.dir.display(),
+            a.dir.display()
+        );
+    }
+    let analysis = analyze(&results);
+    let out = a.out.clone().unwrap_or_else(|| a.dir.join("analysis"));
+    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
+    let md = format!("{}\n{}\n", analysis.markdown(), conventions());
+    crate::io::write_atomic(&out.join("exponents.md"), md.as_bytes())?;
+    crate::table::write(&analysis.table(), &out.join("exponents.csv"))?;
+    print!("{}", analysis.markdown());
+    for p in &analysis.phases {
+        let tmax: Vec<String> = p
+            .t_max
+            .iter()
+            .map(|(a, t)| format!("alpha={a}: {t:.3e}"))
+            .collect();
+        println!(
+            "\nphase diagram {} at P={}: T_max {}; k = {}",
+            p.label,
+            p.p,
+            if tmax.is_empty() {
+                "-".into()
+            } else {
+                tmax.join(", ")
+            },
+            p.k.map_or("-".into(), |k| k.show())
+        );
+    }
+    println!("\n{}", conventions());
+    println!(
+        "\nwritten: {} and {}",
+        out.join("exponents.md").display(),
+        out.join("exponents.csv").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! The figures of SPEC §5 for an analyzed set of runs: raw and collapsed curves, test error vs
+//! dw, training error vs time, perceptron panels, and phase diagrams.
+
+use super::{Plot, Series, plot_err, register_font, save_plot};
+use crate::analysis::Analysis;
+use crate::analysis::curves::Observable;
+use crate::analysis::exponents::{GroupExponents, ObservableFit};
+use crate::analysis::phase::PhaseDiagram;
+use crate::config::ModelKind;
+use crate::error::Result;
+use crate::train::result::RunResult;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// A file-name form of a label.
+pub fn slug(label: &str) -> String {
+    let s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s.split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+fn law_text(f: &ObservableFit) -> String {
+    match &f.law {
+        Some(l) => match l.gamma {
+            Some(g) => format!("delta = {}, gamma = {}", l.delta.show(), g.show()),
+            None => format!("delta = {}", l.delta.show()),
+        },
+        None => "no noise-dominated branch".into(),
+    }
+}
+
+fn raw(group: &str, f: &ObservableFit) -> Plot {
+    Plot {
+        title: format!("{}: {}", f.obs.name(), law_text(f)),
+        x_label: "temperature T = eta / B".into(),
+        y_label: format!("{} (median over seeds)", f.obs.name()),
+        log_y: f.obs != Observable::TestError,
+        series: f
+            .curves
+            .iter()
+            .enumerate()
+            .map(|(k, c)| Series {
+                label: format!("P = {}", c.p),
+                points: c.points(),
+                color: k,
+                line: true,
+            })
+            .collect(),
+    }
+    .with_subtitle(group)
+}
+
+fn collapsed(group: &str, f: &ObservableFit) -> Option<Plot> {
+    let c = f.collapse.as_ref()?;
+    let a = c.a.value;
+    Some(
+        Plot {
+            title: format!(
+                "{} / plateau vs T P^a: a = {} (cost {:.3})",
+                f.obs.name(),
+                c.a.show(),
+                c.cost
+            ),
+            x_label: format!("T P^a (a = {a:.3})"),
+            y_label: format!("{} / low-T value", f.obs.name()),
+            log_y: true,
+            series: f
+                .curves
+                .iter()
+                .enumerate()
+                .map(|(k, curve)| {
+                    let y0 = f.plateau_of(curve.p).unwrap_or(1.0);
+                    Series {
+                        label: format!("P = {}", curve.p),
+                        points: curve
+                            .points()
+                            .iter()
+                            .map(|&(t, y)| (t * (curve.p as f64).powf(a), y / y0))
+                            .collect(),
+                        color: k,
+                        line: true,
+                    }
+                })
+                .collect(),
+        }
+        .with_subtitle(group),
+    )
+}
+
+impl Plot {
+    fn with_subtitle(mut self, group: &str) -> Self {
+        self.title = format!("{} | {group}", self.title);
+        self
+    }
+}
+
+fn scaled(group: &str, f: &ObservableFit, exponent: f64, name: &str) -> Plot {
+    Plot {
+        title: format!("{} P^(-{exponent:.3}) vs T", f.obs.name()),
+        x_label: "temperature T".into(),
+        y_label: format!("{} / P^{exponent:.3}", f.obs.name()),
+        log_y: true,
+        series: f
+            .curves
+            .iter()
+            .enumerate()
+            .map(|(k, c)| Series {
+                label: format!("P = {}", c.p),
+                points: c
+                    .points()
+                    .iter()
+                    .map(|&(t, y)| (t, y / (c.p as f64).powf(exponent)))
+                    .collect(),
+                color: k,
+                line: true,
+            })
+            .collect(),
+    }
+    .with_subtitle(&format!("{group} ({name})"))
+}
+
+/// Test error against dw, one color per P (points are medians at each T).
+fn test_error_vs_dw(group: &str, g: &GroupExponents) -> Option<Plot> {
+    let te = g.others.iter().find(|f| f.obs == Observable::TestError)?;
+    let series: Vec<Series> = g
+        .main
+        .curves
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let e = te.curves.iter().find(|x| x.p == c.p)?;
+            let points: Vec<(f64, f64)> = c
+                .cells
+                .iter()
+                .filter_map(|cell| {
+                    e.cells
+                        .iter()
+                        .find(|x| x.t == cell.t)
+                        .map(|x| (cell.median(), x.median()))
+                })
+                .collect();
+            Some(Series {
+                label: format!("P = {}", c.p),
+                points,
+                color: k,
+                line: true,
+            })
+        })
+        .collect();
+    Some(
+        Plot {
+            title: "test error vs weight change".into(),
+            x_label: g.main.obs.name().into(),
+            y_label: "test error".into(),
+            log_y: false,
+            series,
+        }
+        .with_subtitle(group),
+    )
+}
+
+/// Training error against time for each P, at the group's median temperature (lowest seed).
+fn train_error_vs_time(group: &str, runs: &[&RunResult]) -> Option<Plot> {
+    let mut temps: Vec<f64> = runs.iter().map(|r| r.config.temperature_value()).collect();
+    temps.sort_by(f64::total_cmp);
+    temps.dedup();
+    let t = *temps.get(temps.len() / 2)?;
+    let mut ps: Vec<usize> = runs.iter().map(|r| r.config.p).collect();
+    ps.sort();
+    ps.dedup();
+    let series: Vec<Series> = ps
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &p)| {
+            let r = runs
+                .iter()
+                .filter(|r| r.config.p == p && r.config.temperature_value() == t)
+                .min_by_key(|r| r.config.seed_init)?;
+            let points: Vec<(f64, f64)> = r
+                .trajectory
+                .iter()
+                .filter(|o| o.t > 0.0)
+                .map(|o| (o.t, o.train_error))
+                .collect();
+            (!points.is_empty()).then(|| Series {
+                label: format!("P = {p}"),
+                points,
+                color: k,
+                line: true,
+            })
+        })
+        .collect();
+    (!series.is_empty()).then(|| {
+        Plot {
+            title: format!("training error vs time at T = {t:.3e}"),
+            x_label: "time t".into(),
+            y_label: "training error".into(),
+            log_y: false,
+            series,
+        }
+        .with_subtitle(group)
+    })
+}
+
+fn color_of(v: f64, lo: f64, hi: f64) -> RGBColor {
+    // A viridis-like ramp: dark blue (low error) to yellow (high error).
+    let stops = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let x = if hi > lo {
+        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+    } else {
+        0.5
+    } * (stops.len() - 1) as f64;
+    let k = (x.floor() as usize).min(stops.len() - 2);
+    let f = x - k as f64;
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    RGBColor(
+        mix(stops[k].0, stops[k + 1].0),
+        mix(stops[k].1, stops[k + 1].1),
+        mix(stops[k].2, stops[k + 1].2),
+    )
+}
+
+fn draw_phase<DB: DrawingBackend>(
+    d: &PhaseDiagram,
+    area: DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(plot_err)?;
+    let edges = |v: &[f64]| -> Vec<f64> {
+        let mut e = vec![v[0] / (v.get(1).map_or(2.0, |x| (x / v[0]).sqrt()))];
+        e.extend(v.windows(2).map(|w| (w[0] * w[1]).sqrt()));
+        e.push(
+            v[v.len() - 1]
+                * (if v.len() > 1 {
+                    (v[v.len() - 1] / v[v.len() - 2]).sqrt()
+                } else {
+                    2.0
+                }),
+        );
+        e
+    };
+    let (xe, ye) = (edges(&d.alphas), edges(&d.temperatures));
+    let errs: Vec<f64> = d.cells.iter().filter_map(|c| c.test_error).collect();
+    let (lo, hi) = errs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let k = d.k.map_or("-".into(), |k| k.show());
+    let mut chart = ChartBuilder::on(&area)
+        .caption(
+            format!(
+                "test error in (alpha, T), P = {}; T_max ~ alpha^k, k = {k}",
+                d.p
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            (xe[0]..xe[xe.len() - 1]).log_scale(),
+            (ye[0]..ye[ye.len() - 1]).log_scale(),
+        )
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("alpha")
+        .y_desc("temperature T")
+        .x_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .label_style(("sans-serif", 13))
+        .disable_mesh()
+        .draw()
+        .map_err(plot_err)?;
+    for c in &d.cells {
+        let i = d.alphas.iter().position(|a| *a == c.alpha).unwrap_or(0);
+        let j = d.temperatures.iter().position(|t| *t == c.t).unwrap_or(0);
+        let rect = [(xe[i], ye[j]), (xe[i + 1], ye[j + 1])];
+        let fill = match (c.unstable(), c.test_error) {
+            (true, _) | (false, None) => RGBColor(200, 200, 200),
+            (false, Some(e)) => color_of(e, lo, hi),
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))
+            .map_err(plot_err)?;
+        if c.unstable() {
+            let (cx, cy) = ((xe[i] * xe[i + 1]).sqrt(), (ye[j] * ye[j + 1]).sqrt());
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (cx, cy),
+                    5,
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(plot_err)?;
+        }
+    }
+    if d.t_max.len() > 1 {
+        chart
+            .draw_series(LineSeries::new(
+                d.t_max.iter().copied(),
+                RED.stroke_width(3),
+            ))
+            .map_err(plot_err)?
+            .label("T_max(alpha)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.stroke_width(3)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(plot_err)?;
+    }
+    chart
+        .draw_series(std::iter::once(Text::new(
+            format!("error {lo:.3} (dark) .. {hi:.3} (yellow); x = diverged"),
+            (xe[0] * 1.1, ye[ye.len() - 1] / 1.6),
+            ("sans-serif", 13),
+        )))
+        .map_err(plot_err)?;
+    area.present().map_err(plot_err)?;
+    Ok(())
+}
+
+fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
+    register_font()?;
+    let png = stem.with_extension("png");
+    draw_phase(d, BitMapBackend::new(&png, (800, 600)).into_drawing_area())?;
+    draw_phase(
+        d,
+        SVGBackend::new(&stem.with_extension("svg"), (800, 600)).into_drawing_area(),
+    )?;
+    Ok(png)
+}
+
+/// Draw every figure for `analysis` of `results` into `out`; returns the PNG paths.
+pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))?;
+    let mut written = Vec::new();
+    for g in &analysis.groups {
+        let s = slug(&g.label);
+        let stem = |name: &str| out.join(format!("{s}__{name}"));
+        let mut fits: Vec<&ObservableFit> = vec![&g.main, &g.tstar];
+        fits.extend(g.others.iter());
+        for f in fits {
+            if f.curves.is_empty() {
+                continue;
+            }
+            written.push(save_plot(
+                &raw(&g.label, f),
+                &stem(&format!("{}_raw", f.obs.slug())),
+            )?);
+            if f.obs != Observable::TestError
+                && let Some(p) = collapsed(&g.label, f)
+            {
+                written.push(save_plot(
+                    &p,
+                    &stem(&format!("{}_collapsed", f.obs.slug())),
+                )?);
+            }
+        }
+        if g.model == ModelKind::Perceptron {
+            let chi = results
+                .iter()
+                .find(|r| crate::analysis::curves::label(&r.config, true) == g.label)
+                .and_then(|r| r.config.chi)
+                .unwrap_or(0.0);
+            written.push(save_plot(
+                &scaled(&g.label, &g.main, 1.0 / (1.0 + chi), "1/(1+chi)"),
+                &stem("w1_scaled"),
+            )?);
+            if let Some(b) = g.b {
+                written.push(save_plot(
+                    &scaled(&g.label, &g.tstar, b.value, "fitted b"),
+                    &stem("tstar_scaled"),
+                )?);
+            }
+        } else if let Some(p) = test_error_vs_dw(&g.label, g) {
+            written.push(save_plot(&p, &stem("test_error_vs_dw"))?);
+        }
+        let runs: Vec<&RunResult> = results
+            .iter()
+            .filter(|r| crate::analysis::curves::label(&r.config, true) == g.label)
+            .collect();
+        if let Some(p) = train_error_vs_time(&g.label, &runs) {
+            written.push(save_plot(&p, &stem("train_error_vs_time"))?);
+        }
+    }
+    for d in &analysis.phases {
+        written.push(save_phase(
+            d,
+            &out.join(format!("{}__phase_P{}", slug(&d.label), d.p)),
+        )?);
+    }
+    Ok(written)
+}

@@ -1,0 +1,187 @@
+//! Figures (SPEC §5) as PNG and SVG, drawn with plotters. Text uses DejaVu Sans embedded in the
+//! binary (`assets/fonts`, Bitstream Vera license), so figures render on a headless machine
+//! with no fonts installed.
+
+pub mod figures;
+
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+fn register_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::config("the embedded font could not be loaded"))
+    }
+}
+
+/// Colors for up to ten series (then they repeat).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// One labelled set of points.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    pub color: usize,
+    /// Join the points with a line (else markers only).
+    pub line: bool,
+}
+
+/// A scatter/line plot with a log x axis and a log or linear y axis.
+#[derive(Clone, Debug)]
+pub struct Plot {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_y: bool,
+    pub series: Vec<Series>,
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> Error {
+    Error::config(format!("drawing a figure: {e}"))
+}
+
+fn bounds(values: impl Iterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
+    let v: Vec<f64> = values
+        .filter(|x| x.is_finite() && (!log || *x > 0.0))
+        .collect();
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    if !lo.is_finite() {
+        return None;
+    }
+    Some(if log {
+        let (lo, hi) = if hi / lo < 1.5 {
+            (lo / 1.5, hi * 1.5)
+        } else {
+            (lo, hi)
+        };
+        (lo / 1.3, hi * 1.3)
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-3);
+        (lo - pad, hi + pad)
+    })
+}
+
+fn draw_plot<DB: DrawingBackend>(p: &Plot, area: DrawingArea<DB, Shift>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(plot_err)?;
+    let pts = || p.series.iter().flat_map(|s| s.points.iter().copied());
+    let (Some(x), Some(y)) = (
+        bounds(pts().map(|q| q.0), true),
+        bounds(pts().map(|q| q.1), p.log_y),
+    ) else {
+        return Err(Error::config(format!(
+            "figure `{}` has no points to draw",
+            p.title
+        )));
+    };
+    let mut builder = ChartBuilder::on(&area);
+    let chart = builder
+        .caption(&p.title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70);
+    macro_rules! finish {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(p.x_label.as_str())
+                .y_desc(p.y_label.as_str())
+                .x_label_formatter(&|v| format!("{v:.0e}"))
+                .y_label_formatter(&|v| {
+                    if p.log_y {
+                        format!("{v:.0e}")
+                    } else {
+                        format!("{v:.2}")
+                    }
+                })
+                .label_style(("sans-serif", 13))
+                .axis_desc_style(("sans-serif", 15))
+                .light_line_style(WHITE.mix(0.0))
+                .draw()
+                .map_err(plot_err)?;
+            for s in &p.series {
+                let color = PALETTE[s.color % PALETTE.len()];
+                if s.line && s.points.len() > 1 {
+                    chart
+                        .draw_series(LineSeries::new(
+                            s.points.iter().copied(),
+                            color.stroke_width(2),
+                        ))
+                        .map_err(plot_err)?;
+                }
+                chart
+                    .draw_series(s.points.iter().map(|&q| Circle::new(q, 3, color.filled())))
+                    .map_err(plot_err)?
+                    .label(s.label.as_str())
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .label_font(("sans-serif", 13))
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()
+                .map_err(plot_err)?;
+        }};
+    }
+    if p.log_y {
+        finish!(
+            chart
+                .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
+                .map_err(plot_err)?
+        );
+    } else {
+        finish!(
+            chart
+                .build_cartesian_2d((x.0..x.1).log_scale(), y.0..y.1)
+                .map_err(plot_err)?
+        );
+    }
+    area.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// Write `plot` as `stem.png` and `stem.svg`.
+pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
+    register_font()?;
+    let png = stem.with_extension("png");
+    draw_plot(
+        plot,
+        BitMapBackend::new(&png, (800, 560)).into_drawing_area(),
+    )?;
+    draw_plot(
+        plot,
+        SVGBackend::new(&stem.with_extension("svg"), (800, 560)).into_drawing_area(),
+    )?;
+    Ok(png)
+}

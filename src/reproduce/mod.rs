@@ -1,0 +1,3 @@
+//! One-command reproductions of published results.
+
+pub mod perceptron;

@@ -1,0 +1,140 @@
+//! Analysis end to end: `reproduce perceptron --quick`, `analyze`, `plot` on a real sweep.
+
+use std::path::Path;
+use std::process::Command;
+
+fn ok(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn is_png(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.len() > 5_000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
+#[test]
+fn reproduce_perceptron_quick_recovers_the_exponents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rp");
+    let stdout = ok(&[
+        "reproduce",
+        "perceptron",
+        "--quick",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // The --quick preset is rough; the default one is held to +-0.05 (EXPERIMENTS.md).
+    for (chi, predicted) in [(0.0, 1.0), (1.0, 0.5), (3.0, 0.25)] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("chi = {chi}: gamma of w_1")))
+            .unwrap_or_else(|| panic!("no gamma line for chi {chi}: {stdout}"));
+        let measured: f64 = line
+            .split(": ")
+            .nth(2)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (measured - predicted).abs() < 0.1,
+            "chi {chi}: gamma {measured} vs {predicted}"
+        );
+        let slope = stdout
+            .lines()
+            .find(|l| l.contains(&format!("chi = {chi}: slope of |w_perp|")))
+            .unwrap();
+        assert!(slope.starts_with("pass"), "{slope}");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Checks") && report.contains("extreme-value"));
+    // Every figure the report shows exists, as PNG and SVG.
+    let figures: Vec<&str> = report
+        .lines()
+        .filter_map(|l| l.split("](").nth(1))
+        .map(|s| s.trim_end_matches(')'))
+        .collect();
+    assert_eq!(figures.len(), 12);
+    for f in figures {
+        assert!(is_png(&out.join(f)), "{f}");
+        let svg = std::fs::read_to_string(out.join(f).with_extension("svg")).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("P = 256"), "{f}");
+    }
+    assert!(
+        std::fs::read_to_string(out.join("analysis/exponents.csv"))
+            .unwrap()
+            .starts_with("group,regime,observable,b,b_err,gamma")
+    );
+
+    // Rerunning finds nothing to do and gives the same table.
+    let again = ok(&[
+        "reproduce",
+        "perceptron",
+        "--quick",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(again.lines().next(), stdout.lines().next());
+}
+
+#[test]
+fn analyze_and_plot_a_fc_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("fc.toml");
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 32\np_test = 256\nbatch = 16\nmax_steps = 3000\n[grid]\nalpha = [0.01, 1.0, 100.0]\ntemperature = { log2 = [-8, 4], step = 2 }\np = [128, 256]\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        d,
+        "--quiet",
+    ]);
+    let table = ok(&["analyze", d]);
+    assert!(
+        table.contains("| fc L=2 h=32, mnist-parity, alpha=100, B=16 /"),
+        "{table}"
+    );
+    assert!(
+        dir.join("analysis/exponents.md").is_file() && dir.join("analysis/exponents.csv").is_file()
+    );
+    let out = ok(&["plot", d]);
+    assert!(out.contains("figures"), "{out}");
+    let figs: Vec<String> = std::fs::read_dir(dir.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "__dw_raw.png",
+        "__tstar_raw.svg",
+        "__test_error_vs_dw.png",
+        "__train_error_vs_time.png",
+        "__phase_P128.png",
+    ] {
+        assert!(
+            figs.iter().any(|f| f.ends_with(want)),
+            "no *{want} in {figs:?}"
+        );
+    }
+    for f in figs.iter().filter(|f| f.ends_with(".png")) {
+        assert!(is_png(&dir.join("figures").join(f)), "{f}");
+    }
+}
