@@ -173,9 +173,29 @@ impl GroupExponents {
         self.main.collapse.as_ref().map(|c| c.a)
     }
 
+    /// Collapse exponent of the test error (divided by its low-T value).
+    pub fn a_test(&self) -> Option<Estimate> {
+        let f = self
+            .others
+            .iter()
+            .find(|f| f.obs == Observable::TestError)?;
+        f.collapse.as_ref().filter(|c| c.collapses()).map(|c| c.a)
+    }
+
+    /// The collapse exponent the consistency relation is checked against: in the lazy regime
+    /// of a network, where noise matters when the test error changes, that of the test error;
+    /// otherwise that of the main observable (dw, or w_1 for the perceptron).
+    pub fn a_checked(&self) -> Option<Estimate> {
+        if self.ratio_uses_zeta {
+            self.a()
+        } else {
+            self.a_test()
+        }
+    }
+
     /// Do `a` and the ratio agree within their combined error bars (times `k`)?
     pub fn consistent(&self, k: f64) -> Option<bool> {
-        let (a, r) = (self.a()?, self.ratio?);
+        let (a, r) = (self.a_checked()?, self.ratio?);
         Some((a.value - r.value).abs() <= k * (a.error.powi(2) + r.error.powi(2)).sqrt())
     }
 }
