@@ -352,6 +352,73 @@ fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
     Ok(png)
 }
 
+/// For runs that differ only in the batch size: dw against T, one curve per B, at the largest P
+/// all batch sizes share. Equal T = eta/B should give equal curves (SPEC §5).
+fn batch_checks(results: &[RunResult]) -> Vec<(String, Plot)> {
+    let mut families: std::collections::BTreeMap<String, Vec<&RunResult>> = Default::default();
+    for r in results {
+        let key = crate::analysis::curves::label(
+            &crate::config::RunConfig {
+                batch: 0,
+                ..r.config.clone()
+            },
+            true,
+        );
+        families.entry(key).or_default().push(r);
+    }
+    let mut plots = Vec::new();
+    for (key, runs) in families {
+        let mut batches: Vec<usize> = runs.iter().map(|r| r.config.batch).collect();
+        batches.sort();
+        batches.dedup();
+        let common_p = runs
+            .iter()
+            .map(|r| r.config.p)
+            .filter(|&p| {
+                batches
+                    .iter()
+                    .all(|&b| runs.iter().any(|r| r.config.batch == b && r.config.p == p))
+            })
+            .max();
+        let (true, Some(p)) = (batches.len() >= 2, common_p) else {
+            continue;
+        };
+        let series: Vec<Series> = batches
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &b)| {
+                let sub: Vec<RunResult> = runs
+                    .iter()
+                    .filter(|r| r.config.batch == b && r.config.p == p)
+                    .map(|r| (*r).clone())
+                    .collect();
+                let curve = crate::analysis::curves::curves(&sub, Observable::WeightChange)
+                    .into_iter()
+                    .next()?;
+                Some(Series {
+                    label: format!("B = {b}"),
+                    points: curve.points(),
+                    color: k,
+                    line: true,
+                })
+            })
+            .collect();
+        let group = key.replace(", B=0", "");
+        plots.push((
+            slug(&group),
+            Plot {
+                title: format!("equal T = eta/B, different B (P = {p})"),
+                x_label: "temperature T".into(),
+                y_label: "dw (median over seeds)".into(),
+                log_y: true,
+                series,
+            }
+            .with_subtitle(&group),
+        ));
+    }
+    plots
+}
+
 /// Draw every figure for `analysis` of `results` into `out`; returns the PNG paths.
 pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))?;
@@ -404,6 +471,9 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
         if let Some(p) = train_error_vs_time(&g.label, &runs) {
             written.push(save_plot(&p, &stem("train_error_vs_time"))?);
         }
+    }
+    for (s, p) in batch_checks(results) {
+        written.push(save_plot(&p, &out.join(format!("{s}__batch_check")))?);
     }
     for d in &analysis.phases {
         written.push(save_phase(

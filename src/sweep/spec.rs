@@ -47,6 +47,14 @@ pub struct PlannedRun {
 }
 
 impl PlannedRun {
+    /// This run's value on grid axis `axis`, as written in TOML.
+    pub fn axis_value(&self, axis: &str) -> Option<String> {
+        self.point
+            .iter()
+            .find(|(k, _)| k == axis)
+            .map(|(_, v)| v.to_string())
+    }
+
     /// `temperature=0.001 p=512 seed=2`.
     pub fn describe(&self) -> String {
         self.point

@@ -61,12 +61,7 @@ pub fn status(store: &RunStore, runs: &[PlannedRun], by: Option<&str>) -> Result
             }
             let mut seen = Vec::new();
             for r in runs {
-                let v = r
-                    .point
-                    .iter()
-                    .find(|(k, _)| k == axis)
-                    .map(|(_, v)| v.to_string())
-                    .unwrap_or_default();
+                let v = r.axis_value(axis).unwrap_or_default();
                 if !seen.contains(&v) {
                     seen.push(v);
                 }
@@ -81,12 +76,7 @@ pub fn status(store: &RunStore, runs: &[PlannedRun], by: Option<&str>) -> Result
         let label = store.load(&r.id)?.label();
         total.add(label);
         if let (Some(axis), Some(values)) = (by, &axis_values) {
-            let v = r
-                .point
-                .iter()
-                .find(|(k, _)| k == axis)
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default();
+            let v = r.axis_value(axis).unwrap_or_default();
             let k = values
                 .iter()
                 .position(|x| *x == v)
