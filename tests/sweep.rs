@@ -421,3 +421,60 @@ fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
         .contains("ran 1:")
     );
 }
+
+#[test]
+fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), SWEEP);
+    let dir = tmp.path().join("r");
+    let done = || {
+        std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count()
+        })
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args([
+            "sweep",
+            "run",
+            &sweep,
+            "--results",
+            dir.to_str().unwrap(),
+            "--jobs",
+            "1",
+            "--quiet",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while done() == 0 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a stopped sweep exits non-zero");
+    assert!(
+        err.contains("stopping: no new runs start") && err.contains("stopped by a signal"),
+        "{err}"
+    );
+    let after = done();
+    assert!(after < 24, "it stopped early ({after} of 24 done)");
+    // Everything written is a complete result; the rerun does exactly the rest.
+    assert_eq!(results(&dir).len(), after);
+    let out = ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        dir.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.contains(&format!("ran {}:", 24 - after)), "{out}");
+}

@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Subcommand, Debug)]
 pub enum SweepCommand {
@@ -141,28 +142,43 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         .expect("static template"),
     );
     let mut counts = [0usize; 4];
-    let stop = AtomicBool::new(false);
-    let outcome = execute(&store, &todo, jobs, &stop, |e| match e {
-        Event::Finished { label, .. } => {
-            counts[["converged", "diverged", "budget", "failed"]
-                .iter()
-                .position(|l| l == label)
-                .unwrap_or(3)] += 1;
-            bar.inc(1);
+    let stop = stop_on_signals()?;
+    let mut announced = false;
+    let outcome = execute(&store, &todo, jobs, &stop, |e| {
+        if !announced && stop.load(Ordering::SeqCst) {
+            announced = true;
+            bar.suspend(|| eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)"));
         }
-        Event::Tick { slowest } => {
-            let slow = slowest.as_ref().map_or(String::new(), |(d, t)| {
-                format!(" | slowest: {d} ({:.0} s)", t.as_secs_f64())
-            });
-            bar.set_message(format!(
-                "{} converged, {} diverged, {} budget, {} failed{slow}",
-                counts[0], counts[1], counts[2], counts[3]
-            ));
+        match e {
+            Event::Finished { label, .. } => {
+                let k = ["converged", "diverged", "budget", "failed"]
+                    .iter()
+                    .position(|l| l == label)
+                    .unwrap_or(3);
+                counts[k] += 1;
+                bar.inc(1);
+            }
+            Event::Tick { slowest } => {
+                let slow = slowest.as_ref().map_or(String::new(), |(d, t)| {
+                    format!(" | slowest: {d} ({:.0} s)", t.as_secs_f64())
+                });
+                bar.set_message(format!(
+                    "{} converged, {} diverged, {} budget, {} failed{slow}",
+                    counts[0], counts[1], counts[2], counts[3]
+                ));
+            }
+            Event::Started { .. } => {}
         }
-        Event::Started { .. } => {}
     });
     bar.finish_and_clear();
     let o = outcome?;
+    if o.not_started > 0 {
+        anyhow::bail!(
+            "stopped by a signal after {} runs ({} not started); rerun the same command to finish the sweep",
+            o.finished(),
+            o.not_started
+        );
+    }
     println!(
         "ran {}: {} converged, {} diverged, {} budget, {} failed; results in {}",
         o.finished(),
@@ -179,6 +195,18 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// SIGTERM (a cluster's warning before a kill) or SIGINT (Ctrl-C) raises the returned flag: no
+/// new run starts, running runs finish and write their results. A second signal exits at once;
+/// results are written atomically, so the runs it interrupts are simply missing.
+fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    Ok(stop)
 }
 
 pub fn status_cmd(a: &StatusArgs) -> Result<()> {
