@@ -332,7 +332,9 @@ where
     }
     chart
         .draw_series(std::iter::once(Text::new(
-            format!("error {lo:.3} (dark) .. {hi:.3} (yellow); x = diverged"),
+            format!(
+                "test error {lo:.3} (dark) .. {hi:.3} (yellow); x: diverged; gray: no converged run"
+            ),
             (xe[0] * 1.1, ye[ye.len() - 1] / 1.6),
             ("sans-serif", 13),
         )))
@@ -436,9 +438,7 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
                 &raw(&g.label, f),
                 &stem(&format!("{}_raw", f.obs.slug())),
             )?);
-            if f.obs != Observable::TestError
-                && let Some(p) = collapsed(&g.label, f)
-            {
+            if let Some(p) = collapsed(&g.label, f) {
                 written.push(save_plot(
                     &p,
                     &stem(&format!("{}_collapsed", f.obs.slug())),
