@@ -398,7 +398,11 @@ fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
     );
     assert!(out.contains("1 failed"), "{out}");
     let s = ok(&["status", d]);
-    assert!(s.contains("failed 1"), "{s}");
+    assert!(
+        s.contains("failed 1")
+            && s.contains("p_test=9990: invalid config: p (64) + p_test (9990) exceeds"),
+        "{s}"
+    );
     let csv = tmp.path().join("t.csv");
     ok(&["collect", d, "--out", csv.to_str().unwrap()]);
     let text = std::fs::read_to_string(&csv).unwrap();

@@ -240,6 +240,19 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
             );
         }
     }
+    if s.total.get("failed") > 0 {
+        println!("\nfailed runs (first 5; `sweep run --retry-failed` runs them again):");
+        let mut shown = 0;
+        for r in runs.iter().filter(|r| store.has_failure(&r.id)) {
+            if let crate::sweep::Stored::Failed(f) = store.load(&r.id)? {
+                println!("  {} {}: {}", r.id, r.describe(), f.error);
+                shown += 1;
+            }
+            if shown == 5 {
+                break;
+            }
+        }
+    }
     if s.foreign > 0 {
         println!(
             "({} result files belong to no run of this sweep)",
