@@ -13,6 +13,9 @@ pub enum Error {
     /// A data file is missing, unreadable or malformed.
     #[error("{path}: {message}")]
     Data { path: String, message: String },
+    /// An external program (sbatch, squeue) is missing or refused.
+    #[error("{0}")]
+    External(String),
     /// An I/O failure on a file the tool reads or writes.
     #[error("{path}: {err}")]
     Io { path: String, err: std::io::Error },

@@ -5,6 +5,7 @@ mod analyze;
 mod bench;
 mod progress;
 mod reproduce;
+mod slurm;
 mod sweep;
 mod train;
 
@@ -31,6 +32,8 @@ pub enum Command {
     /// Plan or run a sweep: a grid of runs from a TOML file, one result file per run.
     #[command(subcommand)]
     Sweep(sweep::SweepCommand),
+    /// Write (and --submit) a Slurm job array for the missing runs of a sweep.
+    Slurm(slurm::SlurmArgs),
     /// Count the converged, diverged, budget, failed and missing runs of a results directory.
     Status(sweep::StatusArgs),
     /// Gather a results directory into one table (CSV or Parquet), one row per run.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train::run(&args),
         Command::Sweep(cmd) => sweep::run(&cmd),
+        Command::Slurm(args) => slurm::run(&args),
         Command::Status(args) => sweep::status_cmd(&args),
         Command::Collect(args) => sweep::collect_cmd(&args),
         Command::Analyze(args) => analyze::run(&args),

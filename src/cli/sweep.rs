@@ -49,6 +49,10 @@ pub struct RunArgs {
     /// Run again the runs that ended in an error (their failure records are replaced).
     #[arg(long)]
     pub retry_failed: bool,
+    /// Only the runs listed in this file (one run id per line), in its order; `--shard` then
+    /// splits this list (written by `sgd-regimes slurm`).
+    #[arg(long, value_name = "FILE")]
+    pub runs_file: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -116,6 +120,10 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     let spec = SweepSpec::load(&a.file)?;
     let runs = spec.runs()?;
     let store = RunStore::create_or_open(&a.results, &spec)?;
+    let runs = match &a.runs_file {
+        Some(f) => crate::sweep::runs_file::select(&runs, f)?,
+        None => runs,
+    };
     let todo = pending(&store, &runs, a.shard, a.retry_failed);
     let jobs = a
         .jobs
@@ -251,6 +259,15 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
             if shown == 5 {
                 break;
             }
+        }
+    }
+    if let Some(lines) = crate::sweep::slurm::queue(&a.dir) {
+        println!("\nSlurm tasks of this directory (squeue: id state time reason):");
+        for l in &lines {
+            println!("  {l}");
+        }
+        if lines.is_empty() {
+            println!("  none queued or running");
         }
     }
     if s.foreign > 0 {

@@ -6,6 +6,8 @@ pub mod axis;
 pub mod collect;
 pub mod id;
 pub mod runner;
+pub mod runs_file;
+pub mod slurm;
 pub mod spec;
 pub mod status;
 pub mod store;
