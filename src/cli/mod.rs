@@ -51,6 +51,12 @@ pub enum Command {
 
 /// Parse the command line and run; the binary's `main` is just this.
 pub fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`sgd-regimes status DIR | head`) instead of failing on every later write.
+    // SAFETY: resetting a signal disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
