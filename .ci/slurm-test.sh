@@ -72,14 +72,16 @@ compare "$work/array" "$work/local"
 
 say "2. cancel one task midway, resubmit what is missing"
 jid=$("$BIN" slurm "$work/sweep.toml" --results "$work/cancel" --tasks 3 --submit | submitted)
-until compgen -G "$work/cancel/runs/*.json" >/dev/null; do sleep 0.1; done
-scancel "${jid}_1" || true
+# Cancel task 1 as soon as it runs: it is cut in the middle of its first run.
+until [ "$(squeue -h -j "${jid}_1" -o %T 2>/dev/null)" = RUNNING ]; do sleep 0.05; done
+scancel "${jid}_1"
 bash "$SLURM" wait "$jid" 600 || true   # the cancelled task is not COMPLETED
 "$BIN" status "$work/cancel"
 out=$("$BIN" slurm "$work/sweep.toml" --results "$work/cancel" --tasks 3 --submit)
 echo "$out"
 jid2=$(echo "$out" | submitted)
-if [ -n "$jid2" ]; then bash "$SLURM" wait "$jid2" 600; fi
+[ -n "$jid2" ] || { say "the cancelled task left nothing to resubmit"; exit 1; }
+bash "$SLURM" wait "$jid2" 600
 compare "$work/cancel" "$work/local"
 "$BIN" status "$work/cancel" | grep "converged 12  diverged 0  budget 0  failed 0  missing 0" >/dev/null
 rm -rf "$work"
