@@ -4,6 +4,7 @@
 //! buffers of its forward and backward passes (a tape sized for one mini-batch, and chunked
 //! buffers for evaluating whole data sets), so training allocates nothing per step.
 
+pub mod conv;
 pub mod fc;
 pub mod gemm;
 pub mod layers;

@@ -1,0 +1,334 @@
+//! k x k convolution with stride and 'same' padding (SPEC §2, `simple-cnn` and `mnas`; issue #5),
+//! as a forward/backward pair on sgemm through im2col. Layout HWC: an image is `h × w × c`
+//! floats, channel fastest; a batch is `n` images one after another. Weights are
+//! `c_out × (k·k·c_in)`, each row ordered (ky, kx, c_in).
+//!
+//! 'same' padding follows the usual convention: the output is `ceil(n / s)` along each axis and
+//! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
+
+use super::gemm;
+
+/// Geometry of one convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub h: usize,
+    pub w: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub k: usize,
+    pub stride: usize,
+}
+
+/// Output size and padding before, along one axis, for 'same' padding.
+pub fn same_padding(n: usize, k: usize, s: usize) -> (usize, usize) {
+    let out = n.div_ceil(s);
+    let total = ((out - 1) * s + k).saturating_sub(n);
+    (out, total / 2)
+}
+
+impl ConvShape {
+    pub fn out_h(&self) -> usize {
+        same_padding(self.h, self.k, self.stride).0
+    }
+
+    pub fn out_w(&self) -> usize {
+        same_padding(self.w, self.k, self.stride).0
+    }
+
+    /// Columns of the im2col matrix (= fan-in of one output).
+    pub fn patch(&self) -> usize {
+        self.k * self.k * self.c_in
+    }
+
+    pub fn weights(&self) -> usize {
+        self.c_out * self.patch()
+    }
+
+    /// For each output pixel and kernel tap, the input pixel index, if inside the image.
+    fn source(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<usize> {
+        let (_, top) = same_padding(self.h, self.k, self.stride);
+        let (_, left) = same_padding(self.w, self.k, self.stride);
+        let iy = (oy * self.stride + ky).checked_sub(top)?;
+        let ix = (ox * self.stride + kx).checked_sub(left)?;
+        (iy < self.h && ix < self.w).then_some(iy * self.w + ix)
+    }
+}
+
+/// Gather the patches of `n` images into `cols` (`n·out_h·out_w` rows of `patch()`).
+pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
+    let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
+    let image = s.h * s.w * c;
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let row = &mut cols[((b * oh + oy) * ow + ox) * p..][..p];
+                for ky in 0..s.k {
+                    for kx in 0..s.k {
+                        let dst = &mut row[(ky * s.k + kx) * c..][..c];
+                        match s.source(oy, ox, ky, kx) {
+                            Some(pix) => dst.copy_from_slice(&x[b * image + pix * c..][..c]),
+                            None => dst.fill(0.0),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scatter-add patch gradients `dcols` back onto the input gradient `dx` (which is zeroed first).
+pub fn col2im(dcols: &[f32], n: usize, s: &ConvShape, dx: &mut [f32]) {
+    let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
+    let image = s.h * s.w * c;
+    dx[..n * image].fill(0.0);
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let row = &dcols[((b * oh + oy) * ow + ox) * p..][..p];
+                for ky in 0..s.k {
+                    for kx in 0..s.k {
+                        if let Some(pix) = s.source(oy, ox, ky, kx) {
+                            let src = &row[(ky * s.k + kx) * c..][..c];
+                            for (d, v) in dx[b * image + pix * c..][..c].iter_mut().zip(src) {
+                                *d += v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `z = scale · conv(x, W) (+ bias_scale · b)`; `cols` receives the im2col matrix (kept for the
+/// backward pass). The product runs with `alpha = 1` (see `layers::dense_forward`).
+pub fn conv_forward(
+    x: &[f32],
+    n: usize,
+    s: &ConvShape,
+    w: &[f32],
+    bias: Option<(&[f32], f32)>,
+    scale: f32,
+    cols: &mut [f32],
+    z: &mut [f32],
+) {
+    im2col(x, n, s, cols);
+    let rows = n * s.out_h() * s.out_w();
+    gemm::x_wt(rows, s.patch(), s.c_out, 1.0, cols, w, 0.0, z);
+    for out in z[..rows * s.c_out].chunks_exact_mut(s.c_out) {
+        for (j, v) in out.iter_mut().enumerate() {
+            *v *= scale;
+            if let Some((b, bs)) = bias {
+                *v += bs * b[j];
+            }
+        }
+    }
+}
+
+/// Gradient to the input of [`conv_forward`]: `dx = scale · col2im(dz W)` (`dcols` is scratch of
+/// the size of `cols`). In a fused SGD step, call it before the weights change.
+pub fn conv_backward_input(
+    dz: &[f32],
+    n: usize,
+    s: &ConvShape,
+    w: &[f32],
+    scale: f32,
+    dcols: &mut [f32],
+    dx: &mut [f32],
+) {
+    let rows = n * s.out_h() * s.out_w();
+    gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dcols);
+    col2im(dcols, n, s, dx);
+}
+
+/// Weight (and bias) gradients of [`conv_forward`], added as `target += coeff · gradient`.
+pub fn conv_backward_weights(
+    dz: &[f32],
+    cols: &[f32],
+    n: usize,
+    s: &ConvShape,
+    scale: f32,
+    coeff: f32,
+    w_target: &mut [f32],
+    bias: Option<(&mut [f32], f32)>,
+) {
+    let rows = n * s.out_h() * s.out_w();
+    gemm::dzt_x(
+        rows,
+        s.c_out,
+        s.patch(),
+        coeff * scale,
+        dz,
+        cols,
+        1.0,
+        w_target,
+    );
+    if let Some((b, bs)) = bias {
+        for out in dz[..rows * s.c_out].chunks_exact(s.c_out) {
+            for (t, g) in b.iter_mut().zip(out) {
+                *t += coeff * bs * g;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_padding_convention() {
+        assert_eq!(same_padding(28, 5, 1), (28, 2));
+        assert_eq!(same_padding(28, 5, 2), (14, 1)); // total 3: 1 before, 2 after
+        assert_eq!(same_padding(7, 5, 2), (4, 2)); // total 4
+        assert_eq!(same_padding(8, 5, 2), (4, 1)); // total 3
+        assert_eq!(same_padding(14, 2, 2), (7, 0));
+        assert_eq!(same_padding(5, 1, 1), (5, 0));
+    }
+
+    /// Direct definition in f64.
+    fn naive(x: &[f32], n: usize, s: &ConvShape, w: &[f32], b: &[f32]) -> Vec<f64> {
+        let (oh, ow) = (s.out_h(), s.out_w());
+        let (top, left) = (
+            same_padding(s.h, s.k, s.stride).1 as isize,
+            same_padding(s.w, s.k, s.stride).1 as isize,
+        );
+        let mut z = vec![0.0; n * oh * ow * s.c_out];
+        for bi in 0..n {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for co in 0..s.c_out {
+                        let mut acc = b[co] as f64;
+                        for ky in 0..s.k {
+                            for kx in 0..s.k {
+                                let iy = (oy * s.stride + ky) as isize - top;
+                                let ix = (ox * s.stride + kx) as isize - left;
+                                if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
+                                    continue;
+                                }
+                                for ci in 0..s.c_in {
+                                    let xv = x[((bi * s.h + iy as usize) * s.w + ix as usize)
+                                        * s.c_in
+                                        + ci] as f64;
+                                    acc += w[co * s.patch() + (ky * s.k + kx) * s.c_in + ci] as f64
+                                        * xv;
+                                }
+                            }
+                        }
+                        z[((bi * oh + oy) * ow + ox) * s.c_out + co] = acc;
+                    }
+                }
+            }
+        }
+        z
+    }
+
+    #[test]
+    fn forward_matches_the_definition_and_gradients_match_finite_differences() {
+        for s in [
+            ConvShape {
+                h: 7,
+                w: 6,
+                c_in: 2,
+                c_out: 3,
+                k: 5,
+                stride: 2,
+            },
+            ConvShape {
+                h: 5,
+                w: 5,
+                c_in: 3,
+                c_out: 2,
+                k: 3,
+                stride: 1,
+            },
+            ConvShape {
+                h: 4,
+                w: 4,
+                c_in: 2,
+                c_out: 2,
+                k: 1,
+                stride: 1,
+            },
+        ] {
+            let n = 2;
+            let x = pseudo(n * s.h * s.w * s.c_in, 1);
+            let w = pseudo(s.weights(), 2);
+            let b = pseudo(s.c_out, 3);
+            let rows = n * s.out_h() * s.out_w();
+            let mut cols = vec![0.0; rows * s.patch()];
+            let mut z = vec![0.0; rows * s.c_out];
+            conv_forward(&x, n, &s, &w, Some((&b, 1.0)), 1.0, &mut cols, &mut z);
+            let want = naive(&x, n, &s, &w, &b);
+            for (a, e) in z.iter().zip(&want) {
+                assert!((*a as f64 - e).abs() < 1e-5, "{s:?}: {a} vs {e}");
+            }
+            // S = sum c ⊙ z is linear in x, w and b: its gradients are exact, and so is the
+            // finite difference (up to rounding), so compare per element.
+            let c = pseudo(rows * s.c_out, 4);
+            let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
+                naive(x, n, &s, w, b)
+                    .iter()
+                    .zip(&c)
+                    .map(|(z, c)| z * *c as f64)
+                    .sum()
+            };
+            let mut dcols = vec![0.0; rows * s.patch()];
+            let mut dx = vec![0.0; x.len()];
+            conv_backward_input(&c, n, &s, &w, 1.0, &mut dcols, &mut dx);
+            let mut gw = vec![0.0; w.len()];
+            let mut gb = vec![0.0; b.len()];
+            conv_backward_weights(&c, &cols, n, &s, 1.0, 1.0, &mut gw, Some((&mut gb, 1.0)));
+            let h = 1e-2f32;
+            let fd = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
+            for k in 0..x.len() {
+                let g = fd(&|e| {
+                    let mut xe = x.clone();
+                    xe[k] += e;
+                    loss(&xe, &w, &b)
+                });
+                assert!(
+                    (g - dx[k] as f64).abs() < 1e-3,
+                    "{s:?} dx[{k}]: {g} vs {}",
+                    dx[k]
+                );
+            }
+            for k in 0..w.len() {
+                let g = fd(&|e| {
+                    let mut we = w.clone();
+                    we[k] += e;
+                    loss(&x, &we, &b)
+                });
+                assert!(
+                    (g - gw[k] as f64).abs() < 1e-3,
+                    "{s:?} dw[{k}]: {g} vs {}",
+                    gw[k]
+                );
+            }
+            for k in 0..b.len() {
+                let g = fd(&|e| {
+                    let mut be = b.clone();
+                    be[k] += e;
+                    loss(&x, &w, &be)
+                });
+                assert!(
+                    (g - gb[k] as f64).abs() < 1e-3,
+                    "{s:?} db[{k}]: {g} vs {}",
+                    gb[k]
+                );
+            }
+        }
+    }
+}
