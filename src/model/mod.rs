@@ -9,6 +9,7 @@ pub mod fc;
 pub mod gemm;
 pub mod layers;
 pub mod perceptron;
+pub mod pool;
 pub mod vector;
 
 #[cfg(test)]
