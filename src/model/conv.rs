@@ -172,6 +172,77 @@ pub fn conv_backward_weights(
     }
 }
 
+/// Depthwise k x k convolution (one filter per channel, `c_in = c_out`), 'same' padding,
+/// no bias: `y = scale · dwconv(x, w)` with `w` laid out `(ky, kx, c)`. Direct loops: with one
+/// filter per channel there is no matrix product to hand to sgemm.
+pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
+    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let image = s.h * s.w * c;
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let out = &mut y[((b * oh + oy) * ow + ox) * c..][..c];
+                out.fill(0.0);
+                for ky in 0..s.k {
+                    for kx in 0..s.k {
+                        if let Some(pix) = s.source(oy, ox, ky, kx) {
+                            let xs = &x[b * image + pix * c..][..c];
+                            let ws = &w[(ky * s.k + kx) * c..][..c];
+                            for ((o, xv), wv) in out.iter_mut().zip(xs).zip(ws) {
+                                *o += xv * wv;
+                            }
+                        }
+                    }
+                }
+                for o in out.iter_mut() {
+                    *o *= scale;
+                }
+            }
+        }
+    }
+}
+
+/// Backward of [`depthwise_forward`]: `dx` (zeroed here) gets the input gradient, computed from
+/// `w` as given (call it before an in-place update), and `w_target += coeff · dL/dw`.
+pub fn depthwise_backward(
+    dy: &[f32],
+    x: &[f32],
+    n: usize,
+    s: &ConvShape,
+    w: &[f32],
+    scale: f32,
+    dx: &mut [f32],
+    coeff: f32,
+    w_target: &mut [f32],
+) {
+    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let image = s.h * s.w * c;
+    dx[..n * image].fill(0.0);
+    let mut gw = vec![0.0f32; w.len()];
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
+                for ky in 0..s.k {
+                    for kx in 0..s.k {
+                        if let Some(pix) = s.source(oy, ox, ky, kx) {
+                            let base = b * image + pix * c;
+                            let tap = (ky * s.k + kx) * c;
+                            for ch in 0..c {
+                                dx[base + ch] += scale * w[tap + ch] * g[ch];
+                                gw[tap + ch] += scale * x[base + ch] * g[ch];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (t, g) in w_target.iter_mut().zip(&gw) {
+        *t += coeff * g;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +400,68 @@ mod tests {
                     gb[k]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn depthwise_pair_matches_finite_differences() {
+        let s = ConvShape {
+            h: 6,
+            w: 5,
+            c_in: 3,
+            c_out: 3,
+            k: 5,
+            stride: 2,
+        };
+        let n = 2;
+        let x = pseudo(n * s.h * s.w * s.c_in, 5);
+        let w = pseudo(s.k * s.k * s.c_in, 6);
+        let rows = n * s.out_h() * s.out_w();
+        let c = pseudo(rows * s.c_in, 7);
+        let scale = 1.0 / s.k as f32;
+        let loss = |x: &[f32], w: &[f32]| -> f64 {
+            let mut y = vec![0.0; rows * s.c_in];
+            depthwise_forward(x, n, &s, w, scale, &mut y);
+            y.iter().zip(&c).map(|(a, b)| *a as f64 * *b as f64).sum()
+        };
+        // Against a full convolution whose filters are zero off the diagonal.
+        let mut full = vec![0.0; s.c_in * s.k * s.k * s.c_in];
+        for co in 0..s.c_in {
+            for tap in 0..s.k * s.k {
+                full[co * s.k * s.k * s.c_in + tap * s.c_in + co] = w[tap * s.c_in + co];
+            }
+        }
+        let want = naive(&x, n, &s, &full, &[0.0; 3]);
+        let mut y = vec![0.0; rows * s.c_in];
+        depthwise_forward(&x, n, &s, &w, 1.0, &mut y);
+        for (a, e) in y.iter().zip(&want) {
+            assert!((*a as f64 - e).abs() < 1e-5, "{a} vs {e}");
+        }
+        let mut dx = vec![0.0; x.len()];
+        let mut gw = vec![0.0; w.len()];
+        depthwise_backward(&c, &x, n, &s, &w, scale, &mut dx, 1.0, &mut gw);
+        let h = 1e-2f32;
+        for k in 0..x.len() {
+            let (mut p, mut m) = (x.clone(), x.clone());
+            p[k] += h;
+            m[k] -= h;
+            let fd = (loss(&p, &w) - loss(&m, &w)) / (2.0 * h as f64);
+            assert!(
+                (fd - dx[k] as f64).abs() < 1e-3,
+                "dx[{k}]: {fd} vs {}",
+                dx[k]
+            );
+        }
+        for k in 0..w.len() {
+            let (mut p, mut m) = (w.clone(), w.clone());
+            p[k] += h;
+            m[k] -= h;
+            let fd = (loss(&x, &p) - loss(&x, &m)) / (2.0 * h as f64);
+            assert!(
+                (fd - gw[k] as f64).abs() < 1e-3,
+                "dw[{k}]: {fd} vs {}",
+                gw[k]
+            );
         }
     }
 }
