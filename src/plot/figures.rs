@@ -40,23 +40,31 @@ fn law_text(f: &ObservableFit) -> String {
     }
 }
 
+/// One series per curve (per P) of `f`, each point `(T, median)` mapped by `map(P, T, y)`.
+fn per_p(f: &ObservableFit, map: impl Fn(usize, f64, f64) -> (f64, f64)) -> Vec<Series> {
+    f.curves
+        .iter()
+        .enumerate()
+        .map(|(k, c)| Series {
+            label: format!("P = {}", c.p),
+            points: c
+                .points()
+                .into_iter()
+                .map(|(t, y)| map(c.p, t, y))
+                .collect(),
+            color: k,
+            line: true,
+        })
+        .collect()
+}
+
 fn raw(group: &str, f: &ObservableFit) -> Plot {
     Plot {
         title: format!("{}: {}", f.obs.name(), law_text(f)),
         x_label: "temperature T = eta / B".into(),
         y_label: format!("{} (median over seeds)", f.obs.name()),
         log_y: f.obs != Observable::TestError,
-        series: f
-            .curves
-            .iter()
-            .enumerate()
-            .map(|(k, c)| Series {
-                label: format!("P = {}", c.p),
-                points: c.points(),
-                color: k,
-                line: true,
-            })
-            .collect(),
+        series: per_p(f, |_, t, y| (t, y)),
     }
     .with_subtitle(group)
 }
@@ -75,24 +83,9 @@ fn collapsed(group: &str, f: &ObservableFit) -> Option<Plot> {
             x_label: format!("T P^a (a = {a:.3})"),
             y_label: format!("{} / low-T value", f.obs.name()),
             log_y: true,
-            series: f
-                .curves
-                .iter()
-                .enumerate()
-                .map(|(k, curve)| {
-                    let y0 = f.plateau_of(curve.p).unwrap_or(1.0);
-                    Series {
-                        label: format!("P = {}", curve.p),
-                        points: curve
-                            .points()
-                            .iter()
-                            .map(|&(t, y)| (t * (curve.p as f64).powf(a), y / y0))
-                            .collect(),
-                        color: k,
-                        line: true,
-                    }
-                })
-                .collect(),
+            series: per_p(f, |p, t, y| {
+                (t * (p as f64).powf(a), y / f.plateau_of(p).unwrap_or(1.0))
+            }),
         }
         .with_subtitle(group),
     )
@@ -111,21 +104,7 @@ fn scaled(group: &str, f: &ObservableFit, exponent: f64, name: &str) -> Plot {
         x_label: "temperature T".into(),
         y_label: format!("{} / P^{exponent:.3}", f.obs.name()),
         log_y: true,
-        series: f
-            .curves
-            .iter()
-            .enumerate()
-            .map(|(k, c)| Series {
-                label: format!("P = {}", c.p),
-                points: c
-                    .points()
-                    .iter()
-                    .map(|&(t, y)| (t, y / (c.p as f64).powf(exponent)))
-                    .collect(),
-                color: k,
-                line: true,
-            })
-            .collect(),
+        series: per_p(f, |p, t, y| (t, y / (p as f64).powf(exponent))),
     }
     .with_subtitle(&format!("{group} ({name})"))
 }
