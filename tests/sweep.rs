@@ -55,6 +55,15 @@ fn write_sweep(dir: &Path, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// Result and failure files in a results directory (a killed writer's temporary files excluded).
+fn done(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    })
+}
+
 /// Every result file of a results directory, parsed, without its wall-clock fields.
 fn results(dir: &Path) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
@@ -98,13 +107,6 @@ fn killed_sweeps_restart_to_the_same_results() {
     assert_eq!(want.len(), 24);
 
     let killed = tmp.path().join("killed");
-    let done = |dir: &Path| {
-        std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
-            d.flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .count()
-        })
-    };
     let per_run_ms = (whole_ms / 12).max(2);
     let mut state = 12345u64;
     let mut kills = 0;
@@ -431,13 +433,6 @@ fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
     let tmp = tempfile::tempdir().unwrap();
     let sweep = write_sweep(tmp.path(), SWEEP);
     let dir = tmp.path().join("r");
-    let done = || {
-        std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
-            d.flatten()
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .count()
-        })
-    };
     let child = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
         .args([
             "sweep",
@@ -453,7 +448,7 @@ fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    while done() == 0 {
+    while done(&dir) == 0 {
         std::thread::sleep(Duration::from_millis(2));
     }
     let status = Command::new("kill")
@@ -468,7 +463,7 @@ fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
         err.contains("stopping: no new runs start") && err.contains("stopped by a signal"),
         "{err}"
     );
-    let after = done();
+    let after = done(&dir);
     assert!(after < 24, "it stopped early ({after} of 24 done)");
     // Everything written is a complete result; the rerun does exactly the rest.
     assert_eq!(results(&dir).len(), after);
