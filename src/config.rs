@@ -17,6 +17,17 @@ pub enum ModelKind {
     Perceptron,
     /// Fully connected net: `depth` hidden layers of `width` units, normalized ReLU, no biases.
     Fc,
+    /// Two 5x5 conv + max-pool blocks (`width`, `2 width` channels), dense to `32 width`, readout.
+    SimpleCnn,
+    /// MnasNet-like net of width `width`: stem, four inverted-residual blocks, head, mean pool.
+    Mnas,
+}
+
+impl ModelKind {
+    /// Convolutional nets need image inputs.
+    pub fn is_convolutional(self) -> bool {
+        matches!(self, ModelKind::SimpleCnn | ModelKind::Mnas)
+    }
 }
 
 /// Data set (SPEC §3).
@@ -27,6 +38,15 @@ pub enum DatasetKind {
     DepletedSign,
     /// MNIST digits, `y = +1` for even digits and `-1` for odd ones.
     MnistParity,
+    /// CIFAR-10 images, `y = -1` for vehicles (classes 0, 1, 8, 9) and `+1` for animals.
+    CifarAnimals,
+}
+
+impl DatasetKind {
+    /// Image data sets (as opposed to vectors).
+    pub fn is_image(self) -> bool {
+        !matches!(self, DatasetKind::DepletedSign)
+    }
 }
 
 impl fmt::Display for ModelKind {
@@ -34,6 +54,8 @@ impl fmt::Display for ModelKind {
         f.write_str(match self {
             ModelKind::Perceptron => "perceptron",
             ModelKind::Fc => "fc",
+            ModelKind::SimpleCnn => "simple-cnn",
+            ModelKind::Mnas => "mnas",
         })
     }
 }
@@ -43,12 +65,15 @@ impl fmt::Display for DatasetKind {
         f.write_str(match self {
             DatasetKind::DepletedSign => "depleted-sign",
             DatasetKind::MnistParity => "mnist-parity",
+            DatasetKind::CifarAnimals => "cifar-animals",
         })
     }
 }
 
 pub const DEFAULT_DEPTH: usize = 5;
 pub const DEFAULT_WIDTH: usize = 64;
+/// Default width `h` of `simple-cnn` and `mnas` (the width of the issue #5 benchmarks).
+pub const DEFAULT_CNN_WIDTH: usize = 8;
 pub const DEFAULT_DIM: usize = 128;
 pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
 pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e4;
@@ -79,13 +104,14 @@ pub struct RunConfig {
     pub batch: usize,
     /// Hidden layers of `fc` (default 5); unset for models without it.
     pub depth: Option<usize>,
-    /// Hidden width `h` of `fc` (default 64); unset for models without it.
+    /// Width `h` of `fc` (default 64), `simple-cnn` and `mnas` (default 8); unset for the perceptron.
     pub width: Option<usize>,
     /// Input dimension `d` of `depleted-sign` (default 128); unset for image data.
     pub dim: Option<usize>,
     /// Density exponent `chi` of `depleted-sign` near the boundary (default 0, Gaussian).
     pub chi: Option<f64>,
-    /// Directory with MNIST IDX files; unset means the 10,000 digits bundled in the binary.
+    /// Directory with the data files: MNIST IDX files (unset: the 10,000 digits bundled in the
+    /// binary) or the CIFAR-10 binary files (required for `cifar-animals`).
     pub data_dir: Option<String>,
     pub seed_init: u64,
     pub seed_batch: u64,
@@ -155,6 +181,10 @@ impl RunConfig {
                 c.depth.get_or_insert(DEFAULT_DEPTH);
                 c.width.get_or_insert(DEFAULT_WIDTH);
             }
+            ModelKind::SimpleCnn | ModelKind::Mnas => {
+                c.depth = None;
+                c.width.get_or_insert(DEFAULT_CNN_WIDTH);
+            }
             ModelKind::Perceptron => {
                 c.depth = None;
                 c.width = None;
@@ -166,7 +196,7 @@ impl RunConfig {
                 c.chi.get_or_insert(0.0);
                 c.data_dir = None;
             }
-            DatasetKind::MnistParity => {
+            DatasetKind::MnistParity | DatasetKind::CifarAnimals => {
                 c.dim = None;
                 c.chi = None;
             }
@@ -215,6 +245,17 @@ impl RunConfig {
                 self.batch, self.p
             )));
         }
+        if self.model.is_convolutional() && !self.dataset.is_image() {
+            return Err(Error::config(format!(
+                "model {} needs images; use dataset mnist-parity or cifar-animals (or model fc / perceptron for {})",
+                self.model, self.dataset
+            )));
+        }
+        if self.dataset == DatasetKind::CifarAnimals && self.data_dir.is_none() {
+            return Err(Error::config(
+                "dataset cifar-animals needs data_dir (--data-dir): the directory of the CIFAR-10 binary files; `sgd-regimes data fetch cifar10` downloads them",
+            ));
+        }
         if self.depth == Some(0) {
             return Err(Error::config("depth must be at least 1 hidden layer"));
         }
@@ -252,6 +293,25 @@ impl RunConfig {
             )));
         }
         Ok(())
+    }
+
+    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors).
+    pub fn input_shape(&self) -> [usize; 3] {
+        match self.dataset {
+            DatasetKind::MnistParity => [28, 28, 1],
+            DatasetKind::CifarAnimals => [32, 32, 3],
+            DatasetKind::DepletedSign => [1, 1, self.dim.unwrap_or(DEFAULT_DIM)],
+        }
+    }
+
+    /// The architecture in a few words: `fc L=5 h=64`, `mnas h=8`, `perceptron`.
+    pub fn model_label(&self) -> String {
+        let h = self.width.unwrap_or(0);
+        match self.model {
+            ModelKind::Fc => format!("fc L={} h={h}", self.depth.unwrap_or(0)),
+            ModelKind::SimpleCnn | ModelKind::Mnas => format!("{} h={h}", self.model),
+            ModelKind::Perceptron => "perceptron".to_string(),
+        }
     }
 
     /// Learning rate `eta`, from `lr` or `temperature * batch`.

@@ -2,7 +2,7 @@
 //! training-set size and the seeds (a *group* is one curve family), and each curve `y(T)` at
 //! fixed `P` holds, per temperature, the values of all seeds (summarized by their median).
 
-use crate::config::{ModelKind, RunConfig};
+use crate::config::RunConfig;
 use crate::train::result::{RunResult, Status};
 use std::collections::BTreeMap;
 
@@ -134,10 +134,7 @@ fn group_key(c: &RunConfig, keep_alpha: bool) -> String {
 
 /// A short description: `fc L=5 h=64, mnist-parity, alpha=32768, B=16`.
 pub fn label(c: &RunConfig, with_alpha: bool) -> String {
-    let model = match c.model {
-        ModelKind::Fc => format!("fc L={} h={}", c.depth.unwrap_or(0), c.width.unwrap_or(0)),
-        ModelKind::Perceptron => "perceptron".to_string(),
-    };
+    let model = c.model_label();
     let data = match (c.dim, c.chi) {
         (Some(d), Some(chi)) => format!("{} d={d} chi={chi}", c.dataset),
         _ => c.dataset.to_string(),

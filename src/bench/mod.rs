@@ -70,18 +70,14 @@ fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
 }
 
-/// Gaussian inputs with random ±1 labels.
-fn random_set(n: usize, d: usize, seed: u64) -> Dataset {
-    let x = gaussian(n * d, seed);
+/// Gaussian inputs of shape `[height, width, channels]` with random ±1 labels.
+fn random_set(n: usize, shape: [usize; 3], seed: u64) -> Dataset {
+    let x = gaussian(n * shape.iter().product::<usize>(), seed);
     let y = gaussian(n, seed + 1)
         .iter()
         .map(|v| if *v >= 0.0 { 1.0 } else { -1.0 })
         .collect();
-    Dataset {
-        x,
-        y,
-        shape: [1, 1, d],
-    }
+    Dataset { x, y, shape }
 }
 
 fn always_active(model: ModelKind, dataset: DatasetKind, p: usize, batch: usize) -> RunConfig {
@@ -94,6 +90,8 @@ fn always_active(model: ModelKind, dataset: DatasetKind, p: usize, batch: usize)
         alpha: 1e-6,
         lr: Some(1e-4),
         batch,
+        // Never read: the benchmarks bring their own (random) images.
+        data_dir: (dataset == DatasetKind::CifarAnimals).then(|| "(random images)".into()),
         ..RunConfig::default()
     }
     .normalized()
@@ -127,7 +125,7 @@ fn step_bench(
     );
 
     // Baseline: same sampler, gather and forward; full backward into a gradient buffer; axpy.
-    let mut net = model::build(cfg, split.train.dim());
+    let mut net = model::build(cfg, split.train.shape);
     let mut w = net.init_params(cfg.seed_init);
     let mut grad = vec![0.0f32; w.len()];
     let mut sampler =
@@ -175,8 +173,8 @@ pub fn fc_step(width: usize, sample_s: f64) -> Measurement {
         ..always_active(ModelKind::Fc, DatasetKind::MnistParity, 1024, 16)
     };
     let split = Split {
-        train: random_set(1024, 784, 10),
-        test: random_set(16, 784, 20),
+        train: random_set(1024, [1, 1, 784], 10),
+        test: random_set(16, [1, 1, 784], 20),
         source: "gaussian".into(),
     };
     let (jax, target) = if width == 64 {
@@ -215,7 +213,7 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     let (p, d, h) = (8192, 784, 64);
     let cfg = always_active(ModelKind::Fc, DatasetKind::MnistParity, 16, 16);
     let x = gaussian(p * d, 30);
-    let mut net = model::build(&cfg, d);
+    let mut net = model::build(&cfg, [28, 28, 1]);
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -239,15 +237,109 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     }
 }
 
-/// All benchmarks of issue #2, with the sgemm peak first. `quick` shortens every sample.
-pub fn run_all(quick: bool) -> (f64, Vec<Measurement>) {
+/// The authors' JAX time and the issue #5 target per step (one core, B = 16, 32x32x3).
+fn cnn_reference(model: ModelKind, width: usize) -> (f64, f64) {
+    match (model, width) {
+        (ModelKind::Mnas, 8) => (492e-3, 25e-3),
+        (ModelKind::SimpleCnn, 8) => (79e-3, 8e-3),
+        (ModelKind::SimpleCnn, 32) => (1091e-3, 110e-3),
+        _ => (f64::NAN, f64::NAN),
+    }
+}
+
+/// FLOPs of one CNN step with every batch point active: forward, weight gradients, and input
+/// gradients of every layer but the first.
+fn cnn_step_flops(cfg: &RunConfig, shape: [usize; 3]) -> f64 {
+    let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
+    let net = match cfg.model {
+        ModelKind::Mnas => model::mnas::mnas(shape, width, 1),
+        _ => model::simple_cnn::simple_cnn(shape, width, 1),
+    };
+    let (total, first) = net.forward_macs();
+    (2 * cfg.batch * (3 * total - first)) as f64
+}
+
+/// A CNN SGD step on CIFAR-shaped input (32x32x3), B = 16, P = 1024.
+pub fn cnn_step(model: ModelKind, width: usize, sample_s: f64) -> Measurement {
+    let shape = [32, 32, 3];
+    let cfg = RunConfig {
+        width: Some(width),
+        ..always_active(model, DatasetKind::CifarAnimals, 1024, 16)
+    };
+    let split = Split {
+        train: random_set(1024, shape, 40),
+        test: random_set(16, shape, 41),
+        source: "gaussian".into(),
+    };
+    let (jax, target) = cnn_reference(model, width);
+    step_bench(
+        format!("{model} h={width} step (B=16, P=1024, 32x32x3)"),
+        &cfg,
+        &split,
+        Some(cnn_step_flops(&cfg, shape)),
+        jax,
+        target,
+        sample_s,
+    )
+}
+
+/// Full-set forward of P = 1024 CIFAR-shaped images by `mnas` h = 8 (JAX: 4.7 s).
+pub fn mnas_eval(sample_s: f64) -> Measurement {
+    let (p, shape) = (1024, [32, 32, 3]);
+    let cfg = always_active(ModelKind::Mnas, DatasetKind::CifarAnimals, 16, 16);
+    let x = gaussian(p * 3072, 50);
+    let mut net = model::build(&cfg, shape);
+    let w = net.init_params(0);
+    let mut out = vec![0.0f32; p];
+    let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
+    let baseline_s = time_per_call(
+        || {
+            for (xs, o) in x.chunks(16 * 3072).zip(out.chunks_mut(16)) {
+                net.predict(&w, black_box(xs), o);
+            }
+        },
+        sample_s,
+        5,
+    );
+    let (macs, _) = model::mnas::mnas(shape, 8, 1).forward_macs();
+    Measurement {
+        name: format!("mnas h=8 full-set eval (P={p}, 32x32x3)"),
+        ours_s,
+        baseline_s,
+        baseline: "16 rows per call",
+        flops: Some(2.0 * (p * macs) as f64),
+        jax_s: Some(4.7),
+        target_s: None,
+    }
+}
+
+/// The benchmarks, by the name printed for them (`fc h=64`, `mnas h=8`, ...).
+type Bench = (&'static str, fn(f64) -> Measurement);
+
+pub const BENCHMARKS: [Bench; 8] = [
+    ("fc h=64 step", |s| fc_step(64, s)),
+    ("fc h=256 step", |s| fc_step(256, s)),
+    ("perceptron step", perceptron_step),
+    ("fc eval", fc_eval),
+    ("mnas h=8 step", |s| cnn_step(ModelKind::Mnas, 8, s)),
+    ("simple-cnn h=8 step", |s| {
+        cnn_step(ModelKind::SimpleCnn, 8, s)
+    }),
+    ("simple-cnn h=32 step", |s| {
+        cnn_step(ModelKind::SimpleCnn, 32, s)
+    }),
+    ("mnas eval", mnas_eval),
+];
+
+/// The benchmarks of issues #2 and #5 whose name contains `filter` (all when empty), with the
+/// sgemm peak first. `quick` shortens every sample.
+pub fn run_all(quick: bool, filter: &str) -> (f64, Vec<Measurement>) {
     let sample_s = if quick { 0.01 } else { 0.2 };
     let peak = sgemm_peak_gflops(sample_s);
-    let rows = vec![
-        fc_step(64, sample_s),
-        fc_step(256, sample_s),
-        perceptron_step(sample_s),
-        fc_eval(sample_s),
-    ];
+    let rows = BENCHMARKS
+        .iter()
+        .filter(|(name, _)| name.contains(filter))
+        .map(|(_, f)| f(sample_s))
+        .collect();
     (peak, rows)
 }

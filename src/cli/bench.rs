@@ -1,5 +1,5 @@
 //! `sgd-regimes bench`: prints one line per benchmark with ratios against its baseline, the
-//! authors' JAX figure and the target of issue #2.
+//! authors' JAX figure and the target of issues #2 and #5.
 
 use crate::bench::{Measurement, run_all};
 use anyhow::Result;
@@ -10,14 +10,20 @@ pub struct BenchArgs {
     /// What to measure: SGD steps and evaluation, or a sweep's throughput with 1 and 2 jobs.
     #[arg(value_enum, default_value_t = What::Steps)]
     pub what: What,
-    /// Short samples (about a second in all): for checking that it runs, not for numbers.
+    /// Short samples (a few seconds in all): for checking that it runs, not for numbers.
     #[arg(long)]
     pub quick: bool,
+    /// Only the step benchmarks whose name contains this text, e.g. `cnn` or `mnas h=8`
+    /// (names: fc h=64 step, fc h=256 step, perceptron step, fc eval, mnas h=8 step,
+    /// simple-cnn h=8 step, simple-cnn h=32 step, mnas eval).
+    #[arg(long, default_value = "")]
+    pub only: String,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum What {
-    /// Time per SGD step (fc h=64, h=256, perceptron) and per full-set evaluation.
+    /// Time per SGD step (fc h=64, h=256, perceptron, mnas h=8, simple-cnn h=8 and h=32) and
+    /// per full-set evaluation (fc on 8192 points, mnas on 1024 CIFAR-shaped images).
     Steps,
     /// Wall time of a sweep of 40 short fc runs with 1 and with 2 worker threads.
     Sweep,
@@ -86,7 +92,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "sgd-regimes bench: one thread, f32, median of repeated samples{}",
         if args.quick { " (--quick: rough)" } else { "" }
     );
-    let (peak, rows) = run_all(args.quick);
+    let (peak, rows) = run_all(args.quick, &args.only);
+    if rows.is_empty() {
+        anyhow::bail!(
+            "--only {:?} matches no benchmark; names: {}",
+            args.only,
+            crate::bench::BENCHMARKS.map(|(n, _)| n).join(", ")
+        );
+    }
     println!("single-core sgemm peak (256x256x256): {peak:.1} GFLOP/s\n");
     println!(
         "{:<44} {:>10} {:>10} {:>8}  {:>14}  {:>18}  {:>14}",

@@ -175,14 +175,7 @@ fn fmt_opt(v: f64) -> String {
 /// A few lines for a person: what ran, how it ended, the main observables.
 pub fn summary(r: &RunResult, out: Option<&std::path::Path>) -> String {
     let c = &r.config;
-    let arch = match c.model {
-        ModelKind::Fc => format!(
-            "fc (L={}, h={})",
-            c.depth.unwrap_or(0),
-            c.width.unwrap_or(0)
-        ),
-        ModelKind::Perceptron => "perceptron".to_string(),
-    };
+    let arch = c.model_label();
     let f = &r.final_state;
     let mut s = format!(
         "{arch} on {} ({}): P={}, P_test={}, alpha={}, T={:.6e} (lr {}, B={}), {} parameters\n",

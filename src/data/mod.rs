@@ -1,6 +1,7 @@
 //! Data sets (SPEC §3): every set gives inputs `x` (row-major, one row per point, images in HWC
 //! order) and labels `y = ±1`, with independent seeds for the test and the training set.
 
+pub mod cifar;
 pub mod idx;
 pub mod mnist;
 pub mod split;
@@ -49,11 +50,12 @@ pub struct Split {
     pub source: String,
 }
 
-/// The MNIST pool of `dir` (or the bundled digits), read once per process: a sweep runs many
-/// short runs on the same files.
-fn cached_pool(dir: Option<&str>) -> Result<Arc<split::Pool>> {
-    static CACHE: Mutex<Vec<(Option<String>, Arc<split::Pool>)>> = Mutex::new(Vec::new());
-    let key = dir.map(str::to_string);
+/// The pool of a real data set in `dir` (MNIST: or the bundled digits), read once per process:
+/// a sweep runs many short runs on the same files.
+fn cached_pool(kind: DatasetKind, dir: Option<&str>) -> Result<Arc<split::Pool>> {
+    type Key = (DatasetKind, Option<String>);
+    static CACHE: Mutex<Vec<(Key, Arc<split::Pool>)>> = Mutex::new(Vec::new());
+    let key = (kind, dir.map(str::to_string));
     if let Some((_, pool)) = CACHE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -62,9 +64,15 @@ fn cached_pool(dir: Option<&str>) -> Result<Arc<split::Pool>> {
     {
         return Ok(pool.clone());
     }
-    let pool = Arc::new(match dir {
-        Some(d) => mnist::load_dir(std::path::Path::new(d))?,
-        None => mnist::load_bundled()?,
+    let pool = Arc::new(match (kind, dir) {
+        (DatasetKind::CifarAnimals, Some(d)) => cifar::load_dir(std::path::Path::new(d))?,
+        (DatasetKind::CifarAnimals, None) => {
+            return Err(crate::error::Error::config(
+                "dataset cifar-animals needs data_dir (--data-dir)",
+            ));
+        }
+        (_, Some(d)) => mnist::load_dir(std::path::Path::new(d))?,
+        (_, None) => mnist::load_bundled()?,
     });
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() >= 4 {
@@ -85,8 +93,8 @@ pub fn load(cfg: &RunConfig) -> Result<Split> {
             cfg.seed_train,
             cfg.seed_test,
         )),
-        DatasetKind::MnistParity => {
-            let pool = cached_pool(cfg.data_dir.as_deref())?;
+        DatasetKind::MnistParity | DatasetKind::CifarAnimals => {
+            let pool = cached_pool(cfg.dataset, cfg.data_dir.as_deref())?;
             let source = pool.source.clone();
             let (train, test) =
                 split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seed_train, cfg.seed_test)?;

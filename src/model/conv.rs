@@ -44,13 +44,48 @@ impl ConvShape {
         self.c_out * self.patch()
     }
 
-    /// For each output pixel and kernel tap, the input pixel index, if inside the image.
-    fn source(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<usize> {
+    /// Whether the kernel at output `(oy, ox)` reaches into the padding.
+    #[inline]
+    fn clipped(&self, oy: usize, ox: usize) -> bool {
         let (_, top) = same_padding(self.h, self.k, self.stride);
         let (_, left) = same_padding(self.w, self.k, self.stride);
-        let iy = (oy * self.stride + ky).checked_sub(top)?;
-        let ix = (ox * self.stride + kx).checked_sub(left)?;
-        (iy < self.h && ix < self.w).then_some(iy * self.w + ix)
+        let (y0, x0) = (oy * self.stride, ox * self.stride);
+        y0 < top || x0 < left || y0 + self.k > self.h + top || x0 + self.k > self.w + left
+    }
+
+    /// Call `f(tap, pixel)` for each kernel tap `ky·k + kx` of output `(oy, ox)` that falls
+    /// inside the image, with the input pixel index `iy·w + ix`.
+    #[inline]
+    fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
+        let (_, top) = same_padding(self.h, self.k, self.stride);
+        let (_, left) = same_padding(self.w, self.k, self.stride);
+        let (y0, x0) = (oy * self.stride, ox * self.stride);
+        for ky in top.saturating_sub(y0)..self.k.min(self.h + top - y0) {
+            let iy = y0 + ky - top;
+            for kx in left.saturating_sub(x0)..self.k.min(self.w + left - x0) {
+                f(ky * self.k + kx, iy * self.w + x0 + kx - left);
+            }
+        }
+    }
+}
+
+/// Rows `ky` of the kernel at output `(oy, ox)` that fall inside the image, each with its
+/// range of taps `kx` inside the image and the input pixel of the first of them: a patch row is
+/// one contiguous run of input pixels (HWC), so im2col copies it at once.
+#[inline]
+fn patch_rows(
+    s: &ConvShape,
+    oy: usize,
+    ox: usize,
+    mut f: impl FnMut(usize, std::ops::Range<usize>, usize),
+) {
+    let (_, top) = same_padding(s.h, s.k, s.stride);
+    let (_, left) = same_padding(s.w, s.k, s.stride);
+    let (y0, x0) = (oy * s.stride, ox * s.stride);
+    let kx = left.saturating_sub(x0)..s.k.min(s.w + left - x0);
+    for ky in top.saturating_sub(y0)..s.k.min(s.h + top - y0) {
+        let iy = y0 + ky - top;
+        f(ky, kx.clone(), iy * s.w + x0 + kx.start - left);
     }
 }
 
@@ -59,18 +94,17 @@ pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
     let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
     let image = s.h * s.w * c;
     for b in 0..n {
+        let x = &x[b * image..(b + 1) * image];
         for oy in 0..oh {
             for ox in 0..ow {
                 let row = &mut cols[((b * oh + oy) * ow + ox) * p..][..p];
-                for ky in 0..s.k {
-                    for kx in 0..s.k {
-                        let dst = &mut row[(ky * s.k + kx) * c..][..c];
-                        match s.source(oy, ox, ky, kx) {
-                            Some(pix) => dst.copy_from_slice(&x[b * image + pix * c..][..c]),
-                            None => dst.fill(0.0),
-                        }
-                    }
+                if s.clipped(oy, ox) {
+                    row.fill(0.0);
                 }
+                patch_rows(s, oy, ox, |ky, kx, pix| {
+                    let len = kx.len() * c;
+                    row[(ky * s.k + kx.start) * c..][..len].copy_from_slice(&x[pix * c..][..len]);
+                });
             }
         }
     }
@@ -82,32 +116,30 @@ pub fn col2im(dcols: &[f32], n: usize, s: &ConvShape, dx: &mut [f32]) {
     let image = s.h * s.w * c;
     dx[..n * image].fill(0.0);
     for b in 0..n {
+        let dx = &mut dx[b * image..(b + 1) * image];
         for oy in 0..oh {
             for ox in 0..ow {
                 let row = &dcols[((b * oh + oy) * ow + ox) * p..][..p];
-                for ky in 0..s.k {
-                    for kx in 0..s.k {
-                        if let Some(pix) = s.source(oy, ox, ky, kx) {
-                            let src = &row[(ky * s.k + kx) * c..][..c];
-                            for (d, v) in dx[b * image + pix * c..][..c].iter_mut().zip(src) {
-                                *d += v;
-                            }
-                        }
+                patch_rows(s, oy, ox, |ky, kx, pix| {
+                    let len = kx.len() * c;
+                    let src = &row[(ky * s.k + kx.start) * c..][..len];
+                    for (d, v) in dx[pix * c..][..len].iter_mut().zip(src) {
+                        *d += v;
                     }
-                }
+                });
             }
         }
     }
 }
 
-/// `z = scale · conv(x, W) (+ bias_scale · b)`; `cols` receives the im2col matrix (kept for the
-/// backward pass). The product runs with `alpha = 1` (see `layers::dense_forward`).
+/// `z = scale · conv(x, W)`; `cols` receives the im2col matrix (kept for the backward pass).
+/// The product runs with `alpha = 1` and the scale is applied after it, as in
+/// `layers::dense_forward`, so an image's output does not depend on the batch around it.
 pub fn conv_forward(
     x: &[f32],
     n: usize,
     s: &ConvShape,
     w: &[f32],
-    bias: Option<(&[f32], f32)>,
     scale: f32,
     cols: &mut [f32],
     z: &mut [f32],
@@ -115,12 +147,9 @@ pub fn conv_forward(
     im2col(x, n, s, cols);
     let rows = n * s.out_h() * s.out_w();
     gemm::x_wt(rows, s.patch(), s.c_out, 1.0, cols, w, 0.0, z);
-    for out in z[..rows * s.c_out].chunks_exact_mut(s.c_out) {
-        for (j, v) in out.iter_mut().enumerate() {
+    if scale != 1.0 {
+        for v in &mut z[..rows * s.c_out] {
             *v *= scale;
-            if let Some((b, bs)) = bias {
-                *v += bs * b[j];
-            }
         }
     }
 }
@@ -141,7 +170,8 @@ pub fn conv_backward_input(
     col2im(dcols, n, s, dx);
 }
 
-/// Weight (and bias) gradients of [`conv_forward`], added as `target += coeff · gradient`.
+/// Weight gradient of [`conv_forward`], added as `w_target += coeff · gradient` (`coeff = -lr`
+/// fuses the SGD step into the product).
 pub fn conv_backward_weights(
     dz: &[f32],
     cols: &[f32],
@@ -150,7 +180,6 @@ pub fn conv_backward_weights(
     scale: f32,
     coeff: f32,
     w_target: &mut [f32],
-    bias: Option<(&mut [f32], f32)>,
 ) {
     let rows = n * s.out_h() * s.out_w();
     gemm::dzt_x(
@@ -163,18 +192,11 @@ pub fn conv_backward_weights(
         1.0,
         w_target,
     );
-    if let Some((b, bs)) = bias {
-        for out in dz[..rows * s.c_out].chunks_exact(s.c_out) {
-            for (t, g) in b.iter_mut().zip(out) {
-                *t += coeff * bs * g;
-            }
-        }
-    }
 }
 
 /// Depthwise k x k convolution (one filter per channel, `c_in = c_out`), 'same' padding,
-/// no bias: `y = scale · dwconv(x, w)` with `w` laid out `(ky, kx, c)`. Direct loops: with one
-/// filter per channel there is no matrix product to hand to sgemm.
+/// no bias: `y = scale · dwconv(x, w)` with `w` laid out `(ky, kx, c)`. Direct loops over
+/// contiguous channels: with one filter per channel there is no matrix product for sgemm.
 pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
     let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
     let image = s.h * s.w * c;
@@ -183,17 +205,13 @@ pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f
             for ox in 0..ow {
                 let out = &mut y[((b * oh + oy) * ow + ox) * c..][..c];
                 out.fill(0.0);
-                for ky in 0..s.k {
-                    for kx in 0..s.k {
-                        if let Some(pix) = s.source(oy, ox, ky, kx) {
-                            let xs = &x[b * image + pix * c..][..c];
-                            let ws = &w[(ky * s.k + kx) * c..][..c];
-                            for ((o, xv), wv) in out.iter_mut().zip(xs).zip(ws) {
-                                *o += xv * wv;
-                            }
-                        }
+                s.for_each_tap(oy, ox, |tap, pix| {
+                    let xs = &x[b * image + pix * c..][..c];
+                    let ws = &w[tap * c..][..c];
+                    for ((o, xv), wv) in out.iter_mut().zip(xs).zip(ws) {
+                        *o += xv * wv;
                     }
-                }
+                });
                 for o in out.iter_mut() {
                     *o *= scale;
                 }
@@ -202,50 +220,66 @@ pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f
     }
 }
 
-/// Backward of [`depthwise_forward`]: `dx` (zeroed here) gets the input gradient, computed from
-/// `w` as given (call it before an in-place update), and `w_target += coeff · dL/dw`.
-pub fn depthwise_backward(
+/// Gradient to the input of [`depthwise_forward`]: `dx` (zeroed here) from `w` as given (in a
+/// fused SGD step, call it before the weights change).
+pub fn depthwise_backward_input(
     dy: &[f32],
-    x: &[f32],
     n: usize,
     s: &ConvShape,
     w: &[f32],
     scale: f32,
     dx: &mut [f32],
+) {
+    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let image = s.h * s.w * c;
+    dx[..n * image].fill(0.0);
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
+                s.for_each_tap(oy, ox, |tap, pix| {
+                    let d = &mut dx[b * image + pix * c..][..c];
+                    for ((d, wv), gv) in d.iter_mut().zip(&w[tap * c..][..c]).zip(g) {
+                        *d += scale * wv * gv;
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Weight gradient of [`depthwise_forward`], added as `w_target += coeff · dL/dw`.
+pub fn depthwise_backward_weights(
+    dy: &[f32],
+    x: &[f32],
+    n: usize,
+    s: &ConvShape,
+    scale: f32,
     coeff: f32,
     w_target: &mut [f32],
 ) {
     let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
     let image = s.h * s.w * c;
-    dx[..n * image].fill(0.0);
-    let mut gw = vec![0.0f32; w.len()];
+    let f = coeff * scale;
     for b in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
                 let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
-                for ky in 0..s.k {
-                    for kx in 0..s.k {
-                        if let Some(pix) = s.source(oy, ox, ky, kx) {
-                            let base = b * image + pix * c;
-                            let tap = (ky * s.k + kx) * c;
-                            for ch in 0..c {
-                                dx[base + ch] += scale * w[tap + ch] * g[ch];
-                                gw[tap + ch] += scale * x[base + ch] * g[ch];
-                            }
-                        }
+                s.for_each_tap(oy, ox, |tap, pix| {
+                    let xs = &x[b * image + pix * c..][..c];
+                    for ((t, xv), gv) in w_target[tap * c..][..c].iter_mut().zip(xs).zip(g) {
+                        *t += f * xv * gv;
                     }
-                }
+                });
             }
         }
-    }
-    for (t, g) in w_target.iter_mut().zip(&gw) {
-        *t += coeff * g;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::layers::{bias_backward, bias_forward};
 
     fn pseudo(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
@@ -341,7 +375,8 @@ mod tests {
             let rows = n * s.out_h() * s.out_w();
             let mut cols = vec![0.0; rows * s.patch()];
             let mut z = vec![0.0; rows * s.c_out];
-            conv_forward(&x, n, &s, &w, Some((&b, 1.0)), 1.0, &mut cols, &mut z);
+            conv_forward(&x, n, &s, &w, 1.0, &mut cols, &mut z);
+            bias_forward(&mut z, &b, rows, 1.0);
             let want = naive(&x, n, &s, &w, &b);
             for (a, e) in z.iter().zip(&want) {
                 assert!((*a as f64 - e).abs() < 1e-5, "{s:?}: {a} vs {e}");
@@ -361,7 +396,8 @@ mod tests {
             conv_backward_input(&c, n, &s, &w, 1.0, &mut dcols, &mut dx);
             let mut gw = vec![0.0; w.len()];
             let mut gb = vec![0.0; b.len()];
-            conv_backward_weights(&c, &cols, n, &s, 1.0, 1.0, &mut gw, Some((&mut gb, 1.0)));
+            conv_backward_weights(&c, &cols, n, &s, 1.0, 1.0, &mut gw);
+            bias_backward(&c, &mut gb, rows, 1.0, 1.0);
             let h = 1e-2f32;
             let fd = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
             for k in 0..x.len() {
@@ -439,7 +475,8 @@ mod tests {
         }
         let mut dx = vec![0.0; x.len()];
         let mut gw = vec![0.0; w.len()];
-        depthwise_backward(&c, &x, n, &s, &w, scale, &mut dx, 1.0, &mut gw);
+        depthwise_backward_input(&c, n, &s, &w, scale, &mut dx);
+        depthwise_backward_weights(&c, &x, n, &s, scale, 1.0, &mut gw);
         let h = 1e-2f32;
         for k in 0..x.len() {
             let (mut p, mut m) = (x.clone(), x.clone());

@@ -304,14 +304,7 @@ mod tests {
         let (d, n) = (784, 300); // more rows than one evaluation chunk
         let mut net = Fc::new(d, 5, 64, 16);
         let w = net.init_params(5);
-        let x = inputs(n, d, 6);
-        let mut all = vec![0.0; n];
-        net.predict(&w, &x, &mut all);
-        for start in [0, 16, 250, 284] {
-            net.batch_input(16)
-                .copy_from_slice(&x[start * d..(start + 16) * d]);
-            assert_eq!(net.forward(&w), &all[start..start + 16], "rows {start}..");
-        }
+        gradcheck::predict_matches_forward(&mut net, &w, &inputs(n, d, 6), 16);
     }
 
     #[test]
@@ -319,30 +312,16 @@ mod tests {
         let (d, depth, h, n) = (9, 2, 8, 5);
         let mut net = Fc::new(d, depth, h, n);
         let w0 = net.init_params(31);
-        let x = inputs(n, d, 32);
         let mut c = inputs(n, 1, 33);
         // Rows 1 and 3 have zero coefficient: dropping them must not change the gradient.
         c[1] = 0.0;
         c[3] = 0.0;
-        net.batch_input(n).copy_from_slice(&x);
-        net.forward(&w0);
-        let mut grad = vec![0.0; w0.len()];
-        let mut w = w0.clone();
-        net.backward(&mut w, &c, Update::Gradient(&mut grad));
-
-        net.batch_input(n).copy_from_slice(&x);
-        net.forward(&w0);
-        net.retain_rows(&[0, 2, 4]);
-        let mut w_sgd = w0.clone();
-        let lr = 0.1;
-        net.backward(&mut w_sgd, &[c[0], c[2], c[4]], Update::Sgd { lr });
-        for k in 0..w0.len() {
-            let want = w0[k] - lr * grad[k];
-            assert!(
-                (w_sgd[k] - want).abs() < 1e-6 * (1.0 + want.abs()),
-                "param {k}: {} vs {want}",
-                w_sgd[k]
-            );
-        }
+        gradcheck::fused_sgd_matches_gradient_step(
+            &mut net,
+            &w0,
+            &inputs(n, d, 32),
+            &c,
+            &[0, 2, 4],
+        );
     }
 }

@@ -73,3 +73,59 @@ pub fn check(
     );
     worst
 }
+
+/// `predict` over many rows (more than one evaluation chunk) gives, for every row, exactly the
+/// bits that `forward` gives for it inside a training batch of `batch` rows.
+pub fn predict_matches_forward(net: &mut dyn Network, params: &[f32], x: &[f32], batch: usize) {
+    let d = net.input_dim();
+    let n = x.len() / d;
+    let mut all = vec![0.0; n];
+    net.predict(params, x, &mut all);
+    for start in [0, batch, n / 2, n - batch] {
+        net.batch_input(batch)
+            .copy_from_slice(&x[start * d..(start + batch) * d]);
+        assert_eq!(
+            net.forward(params),
+            &all[start..start + batch],
+            "rows {start}.."
+        );
+    }
+}
+
+/// With zero coefficients on some rows, dropping those rows (`retain_rows`) and taking a fused
+/// SGD step (`Update::Sgd`) gives `w0 - lr · gradient` of the full batch.
+pub fn fused_sgd_matches_gradient_step(
+    net: &mut dyn Network,
+    w0: &[f32],
+    x: &[f32],
+    c: &[f32],
+    kept: &[usize],
+) {
+    let n = c.len();
+    let d = net.input_dim();
+    for (i, &ci) in c.iter().enumerate() {
+        assert!(kept.contains(&i) || ci == 0.0, "a dropped row needs c = 0");
+    }
+    net.batch_input(n).copy_from_slice(&x[..n * d]);
+    net.forward(w0);
+    let mut grad = vec![0.0; w0.len()];
+    let mut w = w0.to_vec();
+    net.backward(&mut w, c, Update::Gradient(&mut grad));
+
+    net.batch_input(n).copy_from_slice(&x[..n * d]);
+    net.forward(w0);
+    net.retain_rows(kept);
+    let mut w_sgd = w0.to_vec();
+    let lr = 0.1;
+    let c_kept: Vec<f32> = kept.iter().map(|&i| c[i]).collect();
+    net.backward(&mut w_sgd, &c_kept, Update::Sgd { lr });
+    for k in 0..w0.len() {
+        let want = w0[k] - lr * grad[k];
+        assert!(
+            (w_sgd[k] - want).abs() < 1e-5 * (1.0 + want.abs()),
+            "param {k}: {} vs {want}",
+            w_sgd[k]
+        );
+    }
+    assert!(grad.iter().any(|&g| g != 0.0));
+}

@@ -72,6 +72,41 @@ pub fn relu_backward(a: &[f32], da: &mut [f32]) {
     }
 }
 
+/// Add `scale · b` to every row of `z` (`n × b.len()`): the bias of a dense or conv layer.
+pub fn bias_forward(z: &mut [f32], b: &[f32], n: usize, scale: f32) {
+    for row in z[..n * b.len()].chunks_exact_mut(b.len()) {
+        for (v, bv) in row.iter_mut().zip(b) {
+            *v += scale * bv;
+        }
+    }
+}
+
+/// Gradient of [`bias_forward`] added in place: `target += coeff · scale · sum_rows dz`.
+pub fn bias_backward(dz: &[f32], target: &mut [f32], n: usize, scale: f32, coeff: f32) {
+    let f = coeff * scale;
+    for row in dz[..n * target.len()].chunks_exact(target.len()) {
+        for (t, g) in target.iter_mut().zip(row) {
+            *t += f * g;
+        }
+    }
+}
+
+/// Residual average `x <- (x + r) / sqrt(2)` (SPEC §2, `mnas` blocks), in place.
+pub fn residual_forward(x: &mut [f32], r: &[f32]) {
+    for (v, rv) in x.iter_mut().zip(r) {
+        *v = (*v + rv) * std::f32::consts::FRAC_1_SQRT_2;
+    }
+}
+
+/// Backward of [`residual_forward`]: both branches get `dy / sqrt(2)`; `dy` becomes the
+/// gradient to `x` and `dr` (same length) receives the gradient to `r`.
+pub fn residual_backward(dy: &mut [f32], dr: &mut [f32]) {
+    for (g, d) in dy.iter_mut().zip(dr.iter_mut()) {
+        *g *= std::f32::consts::FRAC_1_SQRT_2;
+        *d = *g;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +179,30 @@ mod tests {
                 gw[k]
             );
         }
+    }
+
+    #[test]
+    fn bias_and_residual_pairs_match_their_derivatives() {
+        // Both are linear: the gradient of sum(c ⊙ y) is exact, compare to the definition.
+        let (n, m) = (3, 2);
+        let mut z = vec![1.0; n * m];
+        bias_forward(&mut z, &[2.0, -1.0], n, 0.5);
+        assert_eq!(z, [2.0, 0.5, 2.0, 0.5, 2.0, 0.5]);
+        let dz = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut gb = [10.0, 0.0];
+        bias_backward(&dz, &mut gb, n, 0.5, -2.0);
+        assert_eq!(gb, [10.0 - 9.0, -12.0]);
+        let mut x = vec![1.0, 3.0];
+        residual_forward(&mut x, &[1.0, -1.0]);
+        assert!((x[0] - 2.0f32.sqrt()).abs() < 1e-6 && (x[1] - 2.0f32.sqrt()).abs() < 1e-6);
+        let (mut dy, mut dr) = (vec![2.0, -4.0], vec![9.0, 9.0]);
+        residual_backward(&mut dy, &mut dr);
+        let s = 2.0f32.sqrt();
+        assert!(
+            (dy[0] - s).abs() < 1e-6 && (dy[1] + 2.0 * s).abs() < 1e-6,
+            "{dy:?}"
+        );
+        assert_eq!(dr, dy);
     }
 
     #[test]

@@ -4,16 +4,21 @@
 //! buffers of its forward and backward passes (a tape sized for one mini-batch, and chunked
 //! buffers for evaluating whole data sets), so training allocates nothing per step.
 
+pub mod cnn;
 pub mod conv;
 pub mod fc;
 pub mod gemm;
 pub mod layers;
+pub mod mnas;
 pub mod perceptron;
 pub mod pool;
+pub mod simple_cnn;
 pub mod vector;
 
 #[cfg(test)]
 pub(crate) mod gradcheck;
+#[cfg(test)]
+pub(crate) mod reference;
 
 use crate::config::{ModelKind, RunConfig};
 use crate::rng::{self, Stream};
@@ -101,10 +106,15 @@ pub trait Network: Send {
     fn backward(&mut self, params: &mut [f32], dout: &[f32], update: Update<'_>);
 }
 
-/// Build the network of a normalized config for inputs of `input_dim` features, with a training
-/// tape for mini-batches of `batch` rows.
-pub fn build(cfg: &RunConfig, input_dim: usize) -> Box<dyn Network> {
+/// Build the network of a normalized config for inputs of shape `[height, width, channels]`
+/// (vectors are `[1, 1, d]`; dense models flatten images), with a training tape for mini-batches
+/// of `cfg.batch` rows.
+pub fn build(cfg: &RunConfig, shape: [usize; 3]) -> Box<dyn Network> {
+    let input_dim = shape.iter().product();
+    let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
     match cfg.model {
+        ModelKind::SimpleCnn => Box::new(simple_cnn::simple_cnn(shape, width, cfg.batch)),
+        ModelKind::Mnas => Box::new(mnas::mnas(shape, width, cfg.batch)),
         ModelKind::Perceptron => Box::new(perceptron::Perceptron::new(input_dim, cfg.batch)),
         ModelKind::Fc => Box::new(fc::Fc::new(
             input_dim,
@@ -122,7 +132,7 @@ pub fn standard_normal_params(n: usize, seed_init: u64) -> Vec<f32> {
 }
 
 /// Move rows `rows[j]` (strictly increasing) of a row-major `? × width` buffer to rows `j`.
-pub(crate) fn compact_rows(buf: &mut [f32], width: usize, rows: &[usize]) {
+pub(crate) fn compact_rows<T: Copy>(buf: &mut [T], width: usize, rows: &[usize]) {
     for (j, &r) in rows.iter().enumerate() {
         if r != j {
             buf.copy_within(r * width..(r + 1) * width, j * width);

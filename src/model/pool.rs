@@ -7,7 +7,8 @@ pub fn pooled(n: usize) -> usize {
     n.div_ceil(2)
 }
 
-/// 2x2 max-pool of `n` images `h × w × c`; `argmax` records, per output, the input index that won.
+/// 2x2 max-pool of `n` images `h × w × c`; `argmax` records, per output, the index of the input
+/// that won within its image (so that dropping images from a batch keeps it valid).
 pub fn maxpool_forward(
     x: &[f32],
     n: usize,
@@ -19,35 +20,56 @@ pub fn maxpool_forward(
 ) {
     let (oh, ow) = (pooled(h), pooled(w));
     for b in 0..n {
+        let x = &x[b * h * w * c..(b + 1) * h * w * c];
         for oy in 0..oh {
             for ox in 0..ow {
-                for ch in 0..c {
-                    let out = ((b * oh + oy) * ow + ox) * c + ch;
-                    let (mut best, mut at) = (f32::NEG_INFINITY, usize::MAX);
-                    for iy in 2 * oy..(2 * oy + 2).min(h) {
-                        for ix in 2 * ox..(2 * ox + 2).min(w) {
-                            let i = ((b * h + iy) * w + ix) * c + ch;
-                            // A NaN wins and stays, so divergence shows in the output.
-                            let v = x[i];
-                            if at == usize::MAX || (!best.is_nan() && (v.is_nan() || v > best)) {
-                                best = x[i];
-                                at = i;
-                            }
+                let out = ((b * oh + oy) * ow + ox) * c;
+                let (best, at) = (&mut y[out..out + c], &mut argmax[out..out + c]);
+                // The window's first pixel always exists; the others may be padding.
+                let first = (2 * oy * w + 2 * ox) * c;
+                best.copy_from_slice(&x[first..first + c]);
+                for (ch, a) in at.iter_mut().enumerate() {
+                    *a = first + ch;
+                }
+                for (iy, ix) in [(0, 1), (1, 0), (1, 1)] {
+                    let (iy, ix) = (2 * oy + iy, 2 * ox + ix);
+                    if iy >= h || ix >= w {
+                        continue;
+                    }
+                    let pix = (iy * w + ix) * c;
+                    for (ch, (bv, a)) in best.iter_mut().zip(at.iter_mut()).enumerate() {
+                        let v = x[pix + ch];
+                        // A NaN wins and stays, so divergence shows in the output.
+                        if !bv.is_nan() && (v > *bv || v.is_nan()) {
+                            *bv = v;
+                            *a = pix + ch;
                         }
                     }
-                    y[out] = best;
-                    argmax[out] = at;
                 }
             }
         }
     }
 }
 
-/// Backward of [`maxpool_forward`]: `dx` (zeroed here) receives each output gradient at its argmax.
-pub fn maxpool_backward(dy: &[f32], argmax: &[usize], dx: &mut [f32]) {
-    dx.fill(0.0);
-    for (g, &i) in dy.iter().zip(argmax) {
-        dx[i] += g;
+/// Backward of [`maxpool_forward`] for `n` images of `image` input floats (pooled to `pooled`
+/// outputs each): `dx` (zeroed here) receives each output gradient at its argmax.
+pub fn maxpool_backward(
+    dy: &[f32],
+    argmax: &[usize],
+    n: usize,
+    image: usize,
+    pooled: usize,
+    dx: &mut [f32],
+) {
+    dx[..n * image].fill(0.0);
+    for b in 0..n {
+        let dx = &mut dx[b * image..(b + 1) * image];
+        for (g, &i) in dy[b * pooled..(b + 1) * pooled]
+            .iter()
+            .zip(&argmax[b * pooled..(b + 1) * pooled])
+        {
+            dx[i] += g;
+        }
     }
 }
 
@@ -95,8 +117,27 @@ mod tests {
         assert_eq!(y, [5.0, 9.0, 7.0, 8.0]);
         assert_eq!(arg, [1, 5, 6, 8]);
         let mut dx = [0.0; 9];
-        maxpool_backward(&[1.0, 2.0, 3.0, 4.0], &arg, &mut dx);
+        maxpool_backward(&[1.0, 2.0, 3.0, 4.0], &arg, 1, 9, 4, &mut dx);
         assert_eq!(dx, [0.0, 1.0, 0.0, 0.0, 0.0, 2.0, 3.0, 0.0, 4.0]);
+        // A second image: indices are relative to it, the gradient lands in its half.
+        let x2: Vec<f32> = x
+            .iter()
+            .chain(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+            .copied()
+            .collect();
+        let (mut y2, mut arg2) = ([0.0; 8], [0; 8]);
+        maxpool_forward(&x2, 2, 3, 3, 1, &mut y2, &mut arg2);
+        assert_eq!(&arg2[4..], &[0, 2, 6, 8]);
+        let mut dx2 = [0.0; 18];
+        maxpool_backward(
+            &[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 5.0],
+            &arg2,
+            2,
+            9,
+            4,
+            &mut dx2,
+        );
+        assert_eq!((dx2[9], dx2[17], dx2.iter().sum::<f32>()), (1.0, 5.0, 6.0));
         assert_eq!((pooled(28), pooled(7), pooled(1)), (14, 4, 1));
         // Channels pool independently; NaN wins.
         let x = [1.0, f32::NAN, 2.0, 0.0];

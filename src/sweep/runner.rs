@@ -4,7 +4,7 @@
 
 use super::spec::PlannedRun;
 use super::store::RunStore;
-use crate::config::{DatasetKind, ModelKind, RunConfig};
+use crate::config::{ModelKind, RunConfig};
 use crate::error::{Error, Result};
 use crate::train::{self, Options};
 use std::collections::HashMap;
@@ -44,20 +44,26 @@ impl Shard {
     }
 }
 
-/// A rough cost of a run, for ordering only: parameters times points evaluated.
+/// A rough cost of a run, for ordering only: multiply-adds of one forward pass times points
+/// evaluated.
 pub fn expected_work(cfg: &RunConfig) -> f64 {
-    let d = match cfg.dataset {
-        DatasetKind::MnistParity => 784,
-        DatasetKind::DepletedSign => cfg.dim.unwrap_or(crate::config::DEFAULT_DIM),
-    } as f64;
-    let params = match cfg.model {
+    let [rows, cols, c] = cfg.input_shape().map(|v| v as f64);
+    let (d, pixels) = (rows * cols * c, rows * cols);
+    let h = cfg.width.unwrap_or(1) as f64;
+    let per_point = match cfg.model {
         ModelKind::Perceptron => d,
         ModelKind::Fc => {
-            let (l, h) = (cfg.depth.unwrap_or(1) as f64, cfg.width.unwrap_or(1) as f64);
+            let l = cfg.depth.unwrap_or(1) as f64;
             d * h + (l - 1.0) * h * h + h
         }
+        // conv1 + conv2 (at a quarter of the pixels) + the dense layer.
+        ModelKind::SimpleCnn => {
+            pixels * 25.0 * c * h + pixels / 4.0 * 50.0 * h * h + pixels / 16.0 * 64.0 * h * h
+        }
+        // The stem at a quarter of the pixels dominates: 5x5 conv, depthwise, 1x1 projection.
+        ModelKind::Mnas => pixels / 4.0 * (100.0 * c * h + 100.0 * h + 8.0 * h * h),
     };
-    params * (cfg.p + cfg.p_test) as f64
+    per_point * (cfg.p + cfg.p_test) as f64
 }
 
 /// The runs to do now: this shard's, without a result (nor a failure record unless

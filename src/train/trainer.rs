@@ -69,7 +69,7 @@ pub struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// Initialize the network and everything a run needs. `cfg` must be normalized.
     pub fn new(cfg: &'a RunConfig, split: &'a Split, policy: CheckPolicy) -> Self {
-        let mut net = model::build(cfg, split.train.dim());
+        let mut net = model::build(cfg, split.train.shape);
         let params0 = net.init_params(cfg.seed_init);
         let mut f0_train = vec![0.0; split.train.len()];
         net.predict(&params0, &split.train.x, &mut f0_train);

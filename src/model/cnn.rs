@@ -1,0 +1,628 @@
+//! The engine shared by the convolutional nets of SPEC §2 (`simple-cnn`, `mnas`): a net is a list
+//! of [`Op`]s applied in order to a batch of HWC images, each op a forward/backward pair from
+//! `conv`, `pool` and `layers`. All parameters live in one flat buffer cut by a [`ParamLayout`];
+//! the [`CnnBuilder`] appends an op and its parameter segments together, so the architecture
+//! files read like the SPEC's recipes.
+//!
+//! Buffers are numbered: buffer 0 is the input, buffer `i + 1` the output of op `i`. A training
+//! [`Tape`] keeps all of them for one mini-batch (plus the im2col matrices and max-pool winners);
+//! `predict` runs the same forward pass on a second tape, chunk by chunk, so a point's output is
+//! bit-identical whichever batch it is evaluated in.
+
+use super::conv::{
+    ConvShape, conv_backward_input, conv_backward_weights, conv_forward, depthwise_backward_input,
+    depthwise_backward_weights, depthwise_forward,
+};
+use super::layers::{
+    bias_backward, bias_forward, dense_backward_input, dense_backward_weights, dense_forward,
+    relu_backward, relu_forward, residual_backward, residual_forward,
+};
+use super::pool::{
+    maxpool_backward, maxpool_forward, mean_pool_backward, mean_pool_forward, pooled,
+};
+use super::{Network, ParamLayout, Update, compact_rows, standard_normal_params};
+use std::ops::Range;
+
+/// One step of a convolutional net. Weights and biases are ranges of the parameter buffer;
+/// `scale` multiplies the layer's output (bias included), `relu` applies `phi` after it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpKind {
+    /// k x k convolution, 'same' padding, optional bias.
+    Conv {
+        shape: ConvShape,
+        weights: Range<usize>,
+        bias: Option<Range<usize>>,
+        scale: f32,
+        relu: bool,
+    },
+    /// Depthwise k x k convolution, 'same' padding, no bias.
+    Depthwise {
+        shape: ConvShape,
+        weights: Range<usize>,
+        scale: f32,
+        relu: bool,
+    },
+    /// 2x2 max-pool, stride 2, 'same' padding, of an `h × w × c` image.
+    MaxPool { h: usize, w: usize, c: usize },
+    /// Mean over the `pixels` positions of each of `c` channels.
+    MeanPool { pixels: usize, c: usize },
+    /// Dense layer on the flattened image.
+    Dense {
+        fan_in: usize,
+        fan_out: usize,
+        weights: Range<usize>,
+        bias: Option<Range<usize>>,
+        scale: f32,
+        relu: bool,
+    },
+    /// `x <- (x + buffer[from]) / sqrt(2)`.
+    Residual { from: usize },
+}
+
+/// An op with the per-image sizes of its input and output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub in_len: usize,
+    pub out_len: usize,
+}
+
+/// Bias or not, for the builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bias {
+    Yes,
+    No,
+}
+
+/// Activation after a layer, for the builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    Phi,
+    Linear,
+}
+
+/// Appends ops and their parameter segments, tracking the current image shape `[h, w, c]`.
+pub struct CnnBuilder {
+    input: [usize; 3],
+    shape: [usize; 3],
+    layout: ParamLayout,
+    ops: Vec<Op>,
+}
+
+impl CnnBuilder {
+    pub fn new(input: [usize; 3]) -> Self {
+        CnnBuilder {
+            input,
+            shape: input,
+            layout: ParamLayout::default(),
+            ops: Vec::new(),
+        }
+    }
+
+    /// Channels of the current image.
+    pub fn channels(&self) -> usize {
+        self.shape[2]
+    }
+
+    /// Floats per image at this point.
+    pub fn features(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Shape `[h, w, c]` at this point.
+    pub fn shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    /// The buffer holding the current activation (for a later residual).
+    pub fn mark(&self) -> usize {
+        self.ops.len()
+    }
+
+    fn push(&mut self, kind: OpKind, out: [usize; 3]) {
+        let in_len = self.features();
+        self.shape = out;
+        let out_len = self.features();
+        self.ops.push(Op {
+            kind,
+            in_len,
+            out_len,
+        });
+    }
+
+    /// `k × k` convolution to `c_out` channels with stride `stride`; parameters `name`
+    /// (`c_out × k·k·c_in`, rows ordered (ky, kx, c_in)) and `name.bias`.
+    pub fn conv(
+        &mut self,
+        name: &str,
+        c_out: usize,
+        k: usize,
+        stride: usize,
+        scale: f32,
+        bias: Bias,
+        act: Act,
+    ) {
+        let [h, w, c_in] = self.shape;
+        let shape = ConvShape {
+            h,
+            w,
+            c_in,
+            c_out,
+            k,
+            stride,
+        };
+        let weights = self.layout.push(name, shape.weights());
+        let bias = (bias == Bias::Yes).then(|| self.layout.push(format!("{name}.bias"), c_out));
+        let out = [shape.out_h(), shape.out_w(), c_out];
+        let kind = OpKind::Conv {
+            shape,
+            weights,
+            bias,
+            scale,
+            relu: act == Act::Phi,
+        };
+        self.push(kind, out);
+    }
+
+    /// Depthwise `k × k` convolution with stride `stride` (parameters `k·k·c`, ordered (ky, kx, c)).
+    pub fn depthwise(&mut self, name: &str, k: usize, stride: usize, scale: f32, act: Act) {
+        let [h, w, c] = self.shape;
+        let shape = ConvShape {
+            h,
+            w,
+            c_in: c,
+            c_out: c,
+            k,
+            stride,
+        };
+        let weights = self.layout.push(name, k * k * c);
+        let out = [shape.out_h(), shape.out_w(), c];
+        let kind = OpKind::Depthwise {
+            shape,
+            weights,
+            scale,
+            relu: act == Act::Phi,
+        };
+        self.push(kind, out);
+    }
+
+    pub fn maxpool(&mut self) {
+        let [h, w, c] = self.shape;
+        self.push(OpKind::MaxPool { h, w, c }, [pooled(h), pooled(w), c]);
+    }
+
+    pub fn mean_pool(&mut self) {
+        let [h, w, c] = self.shape;
+        self.push(OpKind::MeanPool { pixels: h * w, c }, [1, 1, c]);
+    }
+
+    /// Dense layer on the flattened image to `fan_out` units; parameters `name` and `name.bias`.
+    pub fn dense(&mut self, name: &str, fan_out: usize, scale: f32, bias: Bias, act: Act) {
+        let fan_in = self.features();
+        let weights = self.layout.push(name, fan_out * fan_in);
+        let bias = (bias == Bias::Yes).then(|| self.layout.push(format!("{name}.bias"), fan_out));
+        let kind = OpKind::Dense {
+            fan_in,
+            fan_out,
+            weights,
+            bias,
+            scale,
+            relu: act == Act::Phi,
+        };
+        self.push(kind, [1, 1, fan_out]);
+    }
+
+    /// `x <- (x + r)/sqrt(2)` with `r` the activation at `mark` (it must have the current shape,
+    /// and must not be the input: the input gets no gradient).
+    pub fn residual(&mut self, mark: usize) {
+        let len = |b: usize| {
+            if b == 0 {
+                self.input.iter().product()
+            } else {
+                self.ops[b - 1].out_len
+            }
+        };
+        assert!(
+            mark > 0 && mark <= self.ops.len() && len(mark) == self.features(),
+            "a residual joins two activations of the same shape"
+        );
+        self.push(OpKind::Residual { from: mark }, self.shape);
+    }
+
+    /// The net, with a training tape for mini-batches of `batch` images.
+    pub fn finish(self, batch: usize) -> Cnn {
+        assert_eq!(self.features(), 1, "a net ends with one output");
+        let input_dim = self.input.iter().product();
+        let ops = self.ops;
+        let widest = ops
+            .iter()
+            .map(|o| o.out_len)
+            .max()
+            .unwrap_or(1)
+            .max(input_dim);
+        let dcols = ops
+            .iter()
+            .map(|o| match &o.kind {
+                OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.patch(),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        let per_image = Tape::floats_per_image(&ops, input_dim);
+        let eval_chunk = (EVAL_FLOATS / per_image.max(1)).clamp(1, EVAL_CHUNK_MAX);
+        Cnn {
+            input_dim,
+            layout: self.layout,
+            train: Tape::new(&ops, input_dim, batch),
+            eval: Tape::new(&ops, input_dim, eval_chunk),
+            grad: [vec![0.0; batch * widest], vec![0.0; batch * widest]],
+            stash: vec![0.0; batch * widest],
+            dcols: vec![0.0; batch * dcols],
+            ops,
+        }
+    }
+}
+
+/// Floats held by the evaluation tape (about 2 MiB, so that a chunk's buffers stay in cache),
+/// and the most images per chunk.
+const EVAL_FLOATS: usize = 1 << 19;
+const EVAL_CHUNK_MAX: usize = 256;
+
+/// What the forward pass keeps for `cap` images: every buffer, the im2col matrix of each conv,
+/// the max-pool winners.
+struct Tape {
+    cap: usize,
+    rows: usize,
+    input: Vec<f32>,
+    /// `acts[i]` is the output of op `i` (buffer `i + 1`).
+    acts: Vec<Vec<f32>>,
+    cols: Vec<Vec<f32>>,
+    argmax: Vec<Vec<usize>>,
+}
+
+impl Tape {
+    fn cols_len(op: &Op) -> usize {
+        match &op.kind {
+            OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.patch(),
+            _ => 0,
+        }
+    }
+
+    fn argmax_len(op: &Op) -> usize {
+        match op.kind {
+            OpKind::MaxPool { .. } => op.out_len,
+            _ => 0,
+        }
+    }
+
+    fn floats_per_image(ops: &[Op], input_dim: usize) -> usize {
+        input_dim
+            + ops
+                .iter()
+                .map(|o| o.out_len + Self::cols_len(o) + Self::argmax_len(o))
+                .sum::<usize>()
+    }
+
+    fn new(ops: &[Op], input_dim: usize, cap: usize) -> Self {
+        Tape {
+            cap,
+            rows: 0,
+            input: vec![0.0; cap * input_dim],
+            acts: ops.iter().map(|o| vec![0.0; cap * o.out_len]).collect(),
+            cols: ops
+                .iter()
+                .map(|o| vec![0.0; cap * Self::cols_len(o)])
+                .collect(),
+            argmax: ops
+                .iter()
+                .map(|o| vec![0; cap * Self::argmax_len(o)])
+                .collect(),
+        }
+    }
+}
+
+/// A convolutional net built by [`CnnBuilder`].
+pub struct Cnn {
+    input_dim: usize,
+    layout: ParamLayout,
+    ops: Vec<Op>,
+    train: Tape,
+    eval: Tape,
+    /// Ping-pong gradient buffers, the residual branch's gradient, im2col gradient scratch.
+    grad: [Vec<f32>; 2],
+    stash: Vec<f32>,
+    dcols: Vec<f32>,
+}
+
+impl Cnn {
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// Multiply-adds of a forward pass over one image, and of the part of them whose input is the
+    /// raw image (the backward pass needs no gradient to it).
+    pub fn forward_macs(&self) -> (usize, usize) {
+        let macs = |op: &Op| match &op.kind {
+            OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.weights(),
+            OpKind::Depthwise { shape, .. } => {
+                shape.out_h() * shape.out_w() * shape.k * shape.k * shape.c_in
+            }
+            OpKind::Dense {
+                fan_in, fan_out, ..
+            } => fan_in * fan_out,
+            _ => 0,
+        };
+        let total = self.ops.iter().map(macs).sum();
+        (total, self.ops.first().map_or(0, macs))
+    }
+}
+
+/// Forward pass of `ops` over the `n` images of `input`, filling `tape` (not its input).
+fn forward(ops: &[Op], params: &[f32], input: &[f32], tape: &mut Tape, n: usize) {
+    for (i, op) in ops.iter().enumerate() {
+        let (before, after) = tape.acts.split_at_mut(i);
+        let x: &[f32] = if i == 0 { input } else { &before[i - 1] };
+        let y = &mut after[0][..n * op.out_len];
+        let relu = match &op.kind {
+            OpKind::Conv {
+                shape,
+                weights,
+                bias,
+                scale,
+                relu,
+            } => {
+                conv_forward(
+                    x,
+                    n,
+                    shape,
+                    &params[weights.clone()],
+                    *scale,
+                    &mut tape.cols[i],
+                    y,
+                );
+                if let Some(b) = bias {
+                    bias_forward(
+                        y,
+                        &params[b.clone()],
+                        n * shape.out_h() * shape.out_w(),
+                        *scale,
+                    );
+                }
+                *relu
+            }
+            OpKind::Depthwise {
+                shape,
+                weights,
+                scale,
+                relu,
+            } => {
+                depthwise_forward(x, n, shape, &params[weights.clone()], *scale, y);
+                *relu
+            }
+            OpKind::MaxPool { h, w, c } => {
+                maxpool_forward(x, n, *h, *w, *c, y, &mut tape.argmax[i]);
+                false
+            }
+            OpKind::MeanPool { pixels, c } => {
+                mean_pool_forward(x, n, *pixels, *c, y);
+                false
+            }
+            OpKind::Dense {
+                fan_in,
+                fan_out,
+                weights,
+                bias,
+                scale,
+                relu,
+            } => {
+                dense_forward(x, &params[weights.clone()], y, n, *fan_in, *fan_out, *scale);
+                if let Some(b) = bias {
+                    bias_forward(y, &params[b.clone()], n, *scale);
+                }
+                *relu
+            }
+            OpKind::Residual { from } => {
+                let r: &[f32] = if *from == 0 { input } else { &before[from - 1] };
+                y.copy_from_slice(&x[..n * op.in_len]);
+                residual_forward(y, &r[..n * op.in_len]);
+                false
+            }
+        };
+        if relu {
+            relu_forward(y);
+        }
+    }
+    tape.rows = n;
+}
+
+impl Network for Cnn {
+    fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+
+    fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    fn init_params(&self, seed_init: u64) -> Vec<f32> {
+        standard_normal_params(self.layout.len(), seed_init)
+    }
+
+    fn predict(&mut self, params: &[f32], x: &[f32], out: &mut [f32]) {
+        let d = self.input_dim;
+        let n_total = x.len() / d;
+        let chunk = self.eval.cap;
+        for start in (0..n_total).step_by(chunk) {
+            let n = chunk.min(n_total - start);
+            forward(
+                &self.ops,
+                params,
+                &x[start * d..(start + n) * d],
+                &mut self.eval,
+                n,
+            );
+            let last = self.eval.acts.last().expect("a net has ops");
+            out[start..start + n].copy_from_slice(&last[..n]);
+        }
+    }
+
+    fn batch_input(&mut self, n: usize) -> &mut [f32] {
+        assert!(n <= self.train.cap, "batch larger than the training tape");
+        self.train.rows = n;
+        &mut self.train.input[..n * self.input_dim]
+    }
+
+    fn forward(&mut self, params: &[f32]) -> &[f32] {
+        let n = self.train.rows;
+        let input = std::mem::take(&mut self.train.input);
+        forward(&self.ops, params, &input, &mut self.train, n);
+        self.train.input = input;
+        &self.train.acts.last().expect("a net has ops")[..n]
+    }
+
+    fn retain_rows(&mut self, rows: &[usize]) {
+        let t = &mut self.train;
+        compact_rows(&mut t.input, self.input_dim, rows);
+        for (i, op) in self.ops.iter().enumerate() {
+            compact_rows(&mut t.acts[i], op.out_len, rows);
+            compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
+            compact_rows(&mut t.argmax[i], Tape::argmax_len(op), rows);
+        }
+        t.rows = rows.len();
+    }
+
+    fn backward(&mut self, params: &mut [f32], dout: &[f32], mut update: Update<'_>) {
+        let n = self.train.rows;
+        assert_eq!(dout.len(), n);
+        let coeff = match update {
+            Update::Gradient(_) => 1.0,
+            Update::Sgd { lr } => -lr,
+        };
+        let [mut g, mut g_next] = std::mem::take(&mut self.grad);
+        let mut stash = std::mem::take(&mut self.stash);
+        // The buffer whose gradient `stash` holds a residual branch's contribution to.
+        let mut stash_for: Option<usize> = None;
+        let t = &self.train;
+        g[..n].copy_from_slice(dout);
+        for (i, op) in self.ops.iter().enumerate().rev() {
+            let (len_in, len_out) = (n * op.in_len, n * op.out_len);
+            if stash_for == Some(i + 1) {
+                for (a, b) in g[..len_out].iter_mut().zip(&stash[..len_out]) {
+                    *a += b;
+                }
+                stash_for = None;
+            }
+            let x: &[f32] = if i == 0 { &t.input } else { &t.acts[i - 1] };
+            let need_dx = i > 0;
+            let mut in_place = false;
+            match &op.kind {
+                OpKind::Conv {
+                    shape,
+                    weights,
+                    bias,
+                    scale,
+                    relu,
+                } => {
+                    if *relu {
+                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
+                    }
+                    if need_dx {
+                        conv_backward_input(
+                            &g,
+                            n,
+                            shape,
+                            &params[weights.clone()],
+                            *scale,
+                            &mut self.dcols,
+                            &mut g_next,
+                        );
+                    }
+                    let target = update_target(&mut update, params, weights.clone());
+                    conv_backward_weights(&g, &t.cols[i], n, shape, *scale, coeff, target);
+                    if let Some(b) = bias {
+                        let pixels = n * shape.out_h() * shape.out_w();
+                        bias_backward(
+                            &g,
+                            update_target(&mut update, params, b.clone()),
+                            pixels,
+                            *scale,
+                            coeff,
+                        );
+                    }
+                }
+                OpKind::Depthwise {
+                    shape,
+                    weights,
+                    scale,
+                    relu,
+                } => {
+                    if *relu {
+                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
+                    }
+                    if need_dx {
+                        let w = &params[weights.clone()];
+                        depthwise_backward_input(&g, n, shape, w, *scale, &mut g_next);
+                    }
+                    let target = update_target(&mut update, params, weights.clone());
+                    depthwise_backward_weights(&g, x, n, shape, *scale, coeff, target);
+                }
+                OpKind::MaxPool { .. } => {
+                    maxpool_backward(&g, &t.argmax[i], n, op.in_len, op.out_len, &mut g_next);
+                }
+                OpKind::MeanPool { pixels, c } => {
+                    mean_pool_backward(&g, n, *pixels, *c, &mut g_next);
+                }
+                OpKind::Dense {
+                    fan_in,
+                    fan_out,
+                    weights,
+                    bias,
+                    scale,
+                    relu,
+                } => {
+                    if *relu {
+                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
+                    }
+                    if need_dx {
+                        let w = &params[weights.clone()];
+                        dense_backward_input(&g, w, &mut g_next, n, *fan_in, *fan_out, *scale);
+                    }
+                    let target = update_target(&mut update, params, weights.clone());
+                    dense_backward_weights(&g, x, target, n, *fan_in, *fan_out, *scale, coeff);
+                    if let Some(b) = bias {
+                        bias_backward(
+                            &g,
+                            update_target(&mut update, params, b.clone()),
+                            n,
+                            *scale,
+                            coeff,
+                        );
+                    }
+                }
+                OpKind::Residual { from } => {
+                    assert!(stash_for.is_none(), "residual branches do not nest");
+                    residual_backward(&mut g[..len_in], &mut stash[..len_in]);
+                    stash_for = Some(*from);
+                    in_place = true;
+                }
+            }
+            if !in_place {
+                std::mem::swap(&mut g, &mut g_next);
+            }
+        }
+        self.grad = [g, g_next];
+        self.stash = stash;
+    }
+}
+
+/// Where a layer's parameter update goes: the gradient buffer or the weights themselves.
+fn update_target<'a>(
+    update: &'a mut Update<'_>,
+    params: &'a mut [f32],
+    r: Range<usize>,
+) -> &'a mut [f32] {
+    match update {
+        Update::Gradient(grad) => &mut grad[r],
+        Update::Sgd { .. } => &mut params[r],
+    }
+}

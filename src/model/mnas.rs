@@ -1,0 +1,143 @@
+//! `mnas` (SPEC §2, width `h`): a MnasNet-like net, 'same' padding, no convolution biases.
+//! `conv(c, k, s)` divides its output by `k sqrt(C_in)`, `dwconv(k, s)` (depthwise) by `k`.
+//!
+//! Stem: `phi(conv(4h,5,2))`, `phi(dwconv(5,1))`, `phi(conv(2h,1,1))`. Inverted-residual blocks
+//! `IR(out, k, s)` with `mid = round(3 C_in)`: `phi(conv(mid,1,1))`, `phi(dwconv(k,s))`,
+//! `conv(out,1,1)`, and `(x + r)/sqrt(2)` when the block keeps the shape: `IR(h,5,2)`,
+//! `IR(h,5,1)`, `IR(3h,5,2)`, `IR(3h,5,1)`. Head: `phi(conv(20h,1,1))`, global mean, and the
+//! readout `(x . v + b) / fan_in`.
+//!
+//! Parameters: `stem.conv`, `stem.dw`, `stem.project`, `ir{i}.expand`, `ir{i}.dw`,
+//! `ir{i}.project` for i = 1..4, `head.conv`, `readout`, `readout.bias`.
+
+use super::cnn::{Act, Bias, Cnn, CnnBuilder};
+
+/// `conv(c, k, s)` of SPEC §2.
+fn conv(b: &mut CnnBuilder, name: &str, c_out: usize, k: usize, s: usize, act: Act) {
+    let scale = 1.0 / (k as f32 * (b.channels() as f32).sqrt());
+    b.conv(name, c_out, k, s, scale, Bias::No, act);
+}
+
+/// `dwconv(k, s)` of SPEC §2.
+fn dwconv(b: &mut CnnBuilder, name: &str, k: usize, s: usize) {
+    b.depthwise(name, k, s, 1.0 / k as f32, Act::Phi);
+}
+
+/// Inverted-residual block `IR(out, k, s)`.
+fn inverted_residual(b: &mut CnnBuilder, i: usize, out: usize, k: usize, s: usize) {
+    let (r, r_shape) = (b.mark(), b.shape());
+    let mid = 3 * b.channels();
+    conv(b, &format!("ir{i}.expand"), mid, 1, 1, Act::Phi);
+    dwconv(b, &format!("ir{i}.dw"), k, s);
+    conv(b, &format!("ir{i}.project"), out, 1, 1, Act::Linear);
+    if b.shape() == r_shape {
+        b.residual(r);
+    }
+}
+
+/// The net for `[height, width, channels]` images, with a training tape for `batch` images.
+pub fn mnas(input: [usize; 3], h: usize, batch: usize) -> Cnn {
+    let mut b = CnnBuilder::new(input);
+    conv(&mut b, "stem.conv", 4 * h, 5, 2, Act::Phi);
+    dwconv(&mut b, "stem.dw", 5, 1);
+    conv(&mut b, "stem.project", 2 * h, 1, 1, Act::Phi);
+    for (i, (out, k, s)) in [(h, 5, 2), (h, 5, 1), (3 * h, 5, 2), (3 * h, 5, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        inverted_residual(&mut b, i + 1, out, k, s);
+    }
+    conv(&mut b, "head.conv", 20 * h, 1, 1, Act::Phi);
+    b.mean_pool();
+    let scale = 1.0 / b.features() as f32;
+    b.dense("readout", 1, scale, Bias::Yes, Act::Linear);
+    b.finish(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::reference::{self, Img};
+    use crate::model::{Network, gradcheck};
+    use crate::rng::{self, Stream};
+    use rand_distr::{Distribution, StandardNormal};
+
+    fn inputs(n: usize, seed: u64) -> Vec<f32> {
+        let mut r = rng::stream(seed, Stream::MonteCarlo);
+        (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
+    }
+
+    #[test]
+    fn parameter_counts_match_the_spec() {
+        assert_eq!(mnas([32, 32, 3], 8, 16).layout().len(), 17_673);
+        assert_eq!(mnas([28, 28, 1], 8, 16).layout().len(), 16_073);
+        let net = mnas([32, 32, 3], 8, 16);
+        let names: Vec<&str> = net
+            .layout()
+            .segments
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(
+            names[..4],
+            ["stem.conv", "stem.dw", "stem.project", "ir1.expand"]
+        );
+        assert_eq!(
+            names[names.len() - 3..],
+            ["head.conv", "readout", "readout.bias"]
+        );
+        // Residuals: IR(h,5,1) and IR(3h,5,1) keep the shape, the stride-2 blocks do not.
+        let residuals = net
+            .ops()
+            .iter()
+            .filter(|o| matches!(o.kind, crate::model::cnn::OpKind::Residual { .. }))
+            .count();
+        assert_eq!(residuals, 2);
+    }
+
+    #[test]
+    fn forward_matches_the_spec_recipe() {
+        // 28x28 (MNIST-shaped): 14 -> 7 -> 4 with the even/odd 'same' paddings of stride 2.
+        let (shape, h, n) = ([28, 28, 1], 2, 2);
+        let mut net = mnas(shape, h, n);
+        let w = net.init_params(1);
+        let x = inputs(n * 784, 2);
+        net.batch_input(n).copy_from_slice(&x);
+        let out = net.forward(&w).to_vec();
+        for i in 0..n {
+            let want = reference::mnas(Img::new(shape, &x[i * 784..(i + 1) * 784]), h, &w);
+            assert!(
+                (out[i] as f64 - want).abs() < 1e-5,
+                "{i}: {} vs {want}",
+                out[i]
+            );
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let (shape, h, n) = ([9, 8, 3], 1, 3);
+        let mut net = mnas(shape, h, n);
+        let w = net.init_params(3);
+        let x = inputs(n * 216, 4);
+        let c = inputs(n, 5);
+        gradcheck::check(&mut net, &w, &x, n, &c, usize::MAX);
+    }
+
+    #[test]
+    fn predict_fused_sgd_and_retained_rows_agree_with_forward_and_gradient() {
+        let (shape, h) = ([8, 8, 3], 2);
+        let mut net = mnas(shape, h, 4);
+        let w = net.init_params(6);
+        gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
+        let mut c = inputs(4, 8);
+        c[0] = 0.0;
+        gradcheck::fused_sgd_matches_gradient_step(
+            &mut net,
+            &w,
+            &inputs(4 * 192, 9),
+            &c,
+            &[1, 2, 3],
+        );
+    }
+}

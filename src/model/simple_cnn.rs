@@ -1,0 +1,117 @@
+//! `simple-cnn` (SPEC §2, width `h`): two blocks of a 5x5 stride-1 'same' convolution with bias
+//! (to `h`, then `2h` channels; output divided by `sqrt(k^2 C_in + 1)`), `phi` and a 2x2 'same'
+//! max-pool; then a dense layer to `32h` units with bias, divided by `sqrt(fan_in + 1)`, with no
+//! activation; then a dense readout to 1 without bias, divided by `fan_in`.
+//!
+//! Parameters: `conv1`, `conv1.bias`, `conv2`, `conv2.bias`, `dense`, `dense.bias`, `readout`.
+
+use super::cnn::{Act, Bias, Cnn, CnnBuilder};
+
+/// Kernel size of both convolutions.
+const K: usize = 5;
+
+/// The net for `[height, width, channels]` images, with a training tape for `batch` images.
+pub fn simple_cnn(input: [usize; 3], width: usize, batch: usize) -> Cnn {
+    let mut b = CnnBuilder::new(input);
+    for (name, c_out) in [("conv1", width), ("conv2", 2 * width)] {
+        let fan_in = K * K * b.channels();
+        let scale = 1.0 / ((fan_in + 1) as f32).sqrt();
+        b.conv(name, c_out, K, 1, scale, Bias::Yes, Act::Phi);
+        b.maxpool();
+    }
+    let scale = 1.0 / ((b.features() + 1) as f32).sqrt();
+    b.dense("dense", 32 * width, scale, Bias::Yes, Act::Linear);
+    let scale = 1.0 / b.features() as f32;
+    b.dense("readout", 1, scale, Bias::No, Act::Linear);
+    b.finish(batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::reference::{self, Img};
+    use crate::model::{Network, gradcheck};
+    use crate::rng::{self, Stream};
+    use rand_distr::{Distribution, StandardNormal};
+
+    fn inputs(n: usize, seed: u64) -> Vec<f32> {
+        let mut r = rng::stream(seed, Stream::MonteCarlo);
+        (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
+    }
+
+    #[test]
+    fn parameter_count_matches_the_spec() {
+        let net = simple_cnn([32, 32, 3], 8, 16);
+        let counts: Vec<(&str, usize)> = net
+            .layout()
+            .segments
+            .iter()
+            .map(|s| (s.name.as_str(), s.len))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("conv1", 600),
+                ("conv1.bias", 8),
+                ("conv2", 3200),
+                ("conv2.bias", 16),
+                ("dense", 262_144),
+                ("dense.bias", 256),
+                ("readout", 256)
+            ]
+        );
+        assert_eq!(net.layout().len(), 266_480);
+        assert_eq!(
+            simple_cnn([28, 28, 1], 8, 16).layout().len(),
+            208 + 3216 + 200_960 + 256
+        );
+    }
+
+    #[test]
+    fn forward_matches_the_spec_recipe() {
+        // Odd sizes: the 'same' max-pool keeps a last row/column of its own (7 -> 4 -> 2).
+        let (shape, h, n) = ([7, 6, 2], 2, 3);
+        let mut net = simple_cnn(shape, h, n);
+        let w = net.init_params(1);
+        let x = inputs(n * 84, 2);
+        net.batch_input(n).copy_from_slice(&x);
+        let out = net.forward(&w).to_vec();
+        for i in 0..n {
+            let want = reference::simple_cnn(Img::new(shape, &x[i * 84..(i + 1) * 84]), h, &w);
+            assert!(
+                (out[i] as f64 - want).abs() < 1e-5,
+                "{i}: {} vs {want}",
+                out[i]
+            );
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let (shape, h, n) = ([6, 5, 2], 2, 3);
+        let mut net = simple_cnn(shape, h, n);
+        let w = net.init_params(3);
+        let x = inputs(n * 60, 4);
+        let c = inputs(n, 5);
+        gradcheck::check(&mut net, &w, &x, n, &c, 600);
+    }
+
+    #[test]
+    fn predict_fused_sgd_and_retained_rows_agree_with_forward_and_gradient() {
+        let (shape, h) = ([8, 8, 3], 2);
+        let mut net = simple_cnn(shape, h, 4);
+        let w = net.init_params(6);
+        // Enough images for several evaluation chunks of this small net? One chunk holds up to
+        // 256 images; 300 crosses a chunk boundary.
+        gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
+        let mut c = inputs(4, 8);
+        c[2] = 0.0;
+        gradcheck::fused_sgd_matches_gradient_step(
+            &mut net,
+            &w,
+            &inputs(4 * 192, 9),
+            &c,
+            &[0, 1, 3],
+        );
+    }
+}
