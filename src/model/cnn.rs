@@ -268,8 +268,7 @@ impl CnnBuilder {
 const EVAL_FLOATS: usize = 1 << 19;
 const EVAL_CHUNK_MAX: usize = 256;
 
-/// What the forward pass keeps for `cap` images: every buffer, the im2col matrix of each conv,
-/// the max-pool winners.
+/// What the forward pass keeps for `cap` images: every buffer and the im2col matrix of each conv.
 struct Tape {
     cap: usize,
     rows: usize,
@@ -277,7 +276,6 @@ struct Tape {
     /// `acts[i]` is the output of op `i` (buffer `i + 1`).
     acts: Vec<Vec<f32>>,
     cols: Vec<Vec<f32>>,
-    argmax: Vec<Vec<usize>>,
 }
 
 impl Tape {
@@ -288,18 +286,11 @@ impl Tape {
         }
     }
 
-    fn argmax_len(op: &Op) -> usize {
-        match op.kind {
-            OpKind::MaxPool { .. } => op.out_len,
-            _ => 0,
-        }
-    }
-
     fn floats_per_image(ops: &[Op], input_dim: usize) -> usize {
         input_dim
             + ops
                 .iter()
-                .map(|o| o.out_len + Self::cols_len(o) + Self::argmax_len(o))
+                .map(|o| o.out_len + Self::cols_len(o))
                 .sum::<usize>()
     }
 
@@ -312,10 +303,6 @@ impl Tape {
             cols: ops
                 .iter()
                 .map(|o| vec![0.0; cap * Self::cols_len(o)])
-                .collect(),
-            argmax: ops
-                .iter()
-                .map(|o| vec![0; cap * Self::argmax_len(o)])
                 .collect(),
         }
     }
@@ -400,7 +387,7 @@ fn forward(ops: &[Op], params: &[f32], input: &[f32], tape: &mut Tape, n: usize)
                 *relu
             }
             OpKind::MaxPool { h, w, c } => {
-                maxpool_forward(x, n, *h, *w, *c, y, &mut tape.argmax[i]);
+                maxpool_forward(x, n, *h, *w, *c, y);
                 false
             }
             OpKind::MeanPool { pixels, c } => {
@@ -486,7 +473,6 @@ impl Network for Cnn {
         for (i, op) in self.ops.iter().enumerate() {
             compact_rows(&mut t.acts[i], op.out_len, rows);
             compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
-            compact_rows(&mut t.argmax[i], Tape::argmax_len(op), rows);
         }
         t.rows = rows.len();
     }
@@ -566,8 +552,8 @@ impl Network for Cnn {
                     let target = update_target(&mut update, params, weights.clone());
                     depthwise_backward_weights(&g, x, n, shape, *scale, coeff, target);
                 }
-                OpKind::MaxPool { .. } => {
-                    maxpool_backward(&g, &t.argmax[i], n, op.in_len, op.out_len, &mut g_next);
+                OpKind::MaxPool { h, w, c } => {
+                    maxpool_backward(&g, x, &t.acts[i], n, [*h, *w, *c], &mut g_next);
                 }
                 OpKind::MeanPool { pixels, c } => {
                     mean_pool_backward(&g, n, *pixels, *c, &mut g_next);

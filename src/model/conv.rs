@@ -89,6 +89,23 @@ fn patch_rows(
     }
 }
 
+/// `dst.copy_from_slice(src)` for the short runs of im2col (5 floats for a 5x5 kernel on one
+/// channel). Runs of 4 to 8 floats are two fixed-size, possibly overlapping 4-float moves, which
+/// compile to two vector moves; `copy_from_slice` would call `memmove` for each run (measured:
+/// those calls took an eighth of a simple-cnn step on MNIST).
+#[inline(always)]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    let len = dst.len();
+    if (4..=8).contains(&len) {
+        let head: &[f32; 4] = src[..4].try_into().expect("4 floats");
+        let tail: &[f32; 4] = src[len - 4..].try_into().expect("4 floats");
+        dst[..4].copy_from_slice(head);
+        dst[len - 4..].copy_from_slice(tail);
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
+
 /// Gather the patches of `n` images into `cols` (`n·out_h·out_w` rows of `patch()`).
 pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
     let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
@@ -103,7 +120,10 @@ pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
                 }
                 patch_rows(s, oy, ox, |ky, kx, pix| {
                     let len = kx.len() * c;
-                    row[(ky * s.k + kx.start) * c..][..len].copy_from_slice(&x[pix * c..][..len]);
+                    copy_short(
+                        &mut row[(ky * s.k + kx.start) * c..][..len],
+                        &x[pix * c..][..len],
+                    );
                 });
             }
         }

@@ -1,49 +1,40 @@
 //! Pooling layers (SPEC §2; issue #5) as forward/backward pairs, HWC layout: 2x2 max-pool with
-//! stride 2 and 'same' padding (output `ceil(n/2)`; the padded pixel at the end never wins),
-//! and the global mean over space.
+//! stride 2 and 'same' padding (output `ceil(n/2)`; the padding at the end is left out of the
+//! window, so it never wins), and the global mean over space.
 
 /// Output size of the 2x2, stride-2, 'same' max-pool along one axis.
 pub fn pooled(n: usize) -> usize {
     n.div_ceil(2)
 }
 
-/// 2x2 max-pool of `n` images `h × w × c`; `argmax` records, per output, the index of the input
-/// that won within its image (so that dropping images from a batch keeps it valid).
-pub fn maxpool_forward(
-    x: &[f32],
-    n: usize,
-    h: usize,
-    w: usize,
-    c: usize,
-    y: &mut [f32],
-    argmax: &mut [usize],
-) {
+/// The window of output `(oy, ox)`, in the order that breaks ties (first wins).
+#[inline]
+fn window(oy: usize, ox: usize, h: usize, w: usize) -> impl Iterator<Item = usize> {
+    [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .into_iter()
+        .map(move |(dy, dx)| (2 * oy + dy, 2 * ox + dx))
+        .filter(move |&(iy, ix)| iy < h && ix < w)
+        .map(move |(iy, ix)| iy * w + ix)
+}
+
+/// 2x2 max-pool of `n` images `h × w × c`. A NaN wins, so divergence shows in the output. The
+/// winners are not recorded: the backward pass finds them again from `x` and `y`, only for the
+/// images it keeps, and evaluation does not pay for them.
+pub fn maxpool_forward(x: &[f32], n: usize, h: usize, w: usize, c: usize, y: &mut [f32]) {
     let (oh, ow) = (pooled(h), pooled(w));
     for b in 0..n {
         let x = &x[b * h * w * c..(b + 1) * h * w * c];
         for oy in 0..oh {
             for ox in 0..ow {
                 let out = ((b * oh + oy) * ow + ox) * c;
-                let (best, at) = (&mut y[out..out + c], &mut argmax[out..out + c]);
-                // The window's first pixel always exists; the others may be padding.
-                let first = (2 * oy * w + 2 * ox) * c;
-                best.copy_from_slice(&x[first..first + c]);
-                for (ch, a) in at.iter_mut().enumerate() {
-                    *a = first + ch;
-                }
-                for (iy, ix) in [(0, 1), (1, 0), (1, 1)] {
-                    let (iy, ix) = (2 * oy + iy, 2 * ox + ix);
-                    if iy >= h || ix >= w {
-                        continue;
-                    }
-                    let pix = (iy * w + ix) * c;
-                    for (ch, (bv, a)) in best.iter_mut().zip(at.iter_mut()).enumerate() {
-                        let v = x[pix + ch];
-                        // A NaN wins and stays, so divergence shows in the output.
-                        if !bv.is_nan() && (v > *bv || v.is_nan()) {
-                            *bv = v;
-                            *a = pix + ch;
-                        }
+                let best = &mut y[out..out + c];
+                let mut pixels = window(oy, ox, h, w);
+                let first = pixels.next().expect("a window holds its first pixel");
+                best.copy_from_slice(&x[first * c..(first + 1) * c]);
+                for pix in pixels {
+                    for (bv, &v) in best.iter_mut().zip(&x[pix * c..(pix + 1) * c]) {
+                        // Keeps a NaN, takes a NaN, else the larger: a select, not a branch.
+                        *bv = if v > *bv || v.is_nan() { v } else { *bv };
                     }
                 }
             }
@@ -51,24 +42,36 @@ pub fn maxpool_forward(
     }
 }
 
-/// Backward of [`maxpool_forward`] for `n` images of `image` input floats (pooled to `pooled`
-/// outputs each): `dx` (zeroed here) receives each output gradient at its argmax.
+/// Backward of [`maxpool_forward`] from its input `x` and output `y`: `dx` (zeroed here) gets
+/// each output's gradient at the first input of its window that equals the output (the one
+/// the forward pass kept), or is NaN when the output is.
 pub fn maxpool_backward(
     dy: &[f32],
-    argmax: &[usize],
+    x: &[f32],
+    y: &[f32],
     n: usize,
-    image: usize,
-    pooled: usize,
+    [h, w, c]: [usize; 3],
     dx: &mut [f32],
 ) {
+    let (oh, ow) = (pooled(h), pooled(w));
+    let image = h * w * c;
     dx[..n * image].fill(0.0);
     for b in 0..n {
-        let dx = &mut dx[b * image..(b + 1) * image];
-        for (g, &i) in dy[b * pooled..(b + 1) * pooled]
-            .iter()
-            .zip(&argmax[b * pooled..(b + 1) * pooled])
-        {
-            dx[i] += g;
+        let (x, dx) = (&x[b * image..][..image], &mut dx[b * image..][..image]);
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let out = ((b * oh + oy) * ow + ox) * c;
+                for ch in 0..c {
+                    let m = y[out + ch];
+                    let won = |pix: &usize| {
+                        let v = x[pix * c + ch];
+                        v == m || (m.is_nan() && v.is_nan())
+                    };
+                    if let Some(pix) = window(oy, ox, h, w).find(won) {
+                        dx[pix * c + ch] += dy[out + ch];
+                    }
+                }
+            }
         }
     }
 }
@@ -112,39 +115,32 @@ mod tests {
         // One 3x3 image, one channel: outputs 2x2, the last row/column pooled alone.
         let x = [1.0, 5.0, 2.0, 3.0, 4.0, 9.0, 7.0, 0.0, 8.0];
         let mut y = [0.0; 4];
-        let mut arg = [0; 4];
-        maxpool_forward(&x, 1, 3, 3, 1, &mut y, &mut arg);
+        maxpool_forward(&x, 1, 3, 3, 1, &mut y);
         assert_eq!(y, [5.0, 9.0, 7.0, 8.0]);
-        assert_eq!(arg, [1, 5, 6, 8]);
         let mut dx = [0.0; 9];
-        maxpool_backward(&[1.0, 2.0, 3.0, 4.0], &arg, 1, 9, 4, &mut dx);
+        maxpool_backward(&[1.0, 2.0, 3.0, 4.0], &x, &y, 1, [3, 3, 1], &mut dx);
         assert_eq!(dx, [0.0, 1.0, 0.0, 0.0, 0.0, 2.0, 3.0, 0.0, 4.0]);
-        // A second image: indices are relative to it, the gradient lands in its half.
-        let x2: Vec<f32> = x
-            .iter()
-            .chain(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
-            .copied()
-            .collect();
-        let (mut y2, mut arg2) = ([0.0; 8], [0; 8]);
-        maxpool_forward(&x2, 2, 3, 3, 1, &mut y2, &mut arg2);
-        assert_eq!(&arg2[4..], &[0, 2, 6, 8]);
-        let mut dx2 = [0.0; 18];
-        maxpool_backward(
-            &[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 5.0],
-            &arg2,
-            2,
-            9,
-            4,
-            &mut dx2,
-        );
-        assert_eq!((dx2[9], dx2[17], dx2.iter().sum::<f32>()), (1.0, 5.0, 6.0));
         assert_eq!((pooled(28), pooled(7), pooled(1)), (14, 4, 1));
-        // Channels pool independently; NaN wins.
-        let x = [1.0, f32::NAN, 2.0, 0.0];
-        let (mut y, mut arg) = ([0.0; 2], [0; 2]);
-        maxpool_forward(&x, 1, 1, 2, 2, &mut y, &mut arg);
-        assert_eq!(y[0], 2.0);
+        // A second image of ties: the first of the window wins, in the second image's half.
+        let x2: Vec<f32> = x.iter().chain(&[0.0; 9]).copied().collect();
+        let mut y2 = [0.0; 8];
+        maxpool_forward(&x2, 2, 3, 3, 1, &mut y2);
+        let mut dx2 = [0.0; 18];
+        let dy2 = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 5.0];
+        maxpool_backward(&dy2, &x2, &y2, 2, [3, 3, 1], &mut dx2);
+        assert_eq!(&dx2[9..], &[1.0, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 5.0]);
+        // Channels pool independently; a NaN wins (wherever it is) and gets the gradient.
+        let x = [1.0, f32::NAN, 2.0, 0.0, 3.0, 1.0, 0.0, 5.0];
+        let mut y = [0.0; 2];
+        maxpool_forward(&x, 1, 2, 2, 2, &mut y);
+        assert_eq!(y[0], 3.0);
         assert!(y[1].is_nan());
+        let x = [1.0, 0.0, 2.0, 4.0, 3.0, f32::NAN, 0.0, 5.0];
+        maxpool_forward(&x, 1, 2, 2, 2, &mut y);
+        assert!(y[1].is_nan(), "a NaN after a larger value still wins");
+        let mut dx = [0.0; 8];
+        maxpool_backward(&[1.0, 1.0], &x, &y, 1, [2, 2, 2], &mut dx);
+        assert_eq!(dx.map(|v| v as i32), [0, 0, 0, 0, 1, 1, 0, 0]);
     }
 
     #[test]
