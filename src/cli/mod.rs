@@ -3,6 +3,7 @@
 
 mod analyze;
 mod bench;
+mod data;
 mod progress;
 mod reproduce;
 mod slurm;
@@ -47,6 +48,9 @@ pub enum Command {
     Reproduce(reproduce::ReproduceCommand),
     /// Time SGD steps and full-set evaluations against baselines measured in the same run.
     Bench(bench::BenchArgs),
+    /// Download the real data sets (MNIST, CIFAR-10) and check their SHA-256.
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 /// Parse the command line and run; the binary's `main` is just this.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Plot(args) => reproduce::plot(&args),
         Command::Reproduce(cmd) => reproduce::run(&cmd),
         Command::Bench(args) => bench::run(&args),
+        Command::Data(cmd) => data::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,9 +131,15 @@ impl TrainArgs {
             c.temperature = self.temperature;
             c.lr = self.lr;
         }
+        // Data directories from the environment (as `data fetch` suggests).
+        let env = match c.dataset {
+            DatasetKind::MnistParity => Some("SGD_REGIMES_DATA"),
+            DatasetKind::CifarAnimals => Some("SGD_REGIMES_CIFAR10"),
+            DatasetKind::DepletedSign => None,
+        };
         if c.data_dir.is_none()
-            && c.dataset == DatasetKind::MnistParity
-            && let Ok(dir) = std::env::var("SGD_REGIMES_DATA")
+            && let Some(var) = env
+            && let Ok(dir) = std::env::var(var)
             && !dir.is_empty()
         {
             c.data_dir = Some(dir);

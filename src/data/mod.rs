@@ -2,6 +2,7 @@
 //! order) and labels `y = ±1`, with independent seeds for the test and the training set.
 
 pub mod cifar;
+pub mod fetch;
 pub mod idx;
 pub mod mnist;
 pub mod split;
