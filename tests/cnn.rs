@@ -258,3 +258,74 @@ fn impossible_cnn_configs_and_bad_cifar_files_get_one_line_errors() {
         "{e}"
     );
 }
+
+/// Every result of a results directory, without wall-clock fields, by file name.
+fn results(dir: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, without_timing(v))
+        })
+        .collect()
+}
+
+#[test]
+fn cnn_sweeps_give_the_same_results_with_one_or_two_workers_and_collect() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("cnn.toml");
+    std::fs::write(
+        &sweep,
+        r#"
+[base]
+dataset = "mnist-parity"
+width = 2
+p = 16
+p_test = 32
+batch = 8
+alpha = 1.0
+
+[grid]
+model = ["simple-cnn", "mnas"]
+temperature = [0.02, 0.05]
+seed = [0, 1]
+"#,
+    )
+    .unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    for (out, jobs) in [(&one, "1"), (&two, "2")] {
+        let o = sgd(&[
+            "sweep",
+            "run",
+            sweep.to_str().unwrap(),
+            "--results",
+            out.to_str().unwrap(),
+            "--jobs",
+            jobs,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (a, b) = (results(&one), results(&two));
+    assert_eq!(a.len(), 8);
+    assert_eq!(a, b, "results depend on the number of workers");
+    assert!(a.values().all(|r| r["status"] == "converged"));
+
+    let csv = dir.path().join("runs.csv");
+    let o = sgd(&[
+        "collect",
+        one.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 9);
+    assert_eq!(
+        text.lines().filter(|l| l.contains(",mnas,")).count(),
+        4,
+        "{text}"
+    );
+}

@@ -10,6 +10,7 @@ pub mod margins;
 pub mod observe;
 pub mod result;
 pub mod sampler;
+pub mod stall;
 pub mod trainer;
 
 use crate::config::RunConfig;
@@ -85,6 +86,7 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
     let mut next_checkpoint = schedule.next_after(0);
     let mut last_report = Instant::now();
     let mut last_unfitted: Option<usize> = None;
+    let mut stall = stall::StallWatch::default();
 
     let (status, detail) = loop {
         if tr.converged() {
@@ -143,6 +145,9 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
                 break (Status::Diverged, why);
             }
             continue;
+        }
+        if let Some(why) = stall.check(&mut tr) {
+            break (Status::Diverged, why);
         }
         if tr.step() == StepOutcome::NonFinite {
             break (

@@ -223,6 +223,31 @@ impl<'a> Trainer<'a> {
         loss_and_error(self.margins.margins().iter().copied(), thr).0
     }
 
+    /// Does every training point with positive loss have an exactly zero gradient at the current
+    /// weights? Each is checked alone (a forward and a backward pass of one point); the gradient
+    /// buffer stays zero as long as the answer is yes.
+    pub fn gradient_vanishes(&mut self) -> bool {
+        self.refresh();
+        let unfitted: Vec<usize> = (0..self.cfg.p)
+            .filter(|&i| !is_fitted(self.margins.margins()[i], self.threshold))
+            .collect();
+        if unfitted.is_empty() {
+            return false;
+        }
+        let mut grad = vec![0.0f32; self.params.len()];
+        for i in unfitted {
+            self.net.batch_input(1).copy_from_slice(self.train.row(i));
+            self.net.forward(&self.params);
+            let dout = [-self.train.y[i]];
+            self.net
+                .backward(&mut self.params, &dout, Update::Gradient(&mut grad));
+            if grad.iter().any(|&g| g != 0.0) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Has the loss reached exactly zero?
     pub fn converged(&self) -> bool {
         self.margins.all_fitted()

@@ -1,0 +1,109 @@
+//! A run that can never end: every training point with positive loss has an exactly zero
+//! gradient (every ReLU on its way is dead, e.g. after a large step), so no SGD step changes the
+//! weights again and the loss stays positive until `max_steps`. Such a run ends as `diverged`
+//! (it is an instability of large steps, like the divergences that map `T_max`, SPEC §1), with
+//! a detail that says so.
+//!
+//! Watched at steps that are powers of two: if the weights are bit-identical to those of the
+//! previous watch although steps with positive-loss points were taken, and the window covered
+//! enough epochs, the suspicion is confirmed exactly by computing the gradient of every unfitted
+//! point alone. The watch costs one copy of the parameters per power of two.
+
+use super::trainer::Trainer;
+
+/// Samples drawn in a window, in epochs, before unchanged weights are suspicious.
+const WINDOW_EPOCHS: f64 = 20.0;
+
+#[derive(Default)]
+pub struct StallWatch {
+    snapshot: Vec<f32>,
+    at_step: u64,
+    updates: u64,
+}
+
+impl StallWatch {
+    /// At steps that are powers of two: why the run is stalled, if it is.
+    pub fn check(&mut self, tr: &mut Trainer) -> Option<String> {
+        let step = tr.steps();
+        if step < 64 || !step.is_power_of_two() {
+            return None;
+        }
+        let (p, batch) = (tr.cfg.p as f64, tr.cfg.batch as f64);
+        let covered = (step - self.at_step) as f64 * batch >= WINDOW_EPOCHS * p;
+        let stalled = !self.snapshot.is_empty()
+            && covered
+            && tr.counters.updates > self.updates
+            && tr.params() == &self.snapshot[..]
+            && tr.gradient_vanishes();
+        let why = stalled.then(|| {
+            format!(
+                "stalled: the weights did not change from step {} to {step} although the loss is positive; every unfitted point has an exactly zero gradient (dead ReLUs), so no step can change them",
+                self.at_step
+            )
+        });
+        self.snapshot.clear();
+        self.snapshot.extend_from_slice(tr.params());
+        self.at_step = step;
+        self.updates = tr.counters.updates;
+        why
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DatasetKind, ModelKind, RunConfig};
+    use crate::train::CheckPolicy;
+
+    /// Steps `tr` until the watch fires (returns the step and why) or `steps` are done.
+    fn watch(tr: &mut Trainer, steps: u64) -> Option<(u64, String)> {
+        let mut w = StallWatch::default();
+        for _ in 0..steps {
+            if let Some(why) = w.check(tr) {
+                return Some((tr.steps(), why));
+            }
+            if tr.converged() {
+                return None;
+            }
+            tr.step();
+        }
+        None
+    }
+
+    #[test]
+    fn a_dead_network_is_caught_and_a_live_one_is_not() {
+        let cfg = RunConfig {
+            model: ModelKind::Fc,
+            dataset: DatasetKind::DepletedSign,
+            dim: Some(8),
+            depth: Some(2),
+            width: Some(8),
+            p: 32,
+            p_test: 8,
+            batch: 4,
+            lr: Some(0.05),
+            ..RunConfig::default()
+        }
+        .normalized()
+        .unwrap();
+        let split = crate::data::load(&cfg).unwrap();
+
+        // Zero first-layer weights: every hidden unit outputs relu(0) = 0 with zero slope, so
+        // every gradient is exactly zero while the loss stays positive.
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        let first = tr.net.layout().segments[0].range();
+        tr.params[first].fill(0.0);
+        tr.margins.invalidate();
+        let (step, why) = watch(&mut tr, 4096).expect("a dead network is caught");
+        // The first window covering 20 epochs (640 samples = 160 steps of 4) ends at step 512.
+        assert_eq!(step, 512);
+        assert!(
+            why.contains("from step 256 to 512") && why.contains("dead ReLUs"),
+            "{why}"
+        );
+
+        // The same net alive trains on; the watch never fires.
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        assert_eq!(watch(&mut tr, 4096), None);
+    }
+}
