@@ -15,7 +15,8 @@ use std::path::PathBuf;
     after_help = "Exactly one of --temperature and --lr is required (T = lr / batch).\n\
 The result JSON (config, status, final observables, trajectory) is documented in docs/result-schema.md.\n\n\
 Examples:\n  sgd-regimes train --model fc --dataset mnist-parity --p 1024 --p-test 2048 --alpha 32768 --lr 0.016 --batch 16\n  \
-sgd-regimes train --model perceptron --dataset depleted-sign --dim 128 --chi 1 --p 1024 --p-test 8192 \\\n      --alpha 32768 --temperature 0.0078125 --batch 2 --out perceptron.json"
+sgd-regimes train --model perceptron --dataset depleted-sign --dim 128 --chi 1 --p 1024 --p-test 8192 \\\n      --alpha 32768 --temperature 0.0078125 --batch 2 --out perceptron.json\n  \
+sgd-regimes train --model mnas --dataset mnist-parity --p 256 --p-test 1024 --alpha 1 --temperature 0.005 --batch 16"
 )]
 pub struct TrainArgs {
     /// TOML file with run parameters (same names as the flags, with `_` for `-`).
@@ -48,7 +49,8 @@ pub struct TrainArgs {
     /// fc: number of hidden layers L [default: 5].
     #[arg(long)]
     pub depth: Option<usize>,
-    /// fc: hidden width h [default: 64].
+    /// fc: hidden width h [default: 64]; simple-cnn, mnas: width h (channels of the first
+    /// layers) [default: 8].
     #[arg(long)]
     pub width: Option<usize>,
     /// depleted-sign: input dimension d [default: 128].
@@ -58,7 +60,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub chi: Option<f64>,
     /// mnist-parity: directory with the MNIST IDX files [default: $SGD_REGIMES_DATA, else the
-    /// 10,000 digits bundled in the binary].
+    /// 10,000 digits bundled in the binary]. cifar-animals (required): directory with the
+    /// CIFAR-10 binary files or cifar-10-binary.tar.gz [default: $SGD_REGIMES_CIFAR10]; get
+    /// them with `sgd-regimes data fetch cifar10`.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
     /// Seed of the initial weights [default: 0].
