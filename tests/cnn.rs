@@ -51,15 +51,7 @@ fn cifar_file(records: usize, seed: u32) -> Vec<u8> {
 }
 
 fn write_cifar(dir: &Path, per_file: usize) {
-    let names = [
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-        "test_batch.bin",
-    ];
-    for (k, name) in names.iter().enumerate() {
+    for (k, name) in sgd_regimes::data::cifar::FILES.iter().enumerate() {
         std::fs::write(dir.join(name), cifar_file(per_file, k as u32 + 1)).unwrap();
     }
 }
@@ -158,49 +150,33 @@ fn mnas_fits_a_cifar_format_set_to_zero_loss() {
     );
     assert!(r["final"]["weight_change"].as_f64().unwrap() > 0.0);
 
-    // Width 8 has the SPEC's 17,673 parameters (one step is enough to read the count).
-    let r = json(&[
-        "train",
-        "--model",
-        "mnas",
-        "--dataset",
-        "cifar-animals",
-        "--data-dir",
-        d,
-        "--p",
-        "8",
-        "--p-test",
-        "8",
-        "--lr",
-        "0.1",
-        "--batch",
-        "8",
-        "--max-steps",
-        "1",
-    ]);
-    assert_eq!(r["derived"]["n_params"], 17_673);
-    assert_eq!(r["config"]["width"], 8);
-    let r = json(&[
-        "train",
-        "--model",
-        "simple-cnn",
-        "--dataset",
-        "cifar-animals",
-        "--data-dir",
-        d,
-        "--p",
-        "8",
-        "--p-test",
-        "8",
-        "--lr",
-        "0.1",
-        "--batch",
-        "8",
-        "--max-steps",
-        "1",
-    ]);
-    assert_eq!(r["derived"]["n_params"], 266_480);
-    assert_eq!(r["status"], "budget");
+    // Width 8 has the SPEC's parameter counts (one step is enough to read them).
+    for (model, count) in [("mnas", 17_673), ("simple-cnn", 266_480)] {
+        let r = json(&[
+            "train",
+            "--model",
+            model,
+            "--dataset",
+            "cifar-animals",
+            "--data-dir",
+            d,
+            "--p",
+            "8",
+            "--p-test",
+            "8",
+            "--lr",
+            "0.1",
+            "--batch",
+            "8",
+            "--max-steps",
+            "1",
+        ]);
+        assert_eq!(r["derived"]["n_params"], count, "{model}");
+        assert_eq!(
+            (&r["config"]["width"], &r["status"]),
+            (&8.into(), &"budget".into())
+        );
+    }
 }
 
 /// Non-zero exit and one line on stderr, no panic.

@@ -59,6 +59,18 @@ pub enum OpKind {
     Residual { from: usize },
 }
 
+impl OpKind {
+    /// Whether `phi` follows the layer.
+    pub fn relu(&self) -> bool {
+        match self {
+            OpKind::Conv { relu, .. }
+            | OpKind::Depthwise { relu, .. }
+            | OpKind::Dense { relu, .. } => *relu,
+            _ => false,
+        }
+    }
+}
+
 /// An op with the per-image sizes of its input and output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Op {
@@ -500,6 +512,9 @@ impl Network for Cnn {
             }
             let x: &[f32] = if i == 0 { &t.input } else { &t.acts[i - 1] };
             let need_dx = i > 0;
+            if op.kind.relu() {
+                relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
+            }
             let mut in_place = false;
             match &op.kind {
                 OpKind::Conv {
@@ -507,11 +522,8 @@ impl Network for Cnn {
                     weights,
                     bias,
                     scale,
-                    relu,
+                    ..
                 } => {
-                    if *relu {
-                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
-                    }
                     if need_dx {
                         conv_backward_input(
                             &g,
@@ -540,11 +552,8 @@ impl Network for Cnn {
                     shape,
                     weights,
                     scale,
-                    relu,
+                    ..
                 } => {
-                    if *relu {
-                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
-                    }
                     if need_dx {
                         let w = &params[weights.clone()];
                         depthwise_backward_input(&g, n, shape, w, *scale, &mut g_next);
@@ -564,11 +573,8 @@ impl Network for Cnn {
                     weights,
                     bias,
                     scale,
-                    relu,
+                    ..
                 } => {
-                    if *relu {
-                        relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
-                    }
                     if need_dx {
                         let w = &params[weights.clone()];
                         dense_backward_input(&g, w, &mut g_next, n, *fan_in, *fan_out, *scale);

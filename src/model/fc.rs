@@ -219,12 +219,9 @@ impl Network for Fc {
 mod tests {
     use super::*;
     use crate::model::gradcheck;
-    use crate::rng::{self, Stream};
-    use rand_distr::{Distribution, StandardNormal};
 
     fn inputs(n: usize, d: usize, seed: u64) -> Vec<f32> {
-        let mut r = rng::stream(seed, Stream::MonteCarlo);
-        (0..n * d).map(|_| StandardNormal.sample(&mut r)).collect()
+        gradcheck::gaussian(n * d, seed)
     }
 
     #[test]

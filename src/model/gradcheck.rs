@@ -129,3 +129,32 @@ pub fn fused_sgd_matches_gradient_step(
     }
     assert!(grad.iter().any(|&g| g != 0.0));
 }
+
+/// `n` N(0,1) draws (inputs and coefficients for the tests of every network).
+pub fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut r = crate::rng::stream(seed, crate::rng::Stream::MonteCarlo);
+    (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
+}
+
+/// The batch forward pass over the rows of `x` agrees (to 1e-5) with `reference`, a naive f64
+/// implementation of the same net applied to one row.
+pub fn forward_matches(
+    net: &mut dyn Network,
+    params: &[f32],
+    x: &[f32],
+    reference: impl Fn(&[f32]) -> f64,
+) {
+    let d = net.input_dim();
+    let n = x.len() / d;
+    net.batch_input(n).copy_from_slice(x);
+    let out = net.forward(params).to_vec();
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        let want = reference(row);
+        assert!(
+            (out[i] as f64 - want).abs() < 1e-5,
+            "row {i}: {} vs {want}",
+            out[i]
+        );
+    }
+}

@@ -59,13 +59,7 @@ mod tests {
     use super::*;
     use crate::model::reference::{self, Img};
     use crate::model::{Network, gradcheck};
-    use crate::rng::{self, Stream};
-    use rand_distr::{Distribution, StandardNormal};
-
-    fn inputs(n: usize, seed: u64) -> Vec<f32> {
-        let mut r = rng::stream(seed, Stream::MonteCarlo);
-        (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
-    }
+    use gradcheck::gaussian as inputs;
 
     #[test]
     fn parameter_counts_match_the_spec() {
@@ -102,16 +96,9 @@ mod tests {
         let mut net = mnas(shape, h, n);
         let w = net.init_params(1);
         let x = inputs(n * 784, 2);
-        net.batch_input(n).copy_from_slice(&x);
-        let out = net.forward(&w).to_vec();
-        for i in 0..n {
-            let want = reference::mnas(Img::new(shape, &x[i * 784..(i + 1) * 784]), h, &w);
-            assert!(
-                (out[i] as f64 - want).abs() < 1e-5,
-                "{i}: {} vs {want}",
-                out[i]
-            );
-        }
+        gradcheck::forward_matches(&mut net, &w, &x, |row| {
+            reference::mnas(Img::new(shape, row), h, &w)
+        });
     }
 
     #[test]
