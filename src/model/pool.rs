@@ -144,6 +144,39 @@ mod tests {
     }
 
     #[test]
+    fn maxpool_pair_matches_finite_differences() {
+        // Odd sizes (a last row and column pooled alone), two images, three channels; distinct
+        // values, so no input sits on a tie within the step.
+        let (n, h, w, c) = (2, 5, 3, 3);
+        let x: Vec<f32> = (0..n * h * w * c)
+            .map(|i| ((i * 37 % 101) as f32) * 0.1 - 5.0)
+            .collect();
+        let out = n * pooled(h) * pooled(w) * c;
+        let dy: Vec<f32> = (0..out).map(|i| (i as f32 * 0.3).cos()).collect();
+        let s = |x: &[f32]| -> f64 {
+            let mut y = vec![0.0; out];
+            maxpool_forward(x, n, h, w, c, &mut y);
+            y.iter().zip(&dy).map(|(a, b)| *a as f64 * *b as f64).sum()
+        };
+        let mut y = vec![0.0; out];
+        maxpool_forward(&x, n, h, w, c, &mut y);
+        let mut dx = vec![0.0; x.len()];
+        maxpool_backward(&dy, &x, &y, n, [h, w, c], &mut dx);
+        for k in 0..x.len() {
+            let (mut p, mut m) = (x.clone(), x.clone());
+            p[k] += 1e-2;
+            m[k] -= 1e-2;
+            let fd = (s(&p) - s(&m)) / 2e-2;
+            assert!(
+                (fd - dx[k] as f64).abs() < 1e-3,
+                "dx[{k}]: {fd} vs {}",
+                dx[k]
+            );
+        }
+        assert_eq!(dx.iter().filter(|&&g| g != 0.0).count(), out);
+    }
+
+    #[test]
     fn mean_pool_pair_matches_finite_differences() {
         let (n, pixels, c) = (2, 3, 2);
         let x: Vec<f32> = (0..n * pixels * c)
