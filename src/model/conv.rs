@@ -1,5 +1,5 @@
 //! k x k convolution with stride and 'same' padding (SPEC §2, `simple-cnn` and `mnas`; issue #5),
-//! as a forward/backward pair on sgemm through im2col. Layout HWC: an image is `h × w × c`
+//! as a forward/backward pair on sgemm through im2col (depthwise convolutions: `depthwise.rs`). Layout HWC: an image is `h × w × c`
 //! floats, channel fastest; a batch is `n` images one after another. Weights are
 //! `c_out × (k·k·c_in)`, each row ordered (ky, kx, c_in).
 //!
@@ -56,7 +56,7 @@ impl ConvShape {
     /// Call `f(tap, pixel)` for each kernel tap `ky·k + kx` of output `(oy, ox)` that falls
     /// inside the image, with the input pixel index `iy·w + ix`.
     #[inline]
-    fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
+    pub(crate) fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
         let (_, top) = same_padding(self.h, self.k, self.stride);
         let (_, left) = same_padding(self.w, self.k, self.stride);
         let (y0, x0) = (oy * self.stride, ox * self.stride);
@@ -214,91 +214,12 @@ pub fn conv_backward_weights(
     );
 }
 
-/// Depthwise k x k convolution (one filter per channel, `c_in = c_out`), 'same' padding,
-/// no bias: `y = scale · dwconv(x, w)` with `w` laid out `(ky, kx, c)`. Direct loops over
-/// contiguous channels: with one filter per channel there is no matrix product for sgemm.
-pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
-    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
-    let image = s.h * s.w * c;
-    for b in 0..n {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let out = &mut y[((b * oh + oy) * ow + ox) * c..][..c];
-                out.fill(0.0);
-                s.for_each_tap(oy, ox, |tap, pix| {
-                    let xs = &x[b * image + pix * c..][..c];
-                    let ws = &w[tap * c..][..c];
-                    for ((o, xv), wv) in out.iter_mut().zip(xs).zip(ws) {
-                        *o += xv * wv;
-                    }
-                });
-                for o in out.iter_mut() {
-                    *o *= scale;
-                }
-            }
-        }
-    }
-}
-
-/// Gradient to the input of [`depthwise_forward`]: `dx` (zeroed here) from `w` as given (in a
-/// fused SGD step, call it before the weights change).
-pub fn depthwise_backward_input(
-    dy: &[f32],
-    n: usize,
-    s: &ConvShape,
-    w: &[f32],
-    scale: f32,
-    dx: &mut [f32],
-) {
-    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
-    let image = s.h * s.w * c;
-    dx[..n * image].fill(0.0);
-    for b in 0..n {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
-                s.for_each_tap(oy, ox, |tap, pix| {
-                    let d = &mut dx[b * image + pix * c..][..c];
-                    for ((d, wv), gv) in d.iter_mut().zip(&w[tap * c..][..c]).zip(g) {
-                        *d += scale * wv * gv;
-                    }
-                });
-            }
-        }
-    }
-}
-
-/// Weight gradient of [`depthwise_forward`], added as `w_target += coeff · dL/dw`.
-pub fn depthwise_backward_weights(
-    dy: &[f32],
-    x: &[f32],
-    n: usize,
-    s: &ConvShape,
-    scale: f32,
-    coeff: f32,
-    w_target: &mut [f32],
-) {
-    let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
-    let image = s.h * s.w * c;
-    let f = coeff * scale;
-    for b in 0..n {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
-                s.for_each_tap(oy, ox, |tap, pix| {
-                    let xs = &x[b * image + pix * c..][..c];
-                    for ((t, xv), gv) in w_target[tap * c..][..c].iter_mut().zip(xs).zip(g) {
-                        *t += f * xv * gv;
-                    }
-                });
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::depthwise::{
+        depthwise_backward_input, depthwise_backward_weights, depthwise_forward,
+    };
     use crate::model::layers::{bias_backward, bias_forward};
 
     fn pseudo(n: usize, seed: u64) -> Vec<f32> {

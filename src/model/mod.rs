@@ -6,6 +6,7 @@
 
 pub mod cnn;
 pub mod conv;
+pub mod depthwise;
 pub mod fc;
 pub mod gemm;
 pub mod layers;

@@ -9,10 +9,8 @@
 //! `predict` runs the same forward pass on a second tape, chunk by chunk, so a point's output is
 //! bit-identical whichever batch it is evaluated in.
 
-use super::conv::{
-    ConvShape, conv_backward_input, conv_backward_weights, conv_forward, depthwise_backward_input,
-    depthwise_backward_weights, depthwise_forward,
-};
+use super::conv::{ConvShape, conv_backward_input, conv_backward_weights, conv_forward};
+use super::depthwise::{depthwise_backward_input, depthwise_backward_weights, depthwise_forward};
 use super::layers::{
     bias_backward, bias_forward, dense_backward_input, dense_backward_weights, dense_forward,
     relu_backward, relu_forward, residual_backward, residual_forward,
