@@ -154,21 +154,34 @@ where
                 .map_err(plot_err)?;
         }};
     }
+    let x_axis = (x.0..x.1).log_scale().with_key_points(log_ticks(x.0, x.1));
     if p.log_y {
-        finish!(
-            chart
-                .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())
-                .map_err(plot_err)?
-        );
+        let y_axis = (y.0..y.1).log_scale().with_key_points(log_ticks(y.0, y.1));
+        finish!(chart.build_cartesian_2d(x_axis, y_axis).map_err(plot_err)?);
     } else {
         finish!(
             chart
-                .build_cartesian_2d((x.0..x.1).log_scale(), y.0..y.1)
+                .build_cartesian_2d(x_axis, y.0..y.1)
                 .map_err(plot_err)?
         );
     }
     area.present().map_err(plot_err)?;
     Ok(())
+}
+
+/// Labelled ticks of a log axis over `[lo, hi]`: 1, 2 and 5 times the powers of ten inside it
+/// (plotters' own choice can leave a range under two decades with a single label).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let mut ticks: Vec<f64> = (first..=last)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+        .filter(|&t| t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9))
+        .collect();
+    // Many decades: keep the powers of ten only.
+    if ticks.len() > 12 {
+        ticks.retain(|t| (t.log10() - t.log10().round()).abs() < 1e-9);
+    }
+    ticks
 }
 
 /// Write `plot` as `stem.png` and `stem.svg`.
@@ -184,4 +197,19 @@ pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
         SVGBackend::new(&stem.with_extension("svg"), (800, 560)).into_drawing_area(),
     )?;
     Ok(png)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_ticks;
+
+    #[test]
+    fn log_ticks_label_every_decade_and_short_ranges() {
+        assert_eq!(log_ticks(1.9e-3, 3.9e-2), [2e-3, 5e-3, 1e-2, 2e-2]);
+        assert_eq!(log_ticks(1.0, 10.0), [1.0, 2.0, 5.0, 10.0]);
+        // Ten decades: powers of ten only.
+        let t = log_ticks(1e-6, 1e4);
+        assert_eq!(t.len(), 11);
+        assert!((t[0] - 1e-6).abs() < 1e-18 && (t[10] - 1e4).abs() < 1e-8);
+    }
 }
