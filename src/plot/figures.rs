@@ -324,11 +324,11 @@ where
 
 fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
     register_font()?;
-    let png = stem.with_extension("png");
+    let png = super::with_suffix(stem, "png");
     draw_phase(d, BitMapBackend::new(&png, (800, 600)).into_drawing_area())?;
     draw_phase(
         d,
-        SVGBackend::new(&stem.with_extension("svg"), (800, 600)).into_drawing_area(),
+        SVGBackend::new(&super::with_suffix(stem, "svg"), (800, 600)).into_drawing_area(),
     )?;
     Ok(png)
 }

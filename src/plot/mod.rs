@@ -184,17 +184,26 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks
 }
 
+/// `stem` + `.ext`: stems hold labels such as `alpha_0.001`, whose dots are not extensions
+/// (`Path::with_extension` would cut the name there and let figures overwrite each other).
+pub fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
+    let mut name = stem.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
 /// Write `plot` as `stem.png` and `stem.svg`.
 pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
     register_font()?;
-    let png = stem.with_extension("png");
+    let png = with_suffix(stem, "png");
     draw_plot(
         plot,
         BitMapBackend::new(&png, (800, 560)).into_drawing_area(),
     )?;
     draw_plot(
         plot,
-        SVGBackend::new(&stem.with_extension("svg"), (800, 560)).into_drawing_area(),
+        SVGBackend::new(&with_suffix(stem, "svg"), (800, 560)).into_drawing_area(),
     )?;
     Ok(png)
 }
@@ -202,6 +211,18 @@ pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::log_ticks;
+
+    #[test]
+    fn dots_in_figure_names_are_kept() {
+        let p = super::with_suffix(
+            std::path::Path::new("out/fc_alpha_0.001_B_16__dw_raw"),
+            "png",
+        );
+        assert_eq!(
+            p,
+            std::path::Path::new("out/fc_alpha_0.001_B_16__dw_raw.png")
+        );
+    }
 
     #[test]
     fn log_ticks_label_every_decade_and_short_ranges() {
