@@ -7,6 +7,7 @@
 //! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
 
 use super::gemm;
+use std::ops::Range;
 
 /// Geometry of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,48 +45,64 @@ impl ConvShape {
         self.c_out * self.patch()
     }
 
-    /// Whether the kernel at output `(oy, ox)` reaches into the padding.
-    #[inline]
-    fn clipped(&self, oy: usize, ox: usize) -> bool {
-        let (_, top) = same_padding(self.h, self.k, self.stride);
-        let (_, left) = same_padding(self.w, self.k, self.stride);
-        let (y0, x0) = (oy * self.stride, ox * self.stride);
-        y0 < top || x0 < left || y0 + self.k > self.h + top || x0 + self.k > self.w + left
+    /// Padding `(top, left)` before the first row and column.
+    pub fn padding(&self) -> (usize, usize) {
+        (
+            same_padding(self.h, self.k, self.stride).1,
+            same_padding(self.w, self.k, self.stride).1,
+        )
     }
 
-    /// Call `f(tap, pixel)` for each kernel tap `ky·k + kx` of output `(oy, ox)` that falls
-    /// inside the image, with the input pixel index `iy·w + ix`.
+    /// The part of the kernel at output `(oy, ox)` inside the image, for the padding
+    /// `(top, left)` of [`Self::padding`] (computed once per pass, not per pixel).
     #[inline]
-    pub(crate) fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
-        let (_, top) = same_padding(self.h, self.k, self.stride);
-        let (_, left) = same_padding(self.w, self.k, self.stride);
+    pub(crate) fn window(&self, (top, left): (usize, usize), oy: usize, ox: usize) -> Window {
         let (y0, x0) = (oy * self.stride, ox * self.stride);
-        for ky in top.saturating_sub(y0)..self.k.min(self.h + top - y0) {
-            let iy = y0 + ky - top;
-            for kx in left.saturating_sub(x0)..self.k.min(self.w + left - x0) {
-                f(ky * self.k + kx, iy * self.w + x0 + kx - left);
-            }
+        Window {
+            ky: top.saturating_sub(y0)..self.k.min(self.h + top - y0),
+            kx: left.saturating_sub(x0)..self.k.min(self.w + left - x0),
+            k: self.k,
+            // Input pixel of tap (ky, kx) = (y0 + ky - top) * w + (x0 + kx - left).
+            y0_minus_top: y0 as isize - top as isize,
+            x0_minus_left: x0 as isize - left as isize,
+            w: self.w,
         }
     }
 }
 
-/// Rows `ky` of the kernel at output `(oy, ox)` that fall inside the image, each with its
-/// range of taps `kx` inside the image and the input pixel of the first of them: a patch row is
-/// one contiguous run of input pixels (HWC), so im2col copies it at once.
-#[inline]
-fn patch_rows(
-    s: &ConvShape,
-    oy: usize,
-    ox: usize,
-    mut f: impl FnMut(usize, std::ops::Range<usize>, usize),
-) {
-    let (_, top) = same_padding(s.h, s.k, s.stride);
-    let (_, left) = same_padding(s.w, s.k, s.stride);
-    let (y0, x0) = (oy * s.stride, ox * s.stride);
-    let kx = left.saturating_sub(x0)..s.k.min(s.w + left - x0);
-    for ky in top.saturating_sub(y0)..s.k.min(s.h + top - y0) {
-        let iy = y0 + ky - top;
-        f(ky, kx.clone(), iy * s.w + x0 + kx.start - left);
+/// The taps of a kernel position that fall inside the image (see [`ConvShape::window`]).
+pub(crate) struct Window {
+    pub ky: Range<usize>,
+    pub kx: Range<usize>,
+    k: usize,
+    y0_minus_top: isize,
+    x0_minus_left: isize,
+    w: usize,
+}
+
+impl Window {
+    /// Whether the kernel reaches into the padding.
+    #[inline]
+    pub fn clipped(&self) -> bool {
+        self.ky.len() < self.k || self.kx.len() < self.k
+    }
+
+    /// Input pixel index `iy·w + ix` of tap `(ky, kx)` (inside the window).
+    #[inline]
+    pub fn pixel(&self, ky: usize, kx: usize) -> usize {
+        let iy = (self.y0_minus_top + ky as isize) as usize;
+        let ix = (self.x0_minus_left + kx as isize) as usize;
+        iy * self.w + ix
+    }
+
+    /// Call `f(tap, pixel)` for each tap `ky·k + kx` inside the image, in (ky, kx) order.
+    #[inline]
+    pub fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
+        for ky in self.ky.clone() {
+            for kx in self.kx.clone() {
+                f(ky * self.k + kx, self.pixel(ky, kx));
+            }
+        }
     }
 }
 
@@ -109,22 +126,27 @@ fn copy_short(dst: &mut [f32], src: &[f32]) {
 /// Gather the patches of `n` images into `cols` (`n·out_h·out_w` rows of `patch()`).
 pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
     let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
+    let pad = s.padding();
     let image = s.h * s.w * c;
     for b in 0..n {
         let x = &x[b * image..(b + 1) * image];
         for oy in 0..oh {
             for ox in 0..ow {
                 let row = &mut cols[((b * oh + oy) * ow + ox) * p..][..p];
-                if s.clipped(oy, ox) {
+                // A patch row (fixed ky) is one contiguous run of input pixels (HWC), so it
+                // is copied at once.
+                let win = s.window(pad, oy, ox);
+                if win.clipped() {
                     row.fill(0.0);
                 }
-                patch_rows(s, oy, ox, |ky, kx, pix| {
-                    let len = kx.len() * c;
+                let len = win.kx.len() * c;
+                for ky in win.ky.clone() {
+                    let pix = win.pixel(ky, win.kx.start);
                     copy_short(
-                        &mut row[(ky * s.k + kx.start) * c..][..len],
+                        &mut row[(ky * s.k + win.kx.start) * c..][..len],
                         &x[pix * c..][..len],
                     );
-                });
+                }
             }
         }
     }
@@ -133,6 +155,7 @@ pub fn im2col(x: &[f32], n: usize, s: &ConvShape, cols: &mut [f32]) {
 /// Scatter-add patch gradients `dcols` back onto the input gradient `dx` (which is zeroed first).
 pub fn col2im(dcols: &[f32], n: usize, s: &ConvShape, dx: &mut [f32]) {
     let (oh, ow, c, p) = (s.out_h(), s.out_w(), s.c_in, s.patch());
+    let pad = s.padding();
     let image = s.h * s.w * c;
     dx[..n * image].fill(0.0);
     for b in 0..n {
@@ -140,13 +163,15 @@ pub fn col2im(dcols: &[f32], n: usize, s: &ConvShape, dx: &mut [f32]) {
         for oy in 0..oh {
             for ox in 0..ow {
                 let row = &dcols[((b * oh + oy) * ow + ox) * p..][..p];
-                patch_rows(s, oy, ox, |ky, kx, pix| {
-                    let len = kx.len() * c;
-                    let src = &row[(ky * s.k + kx.start) * c..][..len];
+                let win = s.window(pad, oy, ox);
+                let len = win.kx.len() * c;
+                for ky in win.ky.clone() {
+                    let pix = win.pixel(ky, win.kx.start);
+                    let src = &row[(ky * s.k + win.kx.start) * c..][..len];
                     for (d, v) in dx[pix * c..][..len].iter_mut().zip(src) {
                         *d += v;
                     }
-                });
+                }
             }
         }
     }
@@ -220,6 +245,7 @@ mod tests {
     use crate::model::depthwise::{
         depthwise_backward_input, depthwise_backward_weights, depthwise_forward,
     };
+    use crate::model::gradcheck::layer_gradient_matches;
     use crate::model::layers::{bias_backward, bias_forward};
 
     fn pseudo(n: usize, seed: u64) -> Vec<f32> {
@@ -339,44 +365,10 @@ mod tests {
             let mut gb = vec![0.0; b.len()];
             conv_backward_weights(&c, &cols, n, &s, 1.0, 1.0, &mut gw);
             bias_backward(&c, &mut gb, rows, 1.0, 1.0);
-            let h = 1e-2f32;
-            let fd = |f: &dyn Fn(f32) -> f64| (f(h) - f(-h)) / (2.0 * h as f64);
-            for k in 0..x.len() {
-                let g = fd(&|e| {
-                    let mut xe = x.clone();
-                    xe[k] += e;
-                    loss(&xe, &w, &b)
-                });
-                assert!(
-                    (g - dx[k] as f64).abs() < 1e-3,
-                    "{s:?} dx[{k}]: {g} vs {}",
-                    dx[k]
-                );
-            }
-            for k in 0..w.len() {
-                let g = fd(&|e| {
-                    let mut we = w.clone();
-                    we[k] += e;
-                    loss(&x, &we, &b)
-                });
-                assert!(
-                    (g - gw[k] as f64).abs() < 1e-3,
-                    "{s:?} dw[{k}]: {g} vs {}",
-                    gw[k]
-                );
-            }
-            for k in 0..b.len() {
-                let g = fd(&|e| {
-                    let mut be = b.clone();
-                    be[k] += e;
-                    loss(&x, &w, &be)
-                });
-                assert!(
-                    (g - gb[k] as f64).abs() < 1e-3,
-                    "{s:?} db[{k}]: {g} vs {}",
-                    gb[k]
-                );
-            }
+            let what = format!("{s:?}");
+            layer_gradient_matches(&format!("{what} dx"), &x, &dx, |x| loss(x, &w, &b));
+            layer_gradient_matches(&format!("{what} dw"), &w, &gw, |w| loss(&x, w, &b));
+            layer_gradient_matches(&format!("{what} db"), &b, &gb, |b| loss(&x, &w, b));
         }
     }
 
@@ -418,28 +410,7 @@ mod tests {
         let mut gw = vec![0.0; w.len()];
         depthwise_backward_input(&c, n, &s, &w, scale, &mut dx);
         depthwise_backward_weights(&c, &x, n, &s, scale, 1.0, &mut gw);
-        let h = 1e-2f32;
-        for k in 0..x.len() {
-            let (mut p, mut m) = (x.clone(), x.clone());
-            p[k] += h;
-            m[k] -= h;
-            let fd = (loss(&p, &w) - loss(&m, &w)) / (2.0 * h as f64);
-            assert!(
-                (fd - dx[k] as f64).abs() < 1e-3,
-                "dx[{k}]: {fd} vs {}",
-                dx[k]
-            );
-        }
-        for k in 0..w.len() {
-            let (mut p, mut m) = (w.clone(), w.clone());
-            p[k] += h;
-            m[k] -= h;
-            let fd = (loss(&x, &p) - loss(&x, &m)) / (2.0 * h as f64);
-            assert!(
-                (fd - gw[k] as f64).abs() < 1e-3,
-                "dw[{k}]: {fd} vs {}",
-                gw[k]
-            );
-        }
+        layer_gradient_matches("dx", &x, &dx, |x| loss(x, &w));
+        layer_gradient_matches("dw", &w, &gw, |w| loss(&x, w));
     }
 }

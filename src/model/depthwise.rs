@@ -10,13 +10,14 @@ use super::conv::ConvShape;
 /// contiguous channels: with one filter per channel there is no matrix product for sgemm.
 pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
     let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let pad = s.padding();
     let image = s.h * s.w * c;
     for b in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
                 let out = &mut y[((b * oh + oy) * ow + ox) * c..][..c];
                 out.fill(0.0);
-                s.for_each_tap(oy, ox, |tap, pix| {
+                s.window(pad, oy, ox).for_each_tap(|tap, pix| {
                     let xs = &x[b * image + pix * c..][..c];
                     let ws = &w[tap * c..][..c];
                     for ((o, xv), wv) in out.iter_mut().zip(xs).zip(ws) {
@@ -42,13 +43,14 @@ pub fn depthwise_backward_input(
     dx: &mut [f32],
 ) {
     let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let pad = s.padding();
     let image = s.h * s.w * c;
     dx[..n * image].fill(0.0);
     for b in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
                 let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
-                s.for_each_tap(oy, ox, |tap, pix| {
+                s.window(pad, oy, ox).for_each_tap(|tap, pix| {
                     let d = &mut dx[b * image + pix * c..][..c];
                     for ((d, wv), gv) in d.iter_mut().zip(&w[tap * c..][..c]).zip(g) {
                         *d += scale * wv * gv;
@@ -70,13 +72,14 @@ pub fn depthwise_backward_weights(
     w_target: &mut [f32],
 ) {
     let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
+    let pad = s.padding();
     let image = s.h * s.w * c;
     let f = coeff * scale;
     for b in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
                 let g = &dy[((b * oh + oy) * ow + ox) * c..][..c];
-                s.for_each_tap(oy, ox, |tap, pix| {
+                s.window(pad, oy, ox).for_each_tap(|tap, pix| {
                     let xs = &x[b * image + pix * c..][..c];
                     for ((t, xv), gv) in w_target[tap * c..][..c].iter_mut().zip(xs).zip(g) {
                         *t += f * xv * gv;

@@ -158,3 +158,21 @@ pub fn forward_matches(
         );
     }
 }
+
+/// Layer tests: `grad` is the gradient of the scalar `s` at `v`; each entry is compared with a
+/// central difference of step 1e-2 (f32 inputs, f64 sums), to within 1e-3. `what` names the
+/// argument in failure messages.
+pub fn layer_gradient_matches(what: &str, v: &[f32], grad: &[f32], s: impl Fn(&[f32]) -> f64) {
+    let h = 1e-2f32;
+    for k in 0..v.len() {
+        let (mut p, mut m) = (v.to_vec(), v.to_vec());
+        p[k] += h;
+        m[k] -= h;
+        let fd = (s(&p) - s(&m)) / (2.0 * h as f64);
+        assert!(
+            (fd - grad[k] as f64).abs() < 1e-3,
+            "{what}[{k}]: {fd} vs {}",
+            grad[k]
+        );
+    }
+}

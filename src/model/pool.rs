@@ -162,17 +162,7 @@ mod tests {
         maxpool_forward(&x, n, h, w, c, &mut y);
         let mut dx = vec![0.0; x.len()];
         maxpool_backward(&dy, &x, &y, n, [h, w, c], &mut dx);
-        for k in 0..x.len() {
-            let (mut p, mut m) = (x.clone(), x.clone());
-            p[k] += 1e-2;
-            m[k] -= 1e-2;
-            let fd = (s(&p) - s(&m)) / 2e-2;
-            assert!(
-                (fd - dx[k] as f64).abs() < 1e-3,
-                "dx[{k}]: {fd} vs {}",
-                dx[k]
-            );
-        }
+        crate::model::gradcheck::layer_gradient_matches("dx", &x, &dx, s);
         assert_eq!(dx.iter().filter(|&&g| g != 0.0).count(), out);
     }
 
@@ -196,16 +186,6 @@ mod tests {
                 .map(|(a, b)| (*a as f64) * (*b as f64))
                 .sum()
         };
-        for k in 0..x.len() {
-            let (mut p, mut m) = (x.clone(), x.clone());
-            p[k] += 1e-2;
-            m[k] -= 1e-2;
-            let fd = (s(&p) - s(&m)) / 2e-2;
-            assert!(
-                (fd - dx[k] as f64).abs() < 1e-3,
-                "dx[{k}]: {fd} vs {}",
-                dx[k]
-            );
-        }
+        crate::model::gradcheck::layer_gradient_matches("dx", &x, &dx, s);
     }
 }

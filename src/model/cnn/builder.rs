@@ -179,14 +179,7 @@ impl CnnBuilder {
             .max()
             .unwrap_or(1)
             .max(input_dim);
-        let dcols = ops
-            .iter()
-            .map(|o| match &o.kind {
-                OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.patch(),
-                _ => 0,
-            })
-            .max()
-            .unwrap_or(0);
+        let dcols = ops.iter().map(Tape::cols_len).max().unwrap_or(0);
         let per_image = Tape::floats_per_image(&ops, input_dim);
         let eval_chunk = (EVAL_FLOATS / per_image.max(1)).clamp(1, EVAL_CHUNK_MAX);
         Cnn {
