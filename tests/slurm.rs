@@ -23,6 +23,22 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// What one array task runs: `sweep run` on shard `index/count` of a runs file.
+fn run_task(sweep: &Path, results: &str, runs_file: &Path, index: usize, count: usize) -> String {
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        results,
+        "--runs-file",
+        runs_file.to_str().unwrap(),
+        "--shard",
+        &format!("{index}/{count}"),
+        "--quiet",
+    ])
+}
+
 const SWEEP: &str = "[base]\nmodel = \"perceptron\"\ndataset = \"depleted-sign\"\ndim = 16\np_test = 64\nalpha = 100\nbatch = 4\n[grid]\ntemperature = { log2 = [-8, -3], step = 1 }\np = [64, 128]\n";
 
 #[test]
@@ -65,18 +81,7 @@ fn arrays_are_sized_by_missing_runs_and_their_tasks_finish_the_sweep() {
     // Tasks 0 and 1 run; task 2 is "preempted" before it starts.
     let sweep_copy = dir.join("sweep.toml");
     for i in 0..2 {
-        ok(&[
-            "sweep",
-            "run",
-            sweep_copy.to_str().unwrap(),
-            "--results",
-            d,
-            "--runs-file",
-            runs_file.to_str().unwrap(),
-            "--shard",
-            &format!("{i}/3"),
-            "--quiet",
-        ]);
+        run_task(&sweep_copy, d, &runs_file, i, 3);
     }
     let status = ok(&["status", d]);
     assert!(
@@ -92,18 +97,7 @@ fn arrays_are_sized_by_missing_runs_and_their_tasks_finish_the_sweep() {
     );
     let runs_file = dir.join("slurm/batch-2.runs");
     for i in 0..4 {
-        let o = ok(&[
-            "sweep",
-            "run",
-            sweep_copy.to_str().unwrap(),
-            "--results",
-            d,
-            "--runs-file",
-            runs_file.to_str().unwrap(),
-            "--shard",
-            &format!("{i}/4"),
-            "--quiet",
-        ]);
+        let o = run_task(&sweep_copy, d, &runs_file, i, 4);
         assert!(o.contains("ran 1:"), "task {i} has exactly one run: {o}");
     }
     assert!(ok(&["status", d]).contains("converged 12"));
