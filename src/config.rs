@@ -47,6 +47,16 @@ impl DatasetKind {
     pub fn is_image(self) -> bool {
         !matches!(self, DatasetKind::DepletedSign)
     }
+
+    /// The environment variable that gives `train` its default `data_dir` for this data set
+    /// (`data fetch` prints it too).
+    pub fn data_dir_env(self) -> Option<&'static str> {
+        match self {
+            DatasetKind::MnistParity => Some("SGD_REGIMES_DATA"),
+            DatasetKind::CifarAnimals => Some("SGD_REGIMES_CIFAR10"),
+            DatasetKind::DepletedSign => None,
+        }
+    }
 }
 
 impl fmt::Display for ModelKind {

@@ -24,14 +24,15 @@ fn is_png(path: &Path) -> bool {
 fn reproduce_perceptron_quick_recovers_the_exponents() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rp");
-    let stdout = ok(&[
+    let args = [
         "reproduce",
         "perceptron",
         "--quick",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    let stdout = ok(&args);
     // The --quick preset is rough; the default one is held to +-0.05 (EXPERIMENTS.md).
     for (chi, predicted) in [(0.0, 1.0), (1.0, 0.5), (3.0, 0.25)] {
         let line = stdout
@@ -78,14 +79,7 @@ fn reproduce_perceptron_quick_recovers_the_exponents() {
     );
 
     // Rerunning finds nothing to do and gives the same table.
-    let again = ok(&[
-        "reproduce",
-        "perceptron",
-        "--quick",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let again = ok(&args);
     assert_eq!(again.lines().next(), stdout.lines().next());
 }
 

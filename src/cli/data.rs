@@ -102,15 +102,15 @@ pub fn run(cmd: &DataCommand) -> Result<()> {
     if source.unpack {
         println!("unpacked into {}", dir.display());
     }
-    let dataset = match args.which {
-        Which::Mnist => "mnist-parity",
-        Which::Cifar10 => "cifar-animals",
-    };
     println!(
-        "{} is ready: train with --dataset {dataset} --data-dir {} (or set {}={})",
+        "{} is ready: train with --dataset {} --data-dir {} (or set {}={})",
         source.label,
+        source.dataset,
         dir.display(),
-        source.env,
+        source
+            .dataset
+            .data_dir_env()
+            .unwrap_or("the data directory"),
         dir.display()
     );
     Ok(())

@@ -136,13 +136,8 @@ impl TrainArgs {
             c.lr = self.lr;
         }
         // Data directories from the environment (as `data fetch` suggests).
-        let env = match c.dataset {
-            DatasetKind::MnistParity => Some("SGD_REGIMES_DATA"),
-            DatasetKind::CifarAnimals => Some("SGD_REGIMES_CIFAR10"),
-            DatasetKind::DepletedSign => None,
-        };
         if c.data_dir.is_none()
-            && let Some(var) = env
+            && let Some(var) = c.dataset.data_dir_env()
             && let Ok(dir) = std::env::var(var)
             && !dir.is_empty()
         {

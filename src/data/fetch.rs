@@ -6,6 +6,7 @@
 //! A file already present with the right digest is not downloaded again. Mirrors are tried in
 //! order; `--mirror URL` replaces them (the files are then `URL/NAME`).
 
+use crate::config::DatasetKind;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -27,9 +28,9 @@ pub struct Source {
     pub files: Vec<Remote>,
     /// Unpack the (single) `.tar.gz` into the directory.
     pub unpack: bool,
-    /// The default directory, and the environment variable the tool reads it from.
+    /// The default directory, and the data set it is for.
     pub default_dir: &'static str,
-    pub env: &'static str,
+    pub dataset: DatasetKind,
 }
 
 fn remote(name: &str, sha256: &str) -> Remote {
@@ -67,7 +68,7 @@ pub fn mnist() -> Source {
         ],
         unpack: false,
         default_dir: "data/mnist",
-        env: "SGD_REGIMES_DATA",
+        dataset: DatasetKind::MnistParity,
     }
 }
 
@@ -82,7 +83,7 @@ pub fn cifar10() -> Source {
         )],
         unpack: true,
         default_dir: "data/cifar10",
-        env: "SGD_REGIMES_CIFAR10",
+        dataset: DatasetKind::CifarAnimals,
     }
 }
 
