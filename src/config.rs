@@ -80,13 +80,76 @@ impl fmt::Display for DatasetKind {
     }
 }
 
+/// The nonlinearity of the hidden layers (SPEC §2), normalized so that `E[phi(g)^2] = 1`; its
+/// forward/backward pair is in `model/activation.rs`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// `sqrt(2) max(z, 0)`.
+    #[default]
+    Relu,
+    /// Gaussian error linear unit (tanh form, as `jax.nn.gelu`), normalized.
+    Gelu,
+    /// Sigmoid linear unit `z sigmoid(z)`, normalized.
+    Silu,
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Activation::Relu => "relu",
+            Activation::Gelu => "gelu",
+            Activation::Silu => "silu",
+        })
+    }
+}
+
+/// The regime an experiment is in (SPEC §5): a property of the experiment, declared by the
+/// sweep file's `[analysis] regime` or `analyze --regime`, not guessed from the data. The two
+/// regimes define the characteristic temperature `T_c` differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regime {
+    /// Large alpha: the net stays near its linearization; `T_c` where `dw = O(1)`, `a = gamma/delta`.
+    Lazy,
+    /// Small alpha: `T_c` at the crossover from the low-T plateau `dw ~ P^zeta` to the noise
+    /// branch, `a = (gamma - zeta)/delta`.
+    Feature,
+}
+
+impl Regime {
+    /// The regime by the default rule when none is declared: alpha <= 1 is feature learning,
+    /// larger alpha lazy. The perceptron (linear in its weights) is always lazy.
+    pub fn by_rule(model: ModelKind, alpha: f64) -> Regime {
+        if model != ModelKind::Perceptron && alpha <= 1.0 {
+            Regime::Feature
+        } else {
+            Regime::Lazy
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Regime::Lazy => "lazy",
+            Regime::Feature => "feature",
+        }
+    }
+}
+
+impl fmt::Display for Regime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 pub const DEFAULT_DEPTH: usize = 5;
 pub const DEFAULT_WIDTH: usize = 64;
 /// Default width `h` of `simple-cnn` and `mnas` (the width of the issue #5 benchmarks).
 pub const DEFAULT_CNN_WIDTH: usize = 8;
 pub const DEFAULT_DIM: usize = 128;
 pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
-pub const DEFAULT_DIVERGENCE_FACTOR: f64 = 1e4;
 pub const DEFAULT_CHECKPOINTS_PER_DECADE: u32 = 4;
 
 /// One run. Field names are those of the TOML config and of the `config` object of the result
@@ -114,6 +177,9 @@ pub struct RunConfig {
     pub batch: usize,
     /// Hidden layers of `fc` (default 5); unset for models without it.
     pub depth: Option<usize>,
+    /// Hidden-layer nonlinearity of `fc`, `simple-cnn` and `mnas` (default relu); unset for the
+    /// perceptron.
+    pub activation: Option<Activation>,
     /// Width `h` of `fc` (default 64), `simple-cnn` and `mnas` (default 8); unset for the perceptron.
     pub width: Option<usize>,
     /// Input dimension `d` of `depleted-sign` (default 128); unset for image data.
@@ -134,8 +200,10 @@ pub struct RunConfig {
     pub max_wall: Option<f64>,
     /// Trajectory density: observables at this many log-spaced steps per decade (0: none).
     pub checkpoints_per_decade: Option<u32>,
-    /// A run whose training loss exceeds this multiple of its initial value `1/alpha` has
-    /// diverged (default 10^4).
+    /// Opt-in only, off by default and never set by a preset: also call a run diverged when its
+    /// training loss exceeds this multiple of its initial value `1/alpha`. Without it a run
+    /// diverges only when its loss, outputs or weights become non-finite (SPEC §1): in the lazy
+    /// regime the loss transiently exceeds any fixed multiple at temperatures that converge.
     pub divergence_factor: Option<f64>,
 }
 
@@ -151,6 +219,7 @@ impl Default for RunConfig {
             lr: None,
             batch: 16,
             depth: None,
+            activation: None,
             width: None,
             dim: None,
             chi: None,
@@ -190,14 +259,17 @@ impl RunConfig {
             ModelKind::Fc => {
                 c.depth.get_or_insert(DEFAULT_DEPTH);
                 c.width.get_or_insert(DEFAULT_WIDTH);
+                c.activation.get_or_insert_default();
             }
             ModelKind::SimpleCnn | ModelKind::Mnas => {
                 c.depth = None;
                 c.width.get_or_insert(DEFAULT_CNN_WIDTH);
+                c.activation.get_or_insert_default();
             }
             ModelKind::Perceptron => {
                 c.depth = None;
                 c.width = None;
+                c.activation = None;
             }
         }
         match c.dataset {
@@ -214,7 +286,6 @@ impl RunConfig {
         c.max_steps.get_or_insert(DEFAULT_MAX_STEPS);
         c.checkpoints_per_decade
             .get_or_insert(DEFAULT_CHECKPOINTS_PER_DECADE);
-        c.divergence_factor.get_or_insert(DEFAULT_DIVERGENCE_FACTOR);
         c.validate()?;
         Ok(c)
     }
@@ -317,9 +388,14 @@ impl RunConfig {
     /// The architecture in a few words: `fc L=5 h=64`, `mnas h=8`, `perceptron`.
     pub fn model_label(&self) -> String {
         let h = self.width.unwrap_or(0);
+        // relu is the default and stays unnamed, so labels of relu nets read as before.
+        let act = match self.activation {
+            Some(a) if a != Activation::Relu => format!(" {a}"),
+            _ => String::new(),
+        };
         match self.model {
-            ModelKind::Fc => format!("fc L={} h={h}", self.depth.unwrap_or(0)),
-            ModelKind::SimpleCnn | ModelKind::Mnas => format!("{} h={h}", self.model),
+            ModelKind::Fc => format!("fc L={} h={h}{act}", self.depth.unwrap_or(0)),
+            ModelKind::SimpleCnn | ModelKind::Mnas => format!("{} h={h}{act}", self.model),
             ModelKind::Perceptron => "perceptron".to_string(),
         }
     }

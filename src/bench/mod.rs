@@ -6,6 +6,7 @@
 //! The baseline is the straightforward way to take the same step with the same layers: backward
 //! into a zeroed gradient buffer over all rows, then `w -= lr g`.
 
+use crate::config::Activation;
 use crate::config::{DatasetKind, ModelKind, RunConfig};
 use crate::data::{Dataset, Split, synthetic};
 use crate::model::{self, Update, gemm, vector::axpy};
@@ -252,8 +253,8 @@ fn cnn_reference(model: ModelKind, width: usize) -> (f64, f64) {
 fn cnn_step_flops(cfg: &RunConfig, shape: [usize; 3]) -> f64 {
     let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
     let net = match cfg.model {
-        ModelKind::Mnas => model::mnas::mnas(shape, width, 1),
-        _ => model::simple_cnn::simple_cnn(shape, width, 1),
+        ModelKind::Mnas => model::mnas::mnas(shape, width, 1, Activation::Relu),
+        _ => model::simple_cnn::simple_cnn(shape, width, 1, Activation::Relu),
     };
     let (total, first) = net.forward_macs();
     (2 * cfg.batch * (3 * total - first)) as f64
@@ -301,7 +302,7 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
         sample_s,
         5,
     );
-    let (macs, _) = model::mnas::mnas(shape, 8, 1).forward_macs();
+    let (macs, _) = model::mnas::mnas(shape, 8, 1, Activation::Relu).forward_macs();
     Measurement {
         name: format!("mnas h=8 full-set eval (P={p}, 32x32x3)"),
         ours_s,

@@ -31,22 +31,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<()> {
     crate::table::write(&analysis.table(), &out.join("exponents.csv"))?;
     print!("{}", analysis.markdown());
     for p in &analysis.phases {
-        let tmax: Vec<String> = p
-            .t_max
-            .iter()
-            .map(|(a, t)| format!("alpha={a}: {t:.3e}"))
-            .collect();
-        println!(
-            "\nphase diagram {} at P={}: T_max {}; k = {}",
-            p.label,
-            p.p,
-            if tmax.is_empty() {
-                "-".into()
-            } else {
-                tmax.join(", ")
-            },
-            p.k.map_or("-".into(), |k| k.show())
-        );
+        println!("\n{}", p.summary());
     }
     println!("\n{}", conventions());
     println!(

@@ -1,7 +1,9 @@
-//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron`.
+//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist`.
 
 use crate::analysis::{analyze, load_results};
 use crate::plot::figures::all_figures;
+use crate::reproduce::fc_mnist::{self, Preset};
+use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::sweep::Event;
 use anyhow::{Result, bail};
@@ -42,6 +44,39 @@ pub enum ReproduceCommand {
     /// The teacher-student perceptron (d=128, B=2, chi in {0,1,3}): sweep, fits, extreme-value
     /// check, figures and report. Resumable: rerun to finish an interrupted sweep.
     Perceptron(ReproduceArgs),
+    /// The paper's fully-connected results on MNIST parity: Table 1's lazy and feature FC rows
+    /// and the (alpha, T) phase diagram of Fig. 1a. Runs the missing runs of three sweeps
+    /// (resumable: interrupt and rerun), then fits, draws and writes report.md.
+    FcMnist(FcMnistArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FcMnistArgs {
+    /// laptop: the 10,000 bundled digits, about an hour on 2 cores. cluster: the authors'
+    /// settings (h = 128, P to 16384, full MNIST via --data-dir); plan it here, run it with
+    /// `sgd-regimes slurm OUT/sweeps/<part>.toml --results OUT/results/<part>`.
+    #[arg(long, value_enum, default_value = "laptop")]
+    pub preset: Preset,
+    /// Output directory (sweeps/, results/, figures/, report.md, exponents.csv)
+    /// [default: reproduce-fc-mnist-<preset>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// MNIST IDX files (full MNIST; required by the cluster preset). The laptop preset uses the
+    /// bundled digits.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// Print the plan (runs per sweep, how many are missing) and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Analyse and report the runs that exist, without running the missing ones.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Runs in parallel [default: all cores].
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -60,12 +95,89 @@ pub struct ReproduceArgs {
     pub quiet: bool,
 }
 
+fn jobs(j: Option<usize>) -> usize {
+    j.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// A progress bar over `total` runs with an ETA (hidden when `quiet`).
+fn run_bar(total: usize, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}")
+            .expect("static template"),
+    );
+    b
+}
+
 pub fn run(cmd: &ReproduceCommand) -> Result<()> {
-    let ReproduceCommand::Perceptron(a) = cmd;
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    match cmd {
+        ReproduceCommand::Perceptron(a) => perceptron(a),
+        ReproduceCommand::FcMnist(a) => fc_mnist(a),
+    }
+}
+
+fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{}", a.preset.name())));
+    let planned = fc_mnist::plan(&out, a.preset, a.data_dir.as_deref())?;
+    let missing = fc_mnist::missing(&planned);
+    let total: usize = missing.iter().sum();
+    if a.dry_run {
+        println!(
+            "reproduce fc-mnist --preset {} into {}",
+            a.preset.name(),
+            out.display()
+        );
+        for (p, m) in planned.iter().zip(&missing) {
+            println!(
+                "  {:<8} {:<40} {:>5} runs, {:>5} missing  ({})",
+                p.part.name,
+                p.part.what,
+                p.runs.len(),
+                m,
+                out.join("sweeps")
+                    .join(format!("{}.toml", p.part.name))
+                    .display()
+            );
+        }
+        println!("  total: {total} runs to do");
+        return Ok(());
+    }
+    if !a.no_run && total > 0 {
+        eprintln!("{total} runs to do in {}", out.join("results").display());
+        let bar = run_bar(total, a.quiet);
+        let stop = super::sweep::stop_on_signals()?;
+        let not_started = fc_mnist::run_all(&planned, jobs(a.jobs), &stop, |e| {
+            if let Event::Finished { .. } = e {
+                bar.inc(1);
+            }
+        })?;
+        bar.finish_and_clear();
+        if not_started > 0 {
+            bail!(
+                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
+            );
+        }
+    }
+    let report = fc_mnist_report::write(&out, a.preset, &planned)?;
+    println!("{}", report.summary);
+    println!(
+        "\nreport: {} ({} figures in {})",
+        report.path.display(),
+        report.figures,
+        out.join("figures").display()
+    );
+    Ok(())
+}
+
+fn perceptron(a: &ReproduceArgs) -> Result<()> {
+    let jobs = jobs(a.jobs);
     let bar = RefCell::new(ProgressBar::hidden());
     let r = reproduce(
         &a.out,
@@ -78,17 +190,7 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         },
         |total| {
             eprintln!("{total} runs to do in {}", a.out.join("results").display());
-            if !a.quiet {
-                let b =
-                    ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}",
-                    )
-                    .expect("static template"),
-                );
-                *bar.borrow_mut() = b;
-            }
+            *bar.borrow_mut() = run_bar(total, a.quiet);
         },
     )?;
     bar.borrow().finish_and_clear();

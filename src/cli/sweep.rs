@@ -149,7 +149,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         )
         .expect("static template"),
     );
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     let stop = stop_on_signals()?;
     let mut announced = false;
     let outcome = execute(&store, &todo, jobs, &stop, |e| {
@@ -159,10 +159,10 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         }
         match e {
             Event::Finished { label, .. } => {
-                let k = ["converged", "diverged", "budget", "failed"]
+                let k = ["converged", "diverged", "stalled", "budget", "failed"]
                     .iter()
                     .position(|l| l == label)
-                    .unwrap_or(3);
+                    .unwrap_or(4);
                 counts[k] += 1;
                 bar.inc(1);
             }
@@ -171,8 +171,8 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
                     format!(" | slowest: {d} ({:.0} s)", t.as_secs_f64())
                 });
                 bar.set_message(format!(
-                    "{} converged, {} diverged, {} budget, {} failed{slow}",
-                    counts[0], counts[1], counts[2], counts[3]
+                    "{} converged, {} diverged, {} stalled, {} budget, {} failed{slow}",
+                    counts[0], counts[1], counts[2], counts[3], counts[4]
                 ));
             }
             Event::Started { .. } => {}
@@ -188,10 +188,11 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         );
     }
     println!(
-        "ran {}: {} converged, {} diverged, {} budget, {} failed; results in {}",
+        "ran {}: {} converged, {} diverged, {} stalled, {} budget, {} failed; results in {}",
         o.finished(),
         o.converged,
         o.diverged,
+        o.stalled,
         o.budget,
         o.failed,
         a.results.display()
@@ -208,7 +209,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
 /// SIGTERM (a cluster's warning before a kill) or SIGINT (Ctrl-C) raises the returned flag: no
 /// new run starts, running runs finish and write their results. A second signal exits at once;
 /// results are written atomically, so the runs it interrupts are simply missing.
-fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+pub(super) fn stop_on_signals() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;

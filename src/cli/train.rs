@@ -1,7 +1,7 @@
 //! `sgd-regimes train`: one run from flags and/or a TOML config.
 
 use super::progress::RunSpinner;
-use crate::config::{DatasetKind, ModelKind, RunConfig};
+use crate::config::{Activation, DatasetKind, ModelKind, RunConfig};
 use crate::error::Error;
 use crate::train::{self, Options, result::RunResult};
 use anyhow::Result;
@@ -53,6 +53,10 @@ pub struct TrainArgs {
     /// layers) [default: 8].
     #[arg(long)]
     pub width: Option<usize>,
+    /// fc, simple-cnn, mnas: hidden nonlinearity, each normalized so that E[phi(g)^2] = 1 for
+    /// g ~ N(0,1) (relu is sqrt(2) max(z, 0); the paper's Fig. 1a uses gelu) [default: relu].
+    #[arg(long, value_enum)]
+    pub activation: Option<Activation>,
     /// depleted-sign: input dimension d [default: 128].
     #[arg(long)]
     pub dim: Option<usize>,
@@ -86,7 +90,10 @@ pub struct TrainArgs {
     /// Trajectory points per decade of steps (0: none) [default: 4].
     #[arg(long)]
     pub checkpoints_per_decade: Option<u32>,
-    /// Diverged when the training loss exceeds this multiple of its initial value [default: 1e4].
+    /// Opt-in, off by default: also end as `diverged` when the training loss exceeds this
+    /// multiple of its initial value 1/alpha. Without it a run diverges only when its loss,
+    /// outputs or weights become non-finite (the paper's rule; a fixed multiple would cut the
+    /// lazy regime off where SGD noise starts to matter).
     #[arg(long)]
     pub divergence_factor: Option<f64>,
     /// Write the result JSON here (atomically).
@@ -121,6 +128,7 @@ impl TrainArgs {
         );
         set_opt!(
             depth,
+            activation,
             width,
             dim,
             chi,

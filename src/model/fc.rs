@@ -1,11 +1,10 @@
 //! `fc` (SPEC §2): `depth` hidden layers of `width` units without biases,
-//! `x <- phi(W x / sqrt(fan_in))` with the normalized ReLU `phi`, and the readout
+//! `x <- phi(W x / sqrt(fan_in))` with the normalized activation `phi` (relu, gelu or silu), and the readout
 //! `f = v . x / width`. Parameters: `hidden.1` (`width × d`), `hidden.2..depth`
 //! (`width × width`), `readout` (`width`), each matrix row-major `fan_out × fan_in`.
 
-use super::layers::{
-    dense_backward_input, dense_backward_weights, dense_forward, relu_backward, relu_forward,
-};
+use super::activation::Activation;
+use super::layers::{dense_backward_input, dense_backward_weights, dense_forward};
 use super::{Network, ParamLayout, Update, compact_rows, standard_normal_params};
 use std::ops::Range;
 
@@ -19,18 +18,29 @@ pub struct Fc {
     /// Parameter range of each hidden layer, then of the readout.
     hidden: Vec<Range<usize>>,
     readout: Range<usize>,
-    /// Training tape: rows in use, the batch input, each hidden layer's output `phi(z)`.
+    act: Activation,
+    /// Training tape: rows in use, the batch input, each hidden layer's output `phi(z)` and,
+    /// for a smooth `phi`, its pre-activation `z` (empty for relu).
     rows: usize,
     input: Vec<f32>,
     acts: Vec<Vec<f32>>,
+    pre: Vec<Vec<f32>>,
     out: Vec<f32>,
     grad: [Vec<f32>; 2],
-    /// Ping-pong buffers of `EVAL_CHUNK × width` for `predict`.
+    /// Ping-pong buffers of `EVAL_CHUNK × width` for `predict`, and its pre-activation scratch.
     eval: [Vec<f32>; 2],
+    eval_pre: Vec<f32>,
 }
 
 impl Fc {
-    pub fn new(input_dim: usize, depth: usize, width: usize, batch: usize) -> Self {
+    pub fn new(
+        input_dim: usize,
+        depth: usize,
+        width: usize,
+        batch: usize,
+        act: Activation,
+    ) -> Self {
+        let pre_rows = |rows: usize| if act.needs_pre() { rows * width } else { 0 };
         let mut layout = ParamLayout::default();
         let hidden: Vec<Range<usize>> = (0..depth)
             .map(|l| {
@@ -45,12 +55,15 @@ impl Fc {
             layout,
             hidden,
             readout,
+            act,
             rows: 0,
             input: vec![0.0; batch * input_dim],
             acts: (0..depth).map(|_| vec![0.0; batch * width]).collect(),
+            pre: (0..depth).map(|_| vec![0.0; pre_rows(batch)]).collect(),
             out: vec![0.0; batch],
             grad: [vec![0.0; batch * width], vec![0.0; batch * width]],
             eval: [vec![0.0; EVAL_CHUNK * width], vec![0.0; EVAL_CHUNK * width]],
+            eval_pre: vec![0.0; pre_rows(EVAL_CHUNK)],
         }
     }
 
@@ -102,7 +115,9 @@ impl Network for Fc {
                     h,
                     self.hidden_scale(l),
                 );
-                relu_forward(&mut a[..n * h]);
+                let keep = self.eval_pre.len().min(n * h);
+                self.act
+                    .forward(&mut a[..n * h], &mut self.eval_pre[..keep]);
                 std::mem::swap(&mut a, &mut b);
             }
             let last: &[f32] = if self.hidden.is_empty() { xs } else { &b };
@@ -140,7 +155,9 @@ impl Network for Fc {
                 h,
                 scale,
             );
-            relu_forward(&mut rest[0][..n * h]);
+            let keep = self.pre[l].len().min(n * h);
+            self.act
+                .forward(&mut rest[0][..n * h], &mut self.pre[l][..keep]);
         }
         let scale = self.readout_scale();
         let last: &[f32] = self.acts.last().map_or(&self.input, |a| a);
@@ -160,6 +177,11 @@ impl Network for Fc {
         compact_rows(&mut self.input, self.input_dim, rows);
         for a in &mut self.acts {
             compact_rows(a, self.width, rows);
+        }
+        if self.act.needs_pre() {
+            for z in &mut self.pre {
+                compact_rows(z, self.width, rows);
+            }
         }
         self.rows = rows.len();
     }
@@ -193,7 +215,9 @@ impl Network for Fc {
         dense_backward_weights(dout, last, target, n, h, 1, readout_scale, coeff);
 
         for l in (0..depth).rev() {
-            relu_backward(&self.acts[l][..n * h], &mut g[..n * h]);
+            let pre = &self.pre[l][..self.pre[l].len().min(n * h)];
+            self.act
+                .backward(&self.acts[l][..n * h], pre, &mut g[..n * h]);
             let (fan_in, scale, range) =
                 (self.fan_in(l), self.hidden_scale(l), self.hidden[l].clone());
             if l > 0 {
@@ -226,7 +250,7 @@ mod tests {
 
     #[test]
     fn layout_counts_parameters() {
-        let net = Fc::new(784, 5, 64, 16);
+        let net = Fc::new(784, 5, 64, 16, Activation::Relu);
         assert_eq!(net.layout().len(), 64 * 784 + 4 * 64 * 64 + 64);
         let names: Vec<&str> = net
             .layout()
@@ -245,7 +269,7 @@ mod tests {
     #[test]
     fn forward_matches_a_naive_implementation() {
         let (d, depth, h, n) = (7, 3, 5, 4);
-        let mut net = Fc::new(d, depth, h, n);
+        let mut net = Fc::new(d, depth, h, n, Activation::Relu);
         let w = net.init_params(3);
         let x = inputs(n, d, 1);
         net.batch_input(n).copy_from_slice(&x);
@@ -278,18 +302,20 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let (d, depth, h, n) = (6, 3, 5, 4);
-        let mut net = Fc::new(d, depth, h, n);
-        let w = net.init_params(11);
-        let x = inputs(n, d, 12);
-        let c = inputs(n, 1, 13);
-        gradcheck::check(&mut net, &w, &x, n, &c, usize::MAX);
+        for act in Activation::ALL {
+            let (d, depth, h, n) = (6, 3, 5, 4);
+            let mut net = Fc::new(d, depth, h, n, act);
+            let w = net.init_params(11);
+            let x = inputs(n, d, 12);
+            let c = inputs(n, 1, 13);
+            gradcheck::check(&mut net, &w, &x, n, &c, usize::MAX);
+        }
     }
 
     #[test]
     fn gradient_of_a_deep_wide_net_matches_finite_differences() {
         let (d, depth, h, n) = (20, 5, 16, 3);
-        let mut net = Fc::new(d, depth, h, n);
+        let mut net = Fc::new(d, depth, h, n, Activation::Relu);
         let w = net.init_params(21);
         let x = inputs(n, d, 22);
         let c = inputs(n, 1, 23);
@@ -298,27 +324,31 @@ mod tests {
 
     #[test]
     fn predict_is_bit_identical_to_batch_forward() {
-        let (d, n) = (784, 300); // more rows than one evaluation chunk
-        let mut net = Fc::new(d, 5, 64, 16);
-        let w = net.init_params(5);
-        gradcheck::predict_matches_forward(&mut net, &w, &inputs(n, d, 6), 16);
+        for act in Activation::ALL {
+            let (d, n) = (784, 300); // more rows than one evaluation chunk
+            let mut net = Fc::new(d, 5, 64, 16, act);
+            let w = net.init_params(5);
+            gradcheck::predict_matches_forward(&mut net, &w, &inputs(n, d, 6), 16);
+        }
     }
 
     #[test]
     fn sgd_update_equals_gradient_step_and_retain_rows_drops_rows() {
-        let (d, depth, h, n) = (9, 2, 8, 5);
-        let mut net = Fc::new(d, depth, h, n);
-        let w0 = net.init_params(31);
-        let mut c = inputs(n, 1, 33);
-        // Rows 1 and 3 have zero coefficient: dropping them must not change the gradient.
-        c[1] = 0.0;
-        c[3] = 0.0;
-        gradcheck::fused_sgd_matches_gradient_step(
-            &mut net,
-            &w0,
-            &inputs(n, d, 32),
-            &c,
-            &[0, 2, 4],
-        );
+        for act in Activation::ALL {
+            let (d, depth, h, n) = (9, 2, 8, 5);
+            let mut net = Fc::new(d, depth, h, n, act);
+            let w0 = net.init_params(31);
+            let mut c = inputs(n, 1, 33);
+            // Rows 1 and 3 have zero coefficient: dropping them must not change the gradient.
+            c[1] = 0.0;
+            c[3] = 0.0;
+            gradcheck::fused_sgd_matches_gradient_step(
+                &mut net,
+                &w0,
+                &inputs(n, d, 32),
+                &c,
+                &[0, 2, 4],
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! Parameters: `stem.conv`, `stem.dw`, `stem.project`, `ir{i}.expand`, `ir{i}.dw`,
 //! `ir{i}.project` for i = 1..4, `head.conv`, `readout`, `readout.bias`.
 
+use super::activation::Activation;
 use super::cnn::{Act, Bias, Cnn, CnnBuilder};
 
 /// `conv(c, k, s)` of SPEC §2.
@@ -36,7 +37,7 @@ fn inverted_residual(b: &mut CnnBuilder, i: usize, out: usize, k: usize, s: usiz
 }
 
 /// The net for `[height, width, channels]` images, with a training tape for `batch` images.
-pub fn mnas(input: [usize; 3], h: usize, batch: usize) -> Cnn {
+pub fn mnas(input: [usize; 3], h: usize, batch: usize, act: Activation) -> Cnn {
     let mut b = CnnBuilder::new(input);
     conv(&mut b, "stem.conv", 4 * h, 5, 2, Act::Phi);
     dwconv(&mut b, "stem.dw", 5, 1);
@@ -51,7 +52,7 @@ pub fn mnas(input: [usize; 3], h: usize, batch: usize) -> Cnn {
     b.mean_pool();
     let scale = 1.0 / b.features() as f32;
     b.dense("readout", 1, scale, Bias::Yes, Act::Linear);
-    b.finish(batch)
+    b.finish(batch, act)
 }
 
 #[cfg(test)]
@@ -63,9 +64,15 @@ mod tests {
 
     #[test]
     fn parameter_counts_match_the_spec() {
-        assert_eq!(mnas([32, 32, 3], 8, 16).layout().len(), 17_673);
-        assert_eq!(mnas([28, 28, 1], 8, 16).layout().len(), 16_073);
-        let net = mnas([32, 32, 3], 8, 16);
+        assert_eq!(
+            mnas([32, 32, 3], 8, 16, Activation::Relu).layout().len(),
+            17_673
+        );
+        assert_eq!(
+            mnas([28, 28, 1], 8, 16, Activation::Relu).layout().len(),
+            16_073
+        );
+        let net = mnas([32, 32, 3], 8, 16, Activation::Relu);
         let names: Vec<&str> = net
             .layout()
             .segments
@@ -93,7 +100,7 @@ mod tests {
     fn forward_matches_the_spec_recipe() {
         // 28x28 (MNIST-shaped): 14 -> 7 -> 4 with the even/odd 'same' paddings of stride 2.
         let (shape, h, n) = ([28, 28, 1], 2, 2);
-        let mut net = mnas(shape, h, n);
+        let mut net = mnas(shape, h, n, Activation::Relu);
         let w = net.init_params(1);
         let x = inputs(n * 784, 2);
         gradcheck::forward_matches(&mut net, &w, &x, |row| {
@@ -103,28 +110,32 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let (shape, h, n) = ([9, 8, 3], 1, 3);
-        let mut net = mnas(shape, h, n);
-        let w = net.init_params(3);
-        let x = inputs(n * 216, 4);
-        let c = inputs(n, 5);
-        gradcheck::check(&mut net, &w, &x, n, &c, usize::MAX);
+        for act in Activation::ALL {
+            let (shape, h, n) = ([9, 8, 3], 1, 3);
+            let mut net = mnas(shape, h, n, act);
+            let w = net.init_params(3);
+            let x = inputs(n * 216, 4);
+            let c = inputs(n, 5);
+            gradcheck::check(&mut net, &w, &x, n, &c, usize::MAX);
+        }
     }
 
     #[test]
     fn predict_fused_sgd_and_retained_rows_agree_with_forward_and_gradient() {
-        let (shape, h) = ([8, 8, 3], 2);
-        let mut net = mnas(shape, h, 4);
-        let w = net.init_params(6);
-        gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
-        let mut c = inputs(4, 8);
-        c[0] = 0.0;
-        gradcheck::fused_sgd_matches_gradient_step(
-            &mut net,
-            &w,
-            &inputs(4 * 192, 9),
-            &c,
-            &[1, 2, 3],
-        );
+        for act in Activation::ALL {
+            let (shape, h) = ([8, 8, 3], 2);
+            let mut net = mnas(shape, h, 4, act);
+            let w = net.init_params(6);
+            gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
+            let mut c = inputs(4, 8);
+            c[0] = 0.0;
+            gradcheck::fused_sgd_matches_gradient_step(
+                &mut net,
+                &w,
+                &inputs(4 * 192, 9),
+                &c,
+                &[1, 2, 3],
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! buffers of its forward and backward passes (a tape sized for one mini-batch, and chunked
 //! buffers for evaluating whole data sets), so training allocates nothing per step.
 
+pub mod activation;
 pub mod cnn;
 pub mod conv;
 pub mod depthwise;
@@ -113,15 +114,17 @@ pub trait Network: Send {
 pub fn build(cfg: &RunConfig, shape: [usize; 3]) -> Box<dyn Network> {
     let input_dim = shape.iter().product();
     let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
+    let act = cfg.activation.unwrap_or_default();
     match cfg.model {
-        ModelKind::SimpleCnn => Box::new(simple_cnn::simple_cnn(shape, width, cfg.batch)),
-        ModelKind::Mnas => Box::new(mnas::mnas(shape, width, cfg.batch)),
+        ModelKind::SimpleCnn => Box::new(simple_cnn::simple_cnn(shape, width, cfg.batch, act)),
+        ModelKind::Mnas => Box::new(mnas::mnas(shape, width, cfg.batch, act)),
         ModelKind::Perceptron => Box::new(perceptron::Perceptron::new(input_dim, cfg.batch)),
         ModelKind::Fc => Box::new(fc::Fc::new(
             input_dim,
             cfg.depth.unwrap_or(crate::config::DEFAULT_DEPTH),
             cfg.width.unwrap_or(crate::config::DEFAULT_WIDTH),
             cfg.batch,
+            act,
         )),
     }
 }

@@ -5,13 +5,14 @@
 //!
 //! Parameters: `conv1`, `conv1.bias`, `conv2`, `conv2.bias`, `dense`, `dense.bias`, `readout`.
 
+use super::activation::Activation;
 use super::cnn::{Act, Bias, Cnn, CnnBuilder};
 
 /// Kernel size of both convolutions.
 const K: usize = 5;
 
 /// The net for `[height, width, channels]` images, with a training tape for `batch` images.
-pub fn simple_cnn(input: [usize; 3], width: usize, batch: usize) -> Cnn {
+pub fn simple_cnn(input: [usize; 3], width: usize, batch: usize, act: Activation) -> Cnn {
     let mut b = CnnBuilder::new(input);
     for (name, c_out) in [("conv1", width), ("conv2", 2 * width)] {
         let fan_in = K * K * b.channels();
@@ -23,7 +24,7 @@ pub fn simple_cnn(input: [usize; 3], width: usize, batch: usize) -> Cnn {
     b.dense("dense", 32 * width, scale, Bias::Yes, Act::Linear);
     let scale = 1.0 / b.features() as f32;
     b.dense("readout", 1, scale, Bias::No, Act::Linear);
-    b.finish(batch)
+    b.finish(batch, act)
 }
 
 #[cfg(test)]
@@ -35,7 +36,7 @@ mod tests {
 
     #[test]
     fn parameter_count_matches_the_spec() {
-        let net = simple_cnn([32, 32, 3], 8, 16);
+        let net = simple_cnn([32, 32, 3], 8, 16, Activation::Relu);
         let counts: Vec<(&str, usize)> = net
             .layout()
             .segments
@@ -56,7 +57,9 @@ mod tests {
         );
         assert_eq!(net.layout().len(), 266_480);
         assert_eq!(
-            simple_cnn([28, 28, 1], 8, 16).layout().len(),
+            simple_cnn([28, 28, 1], 8, 16, Activation::Relu)
+                .layout()
+                .len(),
             208 + 3216 + 200_960 + 256
         );
     }
@@ -65,7 +68,7 @@ mod tests {
     fn forward_matches_the_spec_recipe() {
         // Odd sizes: the 'same' max-pool keeps a last row/column of its own (7 -> 4 -> 2).
         let (shape, h, n) = ([7, 6, 2], 2, 3);
-        let mut net = simple_cnn(shape, h, n);
+        let mut net = simple_cnn(shape, h, n, Activation::Relu);
         let w = net.init_params(1);
         let x = inputs(n * 84, 2);
         gradcheck::forward_matches(&mut net, &w, &x, |row| {
@@ -75,30 +78,34 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let (shape, h, n) = ([6, 5, 2], 2, 3);
-        let mut net = simple_cnn(shape, h, n);
-        let w = net.init_params(3);
-        let x = inputs(n * 60, 4);
-        let c = inputs(n, 5);
-        gradcheck::check(&mut net, &w, &x, n, &c, 600);
+        for act in Activation::ALL {
+            let (shape, h, n) = ([6, 5, 2], 2, 3);
+            let mut net = simple_cnn(shape, h, n, act);
+            let w = net.init_params(3);
+            let x = inputs(n * 60, 4);
+            let c = inputs(n, 5);
+            gradcheck::check(&mut net, &w, &x, n, &c, 600);
+        }
     }
 
     #[test]
     fn predict_fused_sgd_and_retained_rows_agree_with_forward_and_gradient() {
-        let (shape, h) = ([8, 8, 3], 2);
-        let mut net = simple_cnn(shape, h, 4);
-        let w = net.init_params(6);
-        // Enough images for several evaluation chunks of this small net? One chunk holds up to
-        // 256 images; 300 crosses a chunk boundary.
-        gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
-        let mut c = inputs(4, 8);
-        c[2] = 0.0;
-        gradcheck::fused_sgd_matches_gradient_step(
-            &mut net,
-            &w,
-            &inputs(4 * 192, 9),
-            &c,
-            &[0, 1, 3],
-        );
+        for act in Activation::ALL {
+            let (shape, h) = ([8, 8, 3], 2);
+            let mut net = simple_cnn(shape, h, 4, act);
+            let w = net.init_params(6);
+            // Enough images for several evaluation chunks of this small net? One chunk holds up to
+            // 256 images; 300 crosses a chunk boundary.
+            gradcheck::predict_matches_forward(&mut net, &w, &inputs(300 * 192, 7), 4);
+            let mut c = inputs(4, 8);
+            c[2] = 0.0;
+            gradcheck::fused_sgd_matches_gradient_step(
+                &mut net,
+                &w,
+                &inputs(4 * 192, 9),
+                &c,
+                &[0, 1, 3],
+            );
+        }
     }
 }

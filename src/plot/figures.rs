@@ -5,10 +5,11 @@ use super::{Plot, Series, plot_err, register_font, save_plot};
 use crate::analysis::Analysis;
 use crate::analysis::curves::Observable;
 use crate::analysis::exponents::{GroupExponents, ObservableFit};
-use crate::analysis::phase::PhaseDiagram;
+use crate::analysis::phase::{Instability, PhaseDiagram};
 use crate::config::ModelKind;
 use crate::error::Result;
 use crate::train::result::RunResult;
+use crate::train::result::Status;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -244,11 +245,11 @@ where
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
-    let k = d.k.map_or("-".into(), |k| k.show());
+    let k = d.k().map_or("-".into(), |k| k.show());
     let mut chart = ChartBuilder::on(&area)
         .caption(
             format!(
-                "test error in (alpha, T), P = {}; T_max ~ alpha^k, k = {k}",
+                "test error in (alpha, T), P = {}; feature T_max ~ alpha^k, k = {k}",
                 d.p
             ),
             ("sans-serif", 18),
@@ -275,15 +276,16 @@ where
         let i = d.alphas.iter().position(|a| *a == c.alpha).unwrap_or(0);
         let j = d.temperatures.iter().position(|t| *t == c.t).unwrap_or(0);
         let rect = [(xe[i], ye[j]), (xe[i + 1], ye[j + 1])];
-        let fill = match (c.unstable(), c.test_error) {
+        let unstable = c.unstable(Instability::Diverged);
+        let fill = match (unstable, c.test_error) {
             (true, _) | (false, None) => RGBColor(200, 200, 200),
             (false, Some(e)) => color_of(e, lo, hi),
         };
         chart
             .draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))
             .map_err(plot_err)?;
-        if c.unstable() {
-            let (cx, cy) = ((xe[i] * xe[i + 1]).sqrt(), (ye[j] * ye[j + 1]).sqrt());
+        let (cx, cy) = ((xe[i] * xe[i + 1]).sqrt(), (ye[j] * ye[j + 1]).sqrt());
+        if unstable {
             chart
                 .draw_series(std::iter::once(Cross::new(
                     (cx, cy),
@@ -291,12 +293,36 @@ where
                     BLACK.stroke_width(2),
                 )))
                 .map_err(plot_err)?;
+        } else if c.count(Status::Stalled) * 2 > c.runs {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (cx, cy),
+                    4,
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(plot_err)?;
+        } else if c.converged() < c.runs {
+            // Censored: some seeds did not converge (budget, or a minority diverged/stalled).
+            chart
+                .draw_series(std::iter::once(Circle::new((cx, cy), 2, BLACK.filled())))
+                .map_err(plot_err)?;
         }
     }
-    if d.t_max.len() > 1 {
+    let opt: Vec<(f64, f64)> = d.t_opt.iter().map(|&(a, t, _)| (a, t)).collect();
+    if !opt.is_empty() {
+        chart
+            .draw_series(
+                opt.iter()
+                    .map(|&p| TriangleMarker::new(p, 6, MAGENTA.filled())),
+            )
+            .map_err(plot_err)?
+            .label("T_opt(alpha): lowest test error")
+            .legend(|(x, y)| TriangleMarker::new((x + 8, y), 6, MAGENTA.filled()));
+    }
+    if d.t_max.points.len() > 1 {
         chart
             .draw_series(LineSeries::new(
-                d.t_max.iter().copied(),
+                d.t_max.points.iter().copied(),
                 RED.stroke_width(3),
             ))
             .map_err(plot_err)?
@@ -312,7 +338,7 @@ where
     chart
         .draw_series(std::iter::once(Text::new(
             format!(
-                "test error {lo:.3} (dark) .. {hi:.3} (yellow); x: diverged; gray: no converged run"
+                "test error {lo:.3} (dark) .. {hi:.3} (yellow); x: diverged; o: stalled; dot: some seeds not converged; gray: none converged"
             ),
             (xe[0] * 1.1, ye[ye.len() - 1] / 1.6),
             ("sans-serif", 13),

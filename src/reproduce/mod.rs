@@ -1,3 +1,5 @@
 //! One-command reproductions of published results.
 
+pub mod fc_mnist;
+pub mod fc_mnist_report;
 pub mod perceptron;

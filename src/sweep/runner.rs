@@ -93,7 +93,7 @@ pub enum Event {
         worker: usize,
         description: String,
     },
-    /// `label` is `converged`, `diverged`, `budget` or `failed`.
+    /// `label` is a run status (`converged`, `diverged`, `stalled`, `budget`) or `failed`.
     Finished {
         worker: usize,
         label: &'static str,
@@ -110,6 +110,7 @@ pub enum Event {
 pub struct Outcome {
     pub converged: usize,
     pub diverged: usize,
+    pub stalled: usize,
     pub budget: usize,
     pub failed: usize,
     /// Runs not started because `stop` was raised.
@@ -118,7 +119,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn finished(&self) -> usize {
-        self.converged + self.diverged + self.budget + self.failed
+        self.converged + self.diverged + self.stalled + self.budget + self.failed
     }
 }
 
@@ -158,11 +159,7 @@ pub fn execute(
                         let label = match train::run(&run.config, Options::default()) {
                             Ok(result) => {
                                 store.write_result(&run.id, &result)?;
-                                match result.status {
-                                    train::result::Status::Converged => "converged",
-                                    train::result::Status::Diverged => "diverged",
-                                    train::result::Status::Budget => "budget",
-                                }
+                                result.status.as_str()
                             }
                             Err(e) => {
                                 store.write_failure(&run.id, &run.config, &e.to_string())?;
@@ -195,6 +192,7 @@ pub fn execute(
                             match *label {
                                 "converged" => outcome.converged += 1,
                                 "diverged" => outcome.diverged += 1,
+                                "stalled" => outcome.stalled += 1,
                                 "budget" => outcome.budget += 1,
                                 _ => outcome.failed += 1,
                             }

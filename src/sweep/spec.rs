@@ -2,7 +2,8 @@
 //! values are lists or ranges (see [`super::axis`]); the run list is the Cartesian product of the
 //! grid, the first axis varying slowest. The grid key `seed` sets `seed_init`, `seed_batch` and
 //! `seed_train` together (the test set stays that of `seed_test`, so test errors of different
-//! seeds are measured on the same points).
+//! seeds are measured on the same points). An optional `[analysis]` table declares the
+//! experiment's regime (`regime = "lazy"` or `"feature"`, SPEC §5) for `analyze`.
 //!
 //! ```toml
 //! [base]
@@ -19,7 +20,7 @@
 
 use super::axis;
 use super::id::run_id;
-use crate::config::RunConfig;
+use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 use std::path::Path;
 use toml::{Table, Value};
@@ -33,6 +34,9 @@ pub struct SweepSpec {
     pub base: Table,
     /// Grid axes in file order, each with its expanded values.
     pub axes: Vec<(String, Vec<Value>)>,
+    /// The regime declared by the optional `[analysis]` table (`regime = "lazy"` or
+    /// `"feature"`); it does not change any run.
+    pub regime: Option<Regime>,
     /// The file's text (copied into the results directory).
     pub text: String,
     pub origin: String,
@@ -91,6 +95,7 @@ impl SweepSpec {
             |key: &str| line_of(text, key).map_or(origin.to_string(), |l| format!("{origin}:{l}"));
         let mut base = Table::new();
         let mut axes = Vec::new();
+        let mut regime = None;
         for (key, value) in &doc {
             match (key.as_str(), value) {
                 ("base", Value::Table(t)) => base = t.clone(),
@@ -102,7 +107,23 @@ impl SweepSpec {
                         axes.push((name.clone(), values));
                     }
                 }
-                ("base" | "grid", _) => {
+                ("analysis", Value::Table(t)) => {
+                    for (name, v) in t {
+                        if name != "regime" {
+                            return Err(Error::config(format!(
+                                "{}: unknown key `{name}` in [analysis]; it takes regime = \"lazy\" or \"feature\"",
+                                at(name)
+                            )));
+                        }
+                        regime = Some(v.clone().try_into::<Regime>().map_err(|_| {
+                            Error::config(format!(
+                                "{}: [analysis] regime must be \"lazy\" or \"feature\" (got {v})",
+                                at(name)
+                            ))
+                        })?);
+                    }
+                }
+                ("base" | "grid" | "analysis", _) => {
                     return Err(Error::config(format!(
                         "{}: `{key}` must be a table ([{key}])",
                         at(key)
@@ -110,7 +131,7 @@ impl SweepSpec {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table",
+                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table (and optionally [analysis])",
                         at(key)
                     )));
                 }
@@ -119,6 +140,7 @@ impl SweepSpec {
         let spec = SweepSpec {
             base,
             axes,
+            regime,
             text: text.to_string(),
             origin: origin.to_string(),
         };
@@ -214,6 +236,7 @@ impl SweepSpec {
                 "p_test",
                 "p",
                 "depth",
+                "activation",
                 "width",
                 "dim",
                 "chi",

@@ -1,4 +1,4 @@
-//! How far a sweep is: counts of converged / diverged / budget / failed / missing runs, overall
+//! How far a sweep is: counts of converged / diverged / stalled / budget / failed / missing runs, overall
 //! and per value of a grid axis.
 
 use super::spec::PlannedRun;
@@ -6,11 +6,18 @@ use super::store::RunStore;
 use crate::error::{Error, Result};
 use std::collections::HashSet;
 
-pub const LABELS: [&str; 5] = ["converged", "diverged", "budget", "failed", "missing"];
+pub const LABELS: [&str; 6] = [
+    "converged",
+    "diverged",
+    "stalled",
+    "budget",
+    "failed",
+    "missing",
+];
 
 /// Run counts by label, in the order of [`LABELS`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Counts(pub [usize; 5]);
+pub struct Counts(pub [usize; LABELS.len()]);
 
 impl Counts {
     fn add(&mut self, label: &str) {

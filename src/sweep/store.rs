@@ -13,7 +13,7 @@ use super::spec::SweepSpec;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
-use crate::train::result::{RunResult, Status};
+use crate::train::result::RunResult;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -39,16 +39,12 @@ pub enum Stored {
 }
 
 impl Stored {
-    /// `converged`, `diverged`, `budget`, `failed` or `missing`.
+    /// A run's [`Status`] name, `failed` or `missing`.
     pub fn label(&self) -> &'static str {
         match self {
             Stored::Missing => "missing",
             Stored::Failed(_) => "failed",
-            Stored::Done(r) => match r.status {
-                Status::Converged => "converged",
-                Status::Diverged => "diverged",
-                Status::Budget => "budget",
-            },
+            Stored::Done(r) => r.status.as_str(),
         }
     }
 }

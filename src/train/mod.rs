@@ -1,5 +1,6 @@
 //! One run (SPEC §1): SGD on the hinge loss with margin `1/alpha` until the training loss is
-//! exactly zero (`converged`), the dynamics blow up (`diverged`) or the budget runs out (`budget`).
+//! exactly zero (`converged`), the dynamics blow up to non-finite values (`diverged`), no step can
+//! change the weights any more (`stalled`) or the budget runs out (`budget`).
 //!
 //! `t*` is exact whatever the spacing of the checks: a step can only change `w` when its batch
 //! holds a point with positive loss, so once a check finds zero loss, `t*` is the time of the
@@ -147,7 +148,7 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
             continue;
         }
         if let Some(why) = stall.check(&mut tr) {
-            break (Status::Diverged, why);
+            break (Status::Stalled, why);
         }
         if tr.step() == StepOutcome::NonFinite {
             break (

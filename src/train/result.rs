@@ -13,20 +13,39 @@ pub const SCHEMA: &str = "sgd-regimes/run/1";
 pub enum Status {
     /// The training loss reached exactly zero at `t*`.
     Converged,
-    /// The loss or the weights became non-finite, or the loss exceeded
-    /// `divergence_factor` times its initial value.
+    /// The loss, the network output or the weights became non-finite (or, if the config opts
+    /// in, the loss exceeded `divergence_factor` times its initial value).
     Diverged,
+    /// Every unfitted point has an exactly zero gradient (all ReLUs on its way dead): no step can
+    /// change the weights again, so the run can never converge.
+    Stalled,
     /// `max_steps` or `max_wall` ran out first.
     Budget,
 }
 
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Status {
+    /// Every status, in the order tables list them.
+    pub const ALL: [Status; 4] = [
+        Status::Converged,
+        Status::Diverged,
+        Status::Stalled,
+        Status::Budget,
+    ];
+
+    /// The name used in JSON, tables and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Status::Converged => "converged",
             Status::Diverged => "diverged",
+            Status::Stalled => "stalled",
             Status::Budget => "budget",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -253,27 +253,25 @@ impl<'a> Trainer<'a> {
         self.margins.all_fitted()
     }
 
-    /// Has the run diverged, judged at a check: non-finite loss or weights, or a loss above
-    /// `divergence_factor` times its initial value `1/alpha`.
+    /// Has the run diverged, judged at a check (SPEC §1): a non-finite training loss or
+    /// non-finite weights; and, only if the config opts in with `divergence_factor`, a loss
+    /// above that multiple of its initial value `1/alpha`.
     pub fn diverged_at_check(&self) -> Option<String> {
         let loss = self.train_loss();
-        let limit = self
-            .cfg
-            .divergence_factor
-            .unwrap_or(crate::config::DEFAULT_DIVERGENCE_FACTOR)
-            * self.cfg.margin();
         if !loss.is_finite() {
-            Some(format!("non-finite training loss at step {}", self.step))
-        } else if loss > limit {
-            Some(format!(
-                "training loss {loss:.3e} exceeds {:.0e} x its initial value at step {}",
-                self.cfg.divergence_factor.unwrap_or_default(),
-                self.step
-            ))
-        } else if self.params.iter().any(|w| !w.is_finite()) {
-            Some(format!("non-finite weights at step {}", self.step))
-        } else {
-            None
+            return Some(format!("non-finite training loss at step {}", self.step));
         }
+        if let Some(factor) = self.cfg.divergence_factor
+            && loss > factor * self.cfg.margin()
+        {
+            return Some(format!(
+                "training loss {loss:.3e} exceeds divergence_factor = {factor:e} x its initial value at step {}",
+                self.step
+            ));
+        }
+        if self.params.iter().any(|w| !w.is_finite()) {
+            return Some(format!("non-finite weights at step {}", self.step));
+        }
+        None
     }
 }

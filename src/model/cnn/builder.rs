@@ -3,6 +3,7 @@
 
 use super::{Cnn, EVAL_CHUNK_MAX, EVAL_FLOATS, Op, OpKind, Tape};
 use crate::model::ParamLayout;
+use crate::model::activation::Activation;
 use crate::model::conv::ConvShape;
 use crate::model::pool::pooled;
 
@@ -98,7 +99,7 @@ impl CnnBuilder {
             weights,
             bias,
             scale,
-            relu: act == Act::Phi,
+            phi: act == Act::Phi,
         };
         self.push(kind, out);
     }
@@ -120,7 +121,7 @@ impl CnnBuilder {
             shape,
             weights,
             scale,
-            relu: act == Act::Phi,
+            phi: act == Act::Phi,
         };
         self.push(kind, out);
     }
@@ -146,7 +147,7 @@ impl CnnBuilder {
             weights,
             bias,
             scale,
-            relu: act == Act::Phi,
+            phi: act == Act::Phi,
         };
         self.push(kind, [1, 1, fan_out]);
     }
@@ -168,8 +169,9 @@ impl CnnBuilder {
         self.push(OpKind::Residual { from: mark }, self.shape);
     }
 
-    /// The net, with a training tape for mini-batches of `batch` images.
-    pub fn finish(self, batch: usize) -> Cnn {
+    /// The net with activation `act` after every `Act::Phi` op, and a training tape for
+    /// mini-batches of `batch` images.
+    pub fn finish(self, batch: usize, act: Activation) -> Cnn {
         assert_eq!(self.features(), 1, "a net ends with one output");
         let input_dim = self.input.iter().product();
         let ops = self.ops;
@@ -180,13 +182,14 @@ impl CnnBuilder {
             .unwrap_or(1)
             .max(input_dim);
         let dcols = ops.iter().map(Tape::cols_len).max().unwrap_or(0);
-        let per_image = Tape::floats_per_image(&ops, input_dim);
+        let per_image = Tape::floats_per_image(&ops, input_dim, act);
         let eval_chunk = (EVAL_FLOATS / per_image.max(1)).clamp(1, EVAL_CHUNK_MAX);
         Cnn {
             input_dim,
             layout: self.layout,
-            train: Tape::new(&ops, input_dim, batch),
-            eval: Tape::new(&ops, input_dim, eval_chunk),
+            train: Tape::new(&ops, input_dim, batch, act),
+            eval: Tape::new(&ops, input_dim, eval_chunk, act),
+            act,
             grad: [vec![0.0; batch * widest], vec![0.0; batch * widest]],
             stash: vec![0.0; batch * widest],
             dcols: vec![0.0; batch * dcols],

@@ -9,11 +9,12 @@
 //! `predict` runs the same forward pass on a second tape, chunk by chunk, so a point's output is
 //! bit-identical whichever batch it is evaluated in.
 
+use super::activation::Activation;
 use super::conv::{ConvShape, conv_backward_input, conv_backward_weights, conv_forward};
 use super::depthwise::{depthwise_backward_input, depthwise_backward_weights, depthwise_forward};
 use super::layers::{
     bias_backward, bias_forward, dense_backward_input, dense_backward_weights, dense_forward,
-    relu_backward, relu_forward, residual_backward, residual_forward,
+    residual_backward, residual_forward,
 };
 use super::pool::{maxpool_backward, maxpool_forward, mean_pool_backward, mean_pool_forward};
 use super::{Network, ParamLayout, Update, compact_rows, standard_normal_params};
@@ -23,7 +24,7 @@ pub use builder::{Act, Bias, CnnBuilder};
 use std::ops::Range;
 
 /// One step of a convolutional net. Weights and biases are ranges of the parameter buffer;
-/// `scale` multiplies the layer's output (bias included), `relu` applies `phi` after it.
+/// `scale` multiplies the layer's output (bias included), `phi` applies the activation after it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpKind {
     /// k x k convolution, 'same' padding, optional bias.
@@ -32,14 +33,14 @@ pub enum OpKind {
         weights: Range<usize>,
         bias: Option<Range<usize>>,
         scale: f32,
-        relu: bool,
+        phi: bool,
     },
     /// Depthwise k x k convolution, 'same' padding, no bias.
     Depthwise {
         shape: ConvShape,
         weights: Range<usize>,
         scale: f32,
-        relu: bool,
+        phi: bool,
     },
     /// 2x2 max-pool, stride 2, 'same' padding, of an `h × w × c` image.
     MaxPool { h: usize, w: usize, c: usize },
@@ -52,7 +53,7 @@ pub enum OpKind {
         weights: Range<usize>,
         bias: Option<Range<usize>>,
         scale: f32,
-        relu: bool,
+        phi: bool,
     },
     /// `x <- (x + buffer[from]) / sqrt(2)`.
     Residual { from: usize },
@@ -60,11 +61,11 @@ pub enum OpKind {
 
 impl OpKind {
     /// Whether `phi` follows the layer.
-    pub fn relu(&self) -> bool {
+    pub fn phi(&self) -> bool {
         match self {
-            OpKind::Conv { relu, .. }
-            | OpKind::Depthwise { relu, .. }
-            | OpKind::Dense { relu, .. } => *relu,
+            OpKind::Conv { phi, .. }
+            | OpKind::Depthwise { phi, .. }
+            | OpKind::Dense { phi, .. } => *phi,
             _ => false,
         }
     }
@@ -91,6 +92,8 @@ struct Tape {
     /// `acts[i]` is the output of op `i` (buffer `i + 1`).
     acts: Vec<Vec<f32>>,
     cols: Vec<Vec<f32>>,
+    /// Pre-activations of the ops followed by a smooth `phi` (empty otherwise).
+    pre: Vec<Vec<f32>>,
 }
 
 impl Tape {
@@ -101,15 +104,23 @@ impl Tape {
         }
     }
 
-    fn floats_per_image(ops: &[Op], input_dim: usize) -> usize {
+    fn pre_len(op: &Op, act: Activation) -> usize {
+        if op.kind.phi() && act.needs_pre() {
+            op.out_len
+        } else {
+            0
+        }
+    }
+
+    fn floats_per_image(ops: &[Op], input_dim: usize, act: Activation) -> usize {
         input_dim
             + ops
                 .iter()
-                .map(|o| o.out_len + Self::cols_len(o))
+                .map(|o| o.out_len + Self::cols_len(o) + Self::pre_len(o, act))
                 .sum::<usize>()
     }
 
-    fn new(ops: &[Op], input_dim: usize, cap: usize) -> Self {
+    fn new(ops: &[Op], input_dim: usize, cap: usize, act: Activation) -> Self {
         Tape {
             cap,
             rows: 0,
@@ -118,6 +129,10 @@ impl Tape {
             cols: ops
                 .iter()
                 .map(|o| vec![0.0; cap * Self::cols_len(o)])
+                .collect(),
+            pre: ops
+                .iter()
+                .map(|o| vec![0.0; cap * Self::pre_len(o, act)])
                 .collect(),
         }
     }
@@ -128,6 +143,7 @@ pub struct Cnn {
     input_dim: usize,
     layout: ParamLayout,
     ops: Vec<Op>,
+    act: Activation,
     train: Tape,
     eval: Tape,
     /// Ping-pong gradient buffers, the residual branch's gradient, im2col gradient scratch.
@@ -160,7 +176,7 @@ impl Cnn {
 }
 
 /// Forward pass of `ops` over the `n` images of `input`, filling `tape` (not its input).
-fn forward(ops: &[Op], params: &[f32], input: &[f32], tape: &mut Tape, n: usize) {
+fn forward(ops: &[Op], act: Activation, params: &[f32], input: &[f32], tape: &mut Tape, n: usize) {
     for (i, op) in ops.iter().enumerate() {
         let (before, after) = tape.acts.split_at_mut(i);
         let x: &[f32] = if i == 0 { input } else { &before[i - 1] };
@@ -207,8 +223,10 @@ fn forward(ops: &[Op], params: &[f32], input: &[f32], tape: &mut Tape, n: usize)
                 residual_forward(y, &r[..n * op.in_len]);
             }
         }
-        if op.kind.relu() {
-            relu_forward(y);
+        if op.kind.phi() {
+            let pre = &mut tape.pre[i];
+            let keep = pre.len().min(n * op.out_len);
+            act.forward(y, &mut pre[..keep]);
         }
     }
     tape.rows = n;
@@ -235,6 +253,7 @@ impl Network for Cnn {
             let n = chunk.min(n_total - start);
             forward(
                 &self.ops,
+                self.act,
                 params,
                 &x[start * d..(start + n) * d],
                 &mut self.eval,
@@ -254,7 +273,7 @@ impl Network for Cnn {
     fn forward(&mut self, params: &[f32]) -> &[f32] {
         let n = self.train.rows;
         let input = std::mem::take(&mut self.train.input);
-        forward(&self.ops, params, &input, &mut self.train, n);
+        forward(&self.ops, self.act, params, &input, &mut self.train, n);
         self.train.input = input;
         &self.train.acts.last().expect("a net has ops")[..n]
     }
@@ -265,6 +284,7 @@ impl Network for Cnn {
         for (i, op) in self.ops.iter().enumerate() {
             compact_rows(&mut t.acts[i], op.out_len, rows);
             compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
+            compact_rows(&mut t.pre[i], Tape::pre_len(op, self.act), rows);
         }
         t.rows = rows.len();
     }
@@ -292,8 +312,10 @@ impl Network for Cnn {
             }
             let x: &[f32] = if i == 0 { &t.input } else { &t.acts[i - 1] };
             let need_dx = i > 0;
-            if op.kind.relu() {
-                relu_backward(&t.acts[i][..len_out], &mut g[..len_out]);
+            if op.kind.phi() {
+                let pre = &t.pre[i][..t.pre[i].len().min(len_out)];
+                self.act
+                    .backward(&t.acts[i][..len_out], pre, &mut g[..len_out]);
             }
             let mut in_place = false;
             match &op.kind {

@@ -1,0 +1,291 @@
+//! `sgd-regimes reproduce fc-mnist`: the paper's fully-connected results on MNIST parity
+//! (Table 1's two FC rows and the `(alpha, T)` phase diagram of its Fig. 1a), as three sweeps:
+//!
+//! - `lazy`: fc at alpha = 32768 against `T` and `P` (declared lazy);
+//! - `feature`: the same at alpha = 2^-10 (declared feature);
+//! - `phase`: `P` fixed, a grid of `(alpha, T)` up to and past the divergence.
+//!
+//! The `laptop` preset fits the 10,000 bundled digits and about an hour on 2 cores; `cluster`
+//! is the authors' own settings (their commands, SPEC §7 of the method: `T = temp * h`) for a
+//! Slurm cluster and the full MNIST. [`Preset::departures`] lists where `laptop` departs.
+
+use crate::config::Regime;
+use crate::error::{Error, Result};
+use crate::sweep::{Event, PlannedRun, RunStore, SweepSpec, execute, pending};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// Which settings to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// The 10,000 bundled digits, h = 64, P up to 4096: about an hour on 2 cores.
+    Laptop,
+    /// The authors' settings (h = 128, P up to 16384, P_test = 32768, full MNIST via
+    /// --data-dir): thousands of CPU-hours, for `sgd-regimes slurm`.
+    Cluster,
+}
+
+/// One sweep of the reproduction.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// `lazy`, `feature` or `phase`.
+    pub name: &'static str,
+    /// What it measures, in a few words.
+    pub what: &'static str,
+    /// The declared regime (`None` for the phase diagram, which spans both).
+    pub regime: Option<Regime>,
+    /// The sweep file's text.
+    pub text: String,
+}
+
+fn data_line(data_dir: Option<&str>) -> String {
+    data_dir.map_or(String::new(), |d| {
+        format!("data_dir = {}\n", toml_string(d))
+    })
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+impl Preset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Laptop => "laptop",
+            Preset::Cluster => "cluster",
+        }
+    }
+
+    /// The three sweeps of this preset.
+    pub fn parts(self, data_dir: Option<&str>) -> Vec<Part> {
+        let data = data_line(data_dir);
+        let header = |name: &str| {
+            format!(
+                "# sgd-regimes reproduce fc-mnist --preset {}: {name}\n",
+                self.name()
+            )
+        };
+        let (h, p_test, ps, seeds) = match self {
+            Preset::Laptop => (64, 4096, "[256, 512, 1024, 2048, 4096]", 4),
+            Preset::Cluster => (128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5),
+        };
+        // Lazy: the authors' temp = 2^-13 .. 2^2 is T = temp * h = 2^-6 .. 2^9 at h = 128. The
+        // laptop range starts on the low-T plateau (2^-16) and ends past the divergence (~2^3).
+        let lazy_t = match self {
+            Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
+            Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
+        };
+        // Feature (alpha = 2^-10): T_max is ~2^-7 here, so the range reaches far lower T to
+        // find the plateau; half steps resolve the short noise branch.
+        let feature_t = "{ log2 = [-14, -4], step = 0.5 }";
+        let common = |alpha: &str, regime: &str, t: &str, max_steps: u64| {
+            format!(
+                "[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = 5\nwidth = {h}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {p_test}\nmax_steps = {max_steps}\n\n\
+                 [grid]\ntemperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n\n[analysis]\nregime = \"{regime}\"\n",
+                seeds - 1
+            )
+        };
+        let lazy = format!(
+            "{}{}",
+            header("fc L=5 lazy regime (alpha = 32768) against T and P"),
+            common("32768.0", "lazy", lazy_t, 4_000_000)
+        );
+        let feature = format!(
+            "{}{}",
+            header("fc L=5 feature regime (alpha = 2^-10) against T and P"),
+            common("0.0009765625", "feature", feature_t, 4_000_000)
+        );
+        // Phase diagram at P = 1024, gelu as in the authors' Fig. 1a command. Their grid is
+        // alpha = 2^-14 .. 2^11 and dt = 2^-15 .. 2^15 (T = dt / 16), 9 seeds, h = 128.
+        let (ph, alphas, temps, phase_seeds, phase_test) = match self {
+            Preset::Laptop => (
+                64,
+                "{ log2 = [-10, 15], step = 1 }",
+                "temperature = { log2 = [-12, 5], step = 1 }",
+                2,
+                4096,
+            ),
+            Preset::Cluster => (
+                128,
+                "{ log2 = [-14, 11], step = 1 }",
+                "lr = { log2 = [-15, 15], step = 1 }",
+                9,
+                32768,
+            ),
+        };
+        let phase = format!(
+            "{}[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = 5\nwidth = {ph}\nactivation = \"gelu\"\np = 1024\np_test = {phase_test}\nbatch = 16\nmax_steps = 1000000\n\n\
+             [grid]\nalpha = {alphas}\n{temps}\nseed = {{ linear = [0, {}] }}\n",
+            header("the (alpha, T) phase diagram at P = 1024 (Fig. 1a)"),
+            phase_seeds - 1
+        );
+        vec![
+            Part {
+                name: "lazy",
+                what: "lazy regime, alpha = 32768",
+                regime: Some(Regime::Lazy),
+                text: lazy,
+            },
+            Part {
+                name: "feature",
+                what: "feature regime, alpha = 2^-10",
+                regime: Some(Regime::Feature),
+                text: feature,
+            },
+            Part {
+                name: "phase",
+                what: "(alpha, T) phase diagram at P = 1024",
+                regime: None,
+                text: phase,
+            },
+        ]
+    }
+
+    /// Where this preset departs from the authors' settings (SPEC §7 of the method), as
+    /// Markdown table rows `| setting | authors | this preset |`.
+    pub fn departures(self) -> Vec<[&'static str; 3]> {
+        match self {
+            Preset::Cluster => vec![
+                [
+                    "feature row",
+                    "not among the published commands",
+                    "alpha = 2^-10, T = 2^-14 .. 2^-4 (x 2^0.5), their P and seeds",
+                ],
+                [
+                    "data",
+                    "full MNIST (70,000)",
+                    "full MNIST through --data-dir (the same)",
+                ],
+            ],
+            Preset::Laptop => vec![
+                [
+                    "data",
+                    "full MNIST (70,000 digits)",
+                    "the 10,000 bundled digits (P + P_test <= 10,000)",
+                ],
+                ["width h", "128", "64"],
+                ["P (lazy, feature)", "1024 .. 16384", "256 .. 4096"],
+                ["P_test", "32768", "4096"],
+                ["seeds (lazy, feature)", "5", "4"],
+                [
+                    "T (lazy)",
+                    "temp 2^-13 .. 2^2, i.e. T = 2^-6 .. 2^9",
+                    "T = 2^-16 .. 2^4: from the low-T plateau to past the divergence",
+                ],
+                [
+                    "feature row",
+                    "not among the published commands",
+                    "alpha = 2^-10, T = 2^-14 .. 2^-4 (x 2^0.5)",
+                ],
+                ["phase diagram alpha", "2^-14 .. 2^11", "2^-10 .. 2^15"],
+                [
+                    "phase diagram T",
+                    "dt = 2^-15 .. 2^15 (T = dt/16)",
+                    "T = 2^-12 .. 2^5",
+                ],
+                ["phase diagram seeds", "9", "2"],
+            ],
+        }
+    }
+}
+
+/// A part with its results directory and planned runs.
+pub struct Planned {
+    pub part: Part,
+    pub store: RunStore,
+    pub runs: Vec<PlannedRun>,
+}
+
+/// Write the sweep files into `out/sweeps` and open (or create) `out/results/<part>`.
+pub fn plan(out: &Path, preset: Preset, data_dir: Option<&str>) -> Result<Vec<Planned>> {
+    if preset == Preset::Cluster && data_dir.is_none() {
+        return Err(Error::config(
+            "the cluster preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them); P + P_test reaches 49,152 digits",
+        ));
+    }
+    std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
+    let mut planned = Vec::new();
+    for part in preset.parts(data_dir) {
+        let path = out.join("sweeps").join(format!("{}.toml", part.name));
+        crate::io::write_atomic(&path, part.text.as_bytes())?;
+        let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
+        let runs = spec.runs()?;
+        let store = RunStore::create_or_open(&results_dir(out, part.name), &spec)?;
+        planned.push(Planned { part, store, runs });
+    }
+    Ok(planned)
+}
+
+/// The results directory of one part.
+pub fn results_dir(out: &Path, part: &str) -> PathBuf {
+    out.join("results").join(part)
+}
+
+/// Run what is missing of every part (resuming), with `jobs` workers.
+pub fn run_all(
+    planned: &[Planned],
+    jobs: usize,
+    stop: &AtomicBool,
+    mut on_event: impl FnMut(&Event),
+) -> Result<usize> {
+    let mut not_started = 0;
+    for p in planned {
+        let todo = pending(&p.store, &p.runs, None, false);
+        let outcome = execute(&p.store, &todo, jobs, stop, &mut on_event)?;
+        not_started += outcome.not_started;
+    }
+    Ok(not_started)
+}
+
+/// Runs still missing per part.
+pub fn missing(planned: &[Planned]) -> Vec<usize> {
+    planned
+        .iter()
+        .map(|p| pending(&p.store, &p.runs, None, false).len())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse_and_declare_their_regimes() {
+        for preset in [Preset::Laptop, Preset::Cluster] {
+            let parts = preset.parts(Some("/data/mnist"));
+            assert_eq!(parts.len(), 3);
+            let sizes: Vec<usize> = parts
+                .iter()
+                .map(|p| {
+                    let spec = SweepSpec::parse(&p.text, p.name).unwrap();
+                    assert_eq!(spec.regime, p.regime, "{}", p.name);
+                    spec.runs().unwrap().len()
+                })
+                .collect();
+            match preset {
+                // 21 T x 5 P x 4 seeds; 21 T x 5 P x 4 seeds; 26 alpha x 18 T x 2 seeds.
+                Preset::Laptop => assert_eq!(sizes, [420, 420, 936]),
+                // 16 T x 5 P x 5 seeds; 21 x 5 x 5; 26 alpha x 31 dt x 9 seeds.
+                Preset::Cluster => assert_eq!(sizes, [400, 525, 7254]),
+            }
+        }
+        // The laptop preset fits the bundled digits.
+        let spec = SweepSpec::parse(&Preset::Laptop.parts(None)[0].text, "lazy").unwrap();
+        assert!(
+            spec.runs()
+                .unwrap()
+                .iter()
+                .all(|r| r.config.p + r.config.p_test <= 10_000 && r.config.data_dir.is_none())
+        );
+    }
+
+    #[test]
+    fn the_cluster_preset_needs_the_full_mnist() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = plan(dir.path(), Preset::Cluster, None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--data-dir"), "{e}");
+    }
+}
