@@ -13,6 +13,7 @@
 //! (or plus [`COST_FLOOR`], whichever is wider), combined with a bootstrap over seeds where
 //! there are several.
 
+use super::accept::{ACCEPT_FRACTION, ACCEPT_RMS, Acceptable, acceptable, acceptable_within};
 use super::curves::{Curve, median};
 use super::fit::Estimate;
 
@@ -47,20 +48,21 @@ fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
     }
 }
 
-/// Normalized collapse cost of `curves` (sorted by `P`) at exponent `a`.
-pub fn cost(curves: &[LogCurve], a: f64) -> f64 {
-    let all: Vec<f64> = curves
-        .iter()
-        .flat_map(|c| c.points.iter().map(|p| p.1))
-        .collect();
-    let mean = all.iter().sum::<f64>() / all.len() as f64;
-    let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len() as f64;
-    if curves.len() < 2 || var <= 0.0 {
-        return f64::INFINITY;
+/// Mean squared vertical log-distance between neighbouring curves (sorted by `P`) drawn as
+/// `ln y + beta ln P` against `ln T + a ln P`, over their overlaps; `None` when a pair of
+/// neighbours shares fewer than two points.
+pub fn mismatch(curves: &[LogCurve], a: f64, beta: f64) -> Option<f64> {
+    if curves.len() < 2 {
+        return None;
     }
     let shifted: Vec<Vec<(f64, f64)>> = curves
         .iter()
-        .map(|c| c.points.iter().map(|&(x, y)| (x + a * c.ln_p, y)).collect())
+        .map(|c| {
+            c.points
+                .iter()
+                .map(|&(x, y)| (x + a * c.ln_p, y + beta * c.ln_p))
+                .collect()
+        })
         .collect();
     let (mut sum, mut count) = (0.0, 0usize);
     for pair in shifted.windows(2) {
@@ -75,11 +77,44 @@ pub fn cost(curves: &[LogCurve], a: f64) -> f64 {
             }
         }
         if n < 2 {
-            return f64::INFINITY;
+            return None;
         }
         count += n;
     }
-    sum / count as f64 / var
+    Some(sum / count as f64)
+}
+
+/// Variance of all `ln y` of `curves` (the normalization of [`cost`]).
+fn variance(curves: &[LogCurve]) -> f64 {
+    let all: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.1))
+        .collect();
+    let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+    all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len().max(1) as f64
+}
+
+/// Mean within-curve variance of `ln y`: unchanged by vertical shifts, so it normalizes costs
+/// that also fit a height factor `P^beta`.
+fn within_variance(curves: &[LogCurve]) -> f64 {
+    let v: Vec<f64> = curves
+        .iter()
+        .map(|c| {
+            let n = c.points.len().max(1) as f64;
+            let m = c.points.iter().map(|p| p.1).sum::<f64>() / n;
+            c.points.iter().map(|p| (p.1 - m).powi(2)).sum::<f64>() / n
+        })
+        .collect();
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Normalized collapse cost of `curves` (sorted by `P`) at exponent `a`.
+pub fn cost(curves: &[LogCurve], a: f64) -> f64 {
+    let var = variance(curves);
+    if var <= 0.0 {
+        return f64::INFINITY;
+    }
+    mismatch(curves, a, 0.0).map_or(f64::INFINITY, |m| m / var)
 }
 
 /// The result of a collapse.
@@ -92,6 +127,8 @@ pub struct Collapse {
     pub scan: Vec<(f64, f64)>,
     /// Standard deviation of `a` over bootstrap resamples of the seeds, if there were seeds.
     pub bootstrap_sd: Option<f64>,
+    /// The range of `a` over which the collapse stays acceptable (`accept.rs`).
+    pub accept: Option<Acceptable>,
 }
 
 impl Collapse {
@@ -188,6 +225,7 @@ pub fn find(
                             .iter()
                             .map(|cell| super::curves::Cell {
                                 t: cell.t,
+                                runs: 1,
                                 values: vec![median(
                                     &(0..cell.values.len())
                                         .map(|_| cell.values[next(cell.values.len())])
@@ -205,11 +243,175 @@ pub fn find(
             .sqrt()
     });
     let error = half_width.max(bootstrap_sd.unwrap_or(0.0));
+    let var = variance(&logs);
+    let rms: Vec<(f64, f64)> = scan.iter().map(|&(x, c)| (x, (c * var).sqrt())).collect();
     Some(Collapse {
         a: Estimate::new(a, error),
         cost: c,
         scan,
         bootstrap_sd,
+        accept: acceptable(&rms),
+    })
+}
+
+/// A collapse that also fits a height factor: `y P^beta` against `T P^a` (SPEC §5: the lazy
+/// test-error curves, whose heights may differ by `P^beta`).
+#[derive(Clone, Debug)]
+pub struct HeightCollapse {
+    /// `a` with the standard deviation over bootstrap resamples of the seeds (NaN with one seed).
+    pub a: Estimate,
+    pub beta: Estimate,
+    /// Mismatch at the best `(a, beta)` divided by the mean within-curve variance of `ln y`
+    /// (unchanged by the height shift); above [`NO_COLLAPSE`] the curves do not collapse.
+    pub cost: f64,
+    /// RMS log-distance between neighbouring curves at the best `(a, beta)`.
+    pub rms: f64,
+    /// Acceptable ranges of `a` (beta re-fitted at each `a`) and of `beta` (at the best `a`).
+    pub a_accept: Option<Acceptable>,
+    pub beta_accept: Option<Acceptable>,
+}
+
+impl HeightCollapse {
+    pub fn collapses(&self) -> bool {
+        self.cost < NO_COLLAPSE
+    }
+}
+
+/// At exponent `a`: the mismatch as a quadratic `q0 + q1 beta + q2 beta^2` in `beta` (the
+/// overlaps do not depend on `beta`), or `None` without overlap.
+fn height_quadratic(curves: &[LogCurve], a: f64) -> Option<[f64; 3]> {
+    let shifted: Vec<(f64, Vec<(f64, f64)>)> = curves
+        .iter()
+        .map(|c| {
+            let pts = c.points.iter().map(|&(x, y)| (x + a * c.ln_p, y)).collect();
+            (c.ln_p, pts)
+        })
+        .collect();
+    let (mut q, mut count) = ([0.0; 3], 0usize);
+    for pair in shifted.windows(2) {
+        let ((lu, u), (lv, v)) = (&pair[0], &pair[1]);
+        let lo = u[0].0.max(v[0].0);
+        let hi = u[u.len() - 1].0.min(v[v.len() - 1].0);
+        let mut n = 0;
+        for (this, other, dl) in [(u, v, lu - lv), (v, u, lv - lu)] {
+            for &(x, y) in this.iter().filter(|(x, _)| *x >= lo && *x <= hi) {
+                let d = y - interpolate(other, x);
+                q[0] += d * d;
+                q[1] += 2.0 * d * dl;
+                q[2] += dl * dl;
+                n += 1;
+            }
+        }
+        if n < 2 {
+            return None;
+        }
+        count += n;
+    }
+    Some(q.map(|v| v / count as f64))
+}
+
+/// The best `beta` and its mismatch for a quadratic of [`height_quadratic`].
+fn best_beta(q: [f64; 3]) -> (f64, f64) {
+    if q[2] <= 0.0 {
+        return (0.0, q[0]);
+    }
+    let b = -q[1] / (2.0 * q[2]);
+    (b, (q[0] + q[1] * b + q[2] * b * b).max(0.0))
+}
+
+fn best_height(logs: &[LogCurve], range: (f64, f64)) -> Option<(f64, f64, f64, Scan)> {
+    let n = ((range.1 - range.0) / A_STEP).round() as usize;
+    let profile: Scan = (0..=n)
+        .map(|k| range.0 + k as f64 * A_STEP)
+        .map(|a| {
+            let m = height_quadratic(logs, a).map_or(f64::INFINITY, |q| best_beta(q).1);
+            (a, m.sqrt())
+        })
+        .collect();
+    let &(a, rms) = profile
+        .iter()
+        .filter(|p| p.1.is_finite())
+        .min_by(|x, y| x.1.total_cmp(&y.1))?;
+    let beta = best_beta(height_quadratic(logs, a)?).0;
+    Some((a, beta, rms, profile))
+}
+
+/// Find `a` in `range` and the height exponent `beta` for `curves`.
+pub fn find_with_height(curves: &[Curve], range: (f64, f64)) -> Option<HeightCollapse> {
+    let logs = log_curves(curves, None);
+    if logs.len() < 2 {
+        return None;
+    }
+    let within = within_variance(&logs);
+    let tolerance = ACCEPT_RMS.min(ACCEPT_FRACTION * within.sqrt());
+    let (a, beta, rms, profile) = best_height(&logs, range)?;
+    let q = height_quadratic(&logs, a)?;
+    // beta where q0 + q1 b + q2 b^2 <= rms^2 + tolerance^2.
+    let beta_accept = (q[2] > 0.0).then(|| {
+        let limit = rms * rms + tolerance * tolerance;
+        let disc = (q[1] * q[1] - 4.0 * q[2] * (q[0] - limit)).max(0.0).sqrt();
+        Acceptable {
+            lo: (-q[1] - disc) / (2.0 * q[2]),
+            hi: (-q[1] + disc) / (2.0 * q[2]),
+            open: false,
+        }
+    });
+    let seeds = curves
+        .iter()
+        .flat_map(|c| &c.cells)
+        .map(|c| c.values.len())
+        .max()
+        .unwrap_or(0);
+    let (mut sd_a, mut sd_b) = (f64::NAN, f64::NAN);
+    if seeds >= 2 {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as usize) % n
+        };
+        let samples: Vec<(f64, f64)> = (0..20)
+            .filter_map(|_| {
+                let resampled: Vec<Curve> = curves
+                    .iter()
+                    .map(|c| Curve {
+                        p: c.p,
+                        cells: c
+                            .cells
+                            .iter()
+                            .map(|cell| super::curves::Cell {
+                                values: vec![median(
+                                    &(0..cell.values.len())
+                                        .map(|_| cell.values[next(cell.values.len())])
+                                        .collect::<Vec<_>>(),
+                                )],
+                                ..cell.clone()
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                best_height(&log_curves(&resampled, None), range).map(|b| (b.0, b.1))
+            })
+            .collect();
+        let sd = |v: Vec<f64>| {
+            let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
+        };
+        sd_a = sd(samples.iter().map(|s| s.0).collect());
+        sd_b = sd(samples.iter().map(|s| s.1).collect());
+    }
+    Some(HeightCollapse {
+        a: Estimate::new(a, sd_a),
+        beta: Estimate::new(beta, sd_b),
+        cost: if within > 0.0 {
+            rms * rms / within
+        } else {
+            f64::INFINITY
+        },
+        rms,
+        a_accept: acceptable_within(&profile, tolerance),
+        beta_accept,
     })
 }
 
@@ -238,6 +440,7 @@ mod tests {
                         Cell {
                             t,
                             values: (0..seeds).map(|_| y * (1.0 + noise * u())).collect(),
+                            runs: seeds,
                         }
                     })
                     .collect(),
@@ -269,6 +472,40 @@ mod tests {
     }
 
     #[test]
+    fn a_height_factor_and_a_shift_are_recovered_together() {
+        // y = P^-0.3 (1 + 0.5 tanh(ln(T P^0.7) + 3)): a drop at T ~ P^-0.7, height ~ P^-0.3.
+        let curves: Vec<Curve> = [256usize, 512, 1024, 2048, 4096]
+            .iter()
+            .map(|&p| Curve {
+                p,
+                cells: (0..30)
+                    .map(|k| {
+                        let t = 2f64.powf(-18.0 + 0.5 * k as f64);
+                        let u = (t * (p as f64).powf(0.7)).ln() + 3.0;
+                        Cell {
+                            t,
+                            values: vec![(p as f64).powf(-0.3) * (1.0 + 0.5 * u.tanh())],
+                            runs: 1,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let c = find_with_height(&curves, (-1.0, 2.0)).unwrap();
+        assert!((c.a.value - 0.7).abs() < 0.02, "{:?}", c.a);
+        assert!((c.beta.value - 0.3).abs() < 0.01, "{:?}", c.beta);
+        assert!(
+            c.collapses() && c.rms < 0.01,
+            "cost {} rms {}",
+            c.cost,
+            c.rms
+        );
+        let (ra, rb) = (c.a_accept.unwrap(), c.beta_accept.unwrap());
+        assert!(ra.contains(0.7) && rb.contains(0.3), "{ra:?} {rb:?}");
+        assert!(ra.hi - ra.lo < 1.5 && rb.hi - rb.lo < 0.6, "{ra:?} {rb:?}");
+    }
+
+    #[test]
     fn curves_that_do_not_collapse_report_a_large_cost() {
         // Slopes that change with P: no shift in T puts them on one curve.
         let curves: Vec<Curve> = [256usize, 1024, 4096]
@@ -282,6 +519,7 @@ mod tests {
                         Cell {
                             t,
                             values: vec![t.powf(0.5 + k as f64)],
+                            runs: 1,
                         }
                     })
                     .collect(),

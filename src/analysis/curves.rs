@@ -64,7 +64,10 @@ impl Observable {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
     pub t: f64,
+    /// The values of the converged runs (positive and finite).
     pub values: Vec<f64>,
+    /// Runs in the cell, whatever their status.
+    pub runs: usize,
 }
 
 pub fn median(v: &[f64]) -> f64 {
@@ -84,6 +87,31 @@ impl Cell {
     pub fn median(&self) -> f64 {
         median(&self.values)
     }
+
+    /// Some run of the cell did not give a value (diverged, stalled, budget): its median is over
+    /// the survivors only, a biased sample, so fits leave the cell out (the censoring rule).
+    pub fn censored(&self) -> bool {
+        self.values.len() < self.runs
+    }
+
+    /// The smallest and the largest value (the seed spread drawn in figures).
+    pub fn spread(&self) -> (f64, f64) {
+        self.values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            })
+    }
+
+    /// Standard error of the mean of `ln y` over seeds (`None` with fewer than two).
+    pub fn log_standard_error(&self) -> Option<f64> {
+        let n = self.values.len();
+        (n >= 2).then(|| {
+            let l: Vec<f64> = self.values.iter().map(|v| v.ln()).collect();
+            let m = l.iter().sum::<f64>() / n as f64;
+            (l.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64 / n as f64).sqrt()
+        })
+    }
 }
 
 /// `y(T)` at one `P`, cells in increasing `T`.
@@ -97,6 +125,19 @@ impl Curve {
     /// (T, median y) pairs.
     pub fn points(&self) -> Vec<(f64, f64)> {
         self.cells.iter().map(|c| (c.t, c.median())).collect()
+    }
+
+    /// The curve without its censored cells (what the fits use).
+    pub fn uncensored(&self) -> Curve {
+        Curve {
+            p: self.p,
+            cells: self
+                .cells
+                .iter()
+                .filter(|c| !c.censored())
+                .cloned()
+                .collect(),
+        }
     }
 }
 
@@ -166,7 +207,8 @@ pub fn group_runs(results: &[RunResult], by_alpha: bool) -> Vec<Group> {
 }
 
 /// Curves of `obs` for every `P` of `runs`, in increasing `P`; temperatures without any
-/// converged run are left out.
+/// converged run are left out, those with some are kept with their run count (see
+/// [`Cell::censored`]).
 pub fn curves(runs: &[RunResult], obs: Observable) -> Vec<Curve> {
     let mut by_p: BTreeMap<usize, BTreeMap<u64, Cell>> = BTreeMap::new();
     for r in runs {
@@ -175,7 +217,9 @@ pub fn curves(runs: &[RunResult], obs: Observable) -> Vec<Curve> {
         let cell = cells.entry(t.to_bits()).or_insert_with(|| Cell {
             t,
             values: Vec::new(),
+            runs: 0,
         });
+        cell.runs += 1;
         if let Some(v) = obs.value(r) {
             cell.values.push(v);
         }

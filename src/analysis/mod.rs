@@ -1,6 +1,7 @@
 //! Analysis (SPEC §5): fits of power laws, scaling collapses, characteristic temperatures,
 //! phase diagrams, and the exponents table, from the results of a sweep.
 
+pub mod accept;
 pub mod collapse;
 pub mod curves;
 pub mod evt;
@@ -8,17 +9,27 @@ pub mod exponents;
 pub mod fit;
 pub mod phase;
 
+use crate::config::Regime;
 use crate::error::Result;
 use crate::sweep::{RunStore, Stored};
 use crate::table::{Cell, Table};
-use crate::train::result::RunResult;
-use exponents::{BRANCH_RATIO, GroupExponents, TC_RATIO, fit_group};
+use crate::train::result::{RunResult, Status};
+use accept::{ACCEPT_FRACTION, ACCEPT_RMS, Acceptable};
+use exponents::{
+    BRANCH_RATIO, FEATURE_BRANCH_RATIO, GroupExponents, LAZY_DW_LEVELS, RegimeSource, TC_RATIO,
+    fit_group,
+};
 use fit::Estimate;
 use phase::PhaseDiagram;
 use std::path::Path;
 
 /// Every finished run of the sweep stored in `dir`.
 pub fn load_results(dir: &Path) -> Result<Vec<RunResult>> {
+    Ok(load_sweep(dir)?.0)
+}
+
+/// Every finished run of the sweep stored in `dir`, and the regime its sweep file declares.
+pub fn load_sweep(dir: &Path) -> Result<(Vec<RunResult>, Option<Regime>)> {
     let (store, spec) = RunStore::open(dir)?;
     let mut out = Vec::new();
     for r in spec.runs()? {
@@ -26,7 +37,7 @@ pub fn load_results(dir: &Path) -> Result<Vec<RunResult>> {
             out.push(*result);
         }
     }
-    Ok(out)
+    Ok((out, spec.regime))
 }
 
 /// All groups' exponents and all phase diagrams of a set of runs.
@@ -35,15 +46,20 @@ pub struct Analysis {
     pub phases: Vec<PhaseDiagram>,
 }
 
-/// Analyse with a declared regime (`None`: the sweep's declaration or the default rule).
-pub fn analyze_declared(results: &[RunResult], _regime: Option<crate::config::Regime>) -> Analysis {
-    analyze(results)
-}
-
-pub fn analyze(results: &[RunResult]) -> Analysis {
+/// Analyse with the regime declared for every group, or (`None`) the default rule per group.
+pub fn analyze_declared(results: &[RunResult], regime: Option<Regime>) -> Analysis {
     let groups = curves::group_runs(results, true)
         .into_iter()
-        .map(|g| fit_group(&g.label, g.config.model, &g.runs))
+        .map(|g| {
+            let (r, source) = match regime {
+                Some(r) => (r, RegimeSource::Declared),
+                None => (
+                    Regime::by_rule(g.config.model, g.config.alpha),
+                    RegimeSource::Rule,
+                ),
+            };
+            fit_group(&g.label, &g.config, &g.runs, r, source)
+        })
         .collect();
     Analysis {
         groups,
@@ -51,62 +67,129 @@ pub fn analyze(results: &[RunResult]) -> Analysis {
     }
 }
 
+/// Analyse with the default regime rule.
+pub fn analyze(results: &[RunResult]) -> Analysis {
+    analyze_declared(results, None)
+}
+
 fn show(e: Option<Estimate>) -> String {
     e.map_or("-".into(), |e| e.show())
 }
 
-/// The branch selection and collapse conventions, in words (printed with every table).
+/// `value ± error [acceptable range]`.
+fn show_both(e: Option<Estimate>, r: Option<Acceptable>) -> String {
+    match (e, r) {
+        (Some(e), Some(r)) => format!("{} {}", e.show(), r.show()),
+        (e, _) => show(e),
+    }
+}
+
+/// The branch selection, censoring and collapse conventions, in words (printed with every table).
 pub fn conventions() -> String {
     format!(
-        "Noise-dominated branch: cells (P, T) whose median over seeds is >= {BRANCH_RATIO} x the curve's value at its lowest T. \
-         gamma, delta: fit of ln y = delta ln T + gamma ln P + c on that branch (y = dw; w_1 for the perceptron); b: ln(t*/T) = b ln P + c on the t* branch; \
-         zeta: plateau ~ P^zeta. a: collapse of y/plateau(P) against T P^a (also for the test error; the lazy relation gamma/delta is checked against the test-error collapse, the others against that of y) (error: interval where the normalized cost <= {}x its minimum, or the bootstrap over seeds; cost > {} = no collapse). \
-         T_c(P): where y reaches {TC_RATIO} x its plateau. Errors are one standard error.",
-        collapse::COST_FACTOR,
-        collapse::NO_COLLAPSE
+        "Regime: declared (sweep file [analysis] regime, or analyze --regime), else by rule (alpha <= 1: feature; otherwise, and for the perceptron, lazy). \
+         Censoring: a cell (P, T) enters the fits only if every run in it converged; other cells are counted and drawn hollow. \
+         Noise-dominated branch: cells whose median over seeds is >= {BRANCH_RATIO} x (lazy) or >= {FEATURE_BRANCH_RATIO} x (feature) the curve's value at its lowest T. \
+         gamma, delta: fit of ln y = delta ln T + gamma ln P + c on that branch (y = dw; w_1 for the perceptron); b: ln(t*/T) = b ln P + c on the t* branch. \
+         zeta: plateau ~ P^zeta over the curves whose plateau is flat (two lowest T agree within twice their combined standard error over seeds, and at least within 5%). \
+         a: lazy networks, collapse of the test-error curves against T P^a with a fitted height factor P^beta, compared with gamma/delta; feature (and perceptron), collapse of y/plateau against T P^a, compared with (gamma - zeta)/delta. \
+         Lazy T_c(P): where dw reaches an absolute level ({}), with a from T_c ~ P^-a at each level. Feature T_c(P): where dw reaches {TC_RATIO} x its plateau. \
+         Errors: value ± one standard error (fits) or bootstrap/scan error (collapses), then [range] over which the collapse stays acceptable: RMS log-distance between curves at most sqrt(min^2 + tol^2) with tol = ln(1.15) = {ACCEPT_RMS:.3} (the paper's visual criterion, about ±0.2 on a; for the test-error collapse, whose curves vary little, tol = {ACCEPT_FRACTION} x their within-curve standard deviation of ln y when that is smaller). \
+         Verdict: consistent when the ratio lies in a's acceptable range and/or within two combined standard errors; 'weak collapse' when the collapse cost exceeds 0.1.",
+        LAZY_DW_LEVELS.map(|l| l.to_string()).join(", ")
     )
 }
 
 impl Analysis {
-    /// The exponents table in Markdown.
+    /// The exponents table in Markdown, in the layout of the paper's Table 1, then the details
+    /// (censoring, plateaus, lazy T_c levels).
     pub fn markdown(&self) -> String {
         let mut s = String::from(
-            "| model / regime | b | gamma | delta | zeta | gamma/delta or (gamma-zeta)/delta | a (collapse of main) | collapse cost | a (test-error collapse) | a vs ratio |\n|---|---|---|---|---|---|---|---|---|---|\n",
+            "| model / regime | b | gamma | delta | zeta | gamma/delta or (gamma-zeta)/delta | a | a measured by | verdict |\n|---|---|---|---|---|---|---|---|---|\n",
         );
         for g in &self.groups {
             let ratio_name = if g.ratio_uses_zeta { "(g-z)/d" } else { "g/d" };
-            let cost = g.main.collapse.as_ref().map_or("-".into(), |c| {
-                format!(
-                    "{:.3}{}",
-                    c.cost,
-                    if c.collapses() { "" } else { " (no collapse)" }
-                )
-            });
-            let agree = match g.consistent(2.0) {
-                Some(true) => "consistent",
-                Some(false) => "differ",
-                None => "-",
+            let m = g.measured_a();
+            let source = match g.regime_source {
+                RegimeSource::Declared => "declared",
+                RegimeSource::Rule => "by rule",
             };
             s += &format!(
-                "| {} / {} | {} | {} | {} | {} | {} = {} | {} | {} | {} | {} |\n",
+                "| {} / {} ({source}) | {} | {} | {} | {} | {} = {} | {} | {} | {} |\n",
                 g.label,
                 g.regime,
-                show(g.b),
-                show(g.gamma()),
-                show(g.delta()),
-                show(g.main.zeta),
+                show_both(g.b, g.b_accept),
+                show_both(g.gamma(), g.main.law.as_ref().and_then(|l| l.gamma_accept)),
+                show_both(g.delta(), g.main.law.as_ref().and_then(|l| l.delta_accept)),
+                show_both(g.main.zeta, g.main.zeta_accept),
                 ratio_name,
                 show(g.ratio),
-                show(g.a()),
-                cost,
-                show(g.a_test()),
-                agree
+                m.as_ref()
+                    .map_or("-".into(), |m| show_both(Some(m.a), m.accept)),
+                m.as_ref().map_or("-".into(), |m| m.how.clone()),
+                g.verdict()
             );
+        }
+        s += "\n| group | runs: converged / diverged / stalled / budget | cells (P, T) | censored cells (left out of fits) | branch points |\n|---|---|---|---|---|\n";
+        for g in &self.groups {
+            let c = g.status_counts;
+            s += &format!(
+                "| {} | {} / {} / {} / {} | {} | {} | {} |\n",
+                g.label,
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                g.cells,
+                g.censored_cells,
+                g.main.law.as_ref().map_or(0, |l| l.points)
+            );
+        }
+        for g in &self.groups {
+            if !g.main.plateau_checks.is_empty() {
+                s += &format!("\nLow-T plateau of {} ({}): ", g.main.obs.name(), g.label);
+                let parts: Vec<String> = g
+                    .main
+                    .plateau_checks
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "P={} {:.3e} (next T x{:.3}, {})",
+                            k.p,
+                            k.value,
+                            k.step_ratio,
+                            if k.flat { "flat" } else { "not flat" }
+                        )
+                    })
+                    .collect();
+                s += &parts.join("; ");
+                s += "\n";
+            }
+            if !g.lazy_tc.is_empty() {
+                s += &format!(
+                    "\nLazy T_c(P) at absolute levels of dw ({}); gamma/delta = {}:\n\n| dw level | P crossing | a (T_c ~ P^-a) |\n|---|---|---|\n",
+                    g.label,
+                    show(g.ratio)
+                );
+                for l in &g.lazy_tc {
+                    s += &format!(
+                        "| {} | {} | {} |\n",
+                        l.level,
+                        l.t_c
+                            .iter()
+                            .map(|(p, _)| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        show(l.a)
+                    );
+                }
+            }
         }
         s
     }
 
-    /// The exponents table as a [`Table`] (for CSV).
+    /// The exponents table as a [`Table`] (for CSV): the group's parameters as columns, then
+    /// every exponent with its error and acceptable range.
     pub fn table(&self) -> Table {
         let mut t = Table::default();
         let num = |e: Option<Estimate>| -> [Cell; 2] {
@@ -122,39 +205,91 @@ impl Analysis {
                 _ => [Cell::Null, Cell::Null],
             }
         };
+        let range = |r: Option<Acceptable>| -> [Cell; 2] {
+            r.map_or([Cell::Null, Cell::Null], |r| {
+                [Cell::Float(r.lo), Cell::Float(r.hi)]
+            })
+        };
+        let opt_int = |v: Option<usize>| v.map_or(Cell::Null, |v| Cell::Int(v as i64));
+        let opt_f = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
         for g in &self.groups {
+            let c = &g.config;
+            let m = g.measured_a();
             let mut row = vec![
                 ("group".to_string(), Cell::Str(g.label.clone())),
-                ("regime".into(), Cell::Str(g.regime.into())),
+                ("model".into(), Cell::Str(c.model.to_string())),
+                ("dataset".into(), Cell::Str(c.dataset.to_string())),
+                ("alpha".into(), Cell::Float(c.alpha)),
+                ("batch".into(), Cell::Int(c.batch as i64)),
+                ("width".into(), opt_int(c.width)),
+                ("depth".into(), opt_int(c.depth)),
+                (
+                    "activation".into(),
+                    c.activation
+                        .map_or(Cell::Null, |a| Cell::Str(a.to_string())),
+                ),
+                ("dim".into(), opt_int(c.dim)),
+                ("chi".into(), opt_f(c.chi)),
+                ("regime".into(), Cell::Str(g.regime.to_string())),
+                (
+                    "regime_source".into(),
+                    Cell::Str(
+                        match g.regime_source {
+                            RegimeSource::Declared => "declared",
+                            RegimeSource::Rule => "rule",
+                        }
+                        .into(),
+                    ),
+                ),
                 ("observable".into(), Cell::Str(g.main.obs.name().into())),
             ];
-            for (name, e) in [
-                ("b", g.b),
-                ("gamma", g.gamma()),
-                ("delta", g.delta()),
-                ("zeta", g.main.zeta),
-                ("ratio", g.ratio),
-                ("a", g.a()),
-                ("a_test_error", g.a_test()),
-                ("a_tc", g.main.t_c_exponent),
+            let law = g.main.law.as_ref();
+            for (name, e, r) in [
+                ("b", g.b, g.b_accept),
+                ("gamma", g.gamma(), law.and_then(|l| l.gamma_accept)),
+                ("delta", g.delta(), law.and_then(|l| l.delta_accept)),
+                ("zeta", g.main.zeta, g.main.zeta_accept),
+                ("ratio", g.ratio, None),
+                (
+                    "a",
+                    m.as_ref().map(|m| m.a),
+                    m.as_ref().and_then(|m| m.accept),
+                ),
+                (
+                    "beta",
+                    g.test_collapse.as_ref().map(|c| c.beta),
+                    g.test_collapse.as_ref().and_then(|c| c.beta_accept),
+                ),
+                ("a_tc", g.main.t_c_exponent, None),
             ] {
                 let [v, err] = num(e);
+                let [lo, hi] = range(r);
                 row.push((name.to_string(), v));
                 row.push((format!("{name}_err"), err));
+                row.push((format!("{name}_lo"), lo));
+                row.push((format!("{name}_hi"), hi));
             }
             row.push((
-                "collapse_cost".into(),
-                g.main
-                    .collapse
-                    .as_ref()
-                    .map_or(Cell::Null, |c| Cell::Float(c.cost)),
+                "a_measured_by".into(),
+                m.as_ref().map_or(Cell::Null, |m| Cell::Str(m.how.clone())),
             ));
+            row.push(("verdict".into(), Cell::Str(g.verdict())));
+            for l in &g.lazy_tc {
+                let [v, err] = num(l.a);
+                row.push((format!("a_tc_dw_{}", l.level), v));
+                row.push((format!("a_tc_dw_{}_err", l.level), err));
+            }
+            for (k, status) in Status::ALL.iter().enumerate() {
+                row.push((
+                    format!("runs_{status}"),
+                    Cell::Int(g.status_counts[k] as i64),
+                ));
+            }
+            row.push(("cells".into(), Cell::Int(g.cells as i64)));
+            row.push(("censored_cells".into(), Cell::Int(g.censored_cells as i64)));
             row.push((
                 "branch_points".into(),
-                g.main
-                    .law
-                    .as_ref()
-                    .map_or(Cell::Null, |l| Cell::Int(l.points as i64)),
+                law.map_or(Cell::Null, |l| Cell::Int(l.points as i64)),
             ));
             t.push(row);
         }

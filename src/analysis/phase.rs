@@ -314,4 +314,67 @@ mod tests {
                 .all(|c| c.test_error.is_none())
         );
     }
+
+    #[test]
+    fn stalled_runs_lazy_t_max_and_t_opt() {
+        // Feature alphas (<= 1): blow-up above 0.01 alpha^0.5, stalled from half of it.
+        // Lazy alphas: blow-up above 4, whatever alpha. Test error lowest at T = 2^-8.
+        let mut runs = vec![];
+        for alpha in [0.01, 0.04, 0.16, 0.64, 16.0, 256.0, 4096.0] {
+            for k in 0..24 {
+                let t = 2f64.powf(-16.0 + k as f64);
+                for seed in 0..2 {
+                    let mut r = synthetic_run(ModelKind::Fc, 256, t, seed, 0.1, 1.0);
+                    r.config.alpha = alpha;
+                    r.final_state.test_error = 0.1 + 0.01 * (k as f64 - 8.0).abs();
+                    let t_max = if alpha <= 1.0 {
+                        0.01 * alpha.powf(0.5)
+                    } else {
+                        4.0
+                    };
+                    if t > t_max {
+                        r.status = Status::Diverged;
+                    } else if alpha <= 1.0 && t > t_max / 2.0 / 2.0f64.sqrt() {
+                        r.status = Status::Stalled;
+                    }
+                    runs.push(r);
+                }
+            }
+        }
+        let d = &phase_diagrams(&runs)[0];
+        let (blow_up, both) = (&d.t_max, &d.t_max_with_stalled);
+        assert!(
+            (blow_up.k.unwrap().value - 0.5).abs() < 0.1,
+            "{:?}",
+            blow_up.k
+        );
+        assert!((both.k.unwrap().value - 0.5).abs() < 0.1, "{:?}", both.k);
+        // Counting stalled runs as unstable moves each feature T_max down (by the stalled band).
+        for (a, b) in blow_up.points.iter().zip(&both.points).take(4) {
+            assert!(a.1 > 1.9 * b.1, "{a:?} {b:?}");
+        }
+        assert_eq!(blow_up.points[4..], both.points[4..]);
+        let lazy = blow_up.lazy_mean.unwrap();
+        assert!((lazy / (4.0f64 * 8.0).sqrt() - 1.0).abs() < 1e-9, "{lazy}");
+        assert!(blow_up.lazy_slope.unwrap().value.abs() < 1e-9);
+        assert_eq!(d.t_opt.len(), 7);
+        // T_opt: the lowest error among cells where every run converged.
+        for o in &d.t_opt {
+            if o.0 > 1.0 {
+                assert_eq!((o.1, o.2), (2f64.powf(-8.0), 0.1), "{o:?}");
+            } else {
+                let cell = d
+                    .cells
+                    .iter()
+                    .find(|c| c.alpha == o.0 && c.t == o.1)
+                    .unwrap();
+                assert_eq!(cell.converged(), cell.runs);
+                assert!(o.1 < 2f64.powf(-8.0) && o.2 > 0.1, "{o:?}");
+            }
+        }
+        let text = d.summary();
+        assert!(text.contains("stalled"), "{text}");
+        let stalled: usize = d.cells.iter().map(|c| c.count(Status::Stalled)).sum();
+        assert_eq!(stalled, 4 * 2 * 2);
+    }
 }

@@ -1,6 +1,7 @@
 //! `sgd-regimes analyze DIR`: the exponents table of a results directory.
 
-use crate::analysis::{analyze, conventions, load_results};
+use crate::analysis::{analyze_declared, conventions, load_sweep};
+use crate::config::Regime;
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -12,10 +13,16 @@ pub struct AnalyzeArgs {
     /// Where to write exponents.md and exponents.csv [default: DIR/analysis].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The experiment's regime: lazy (T_c where dw reaches an absolute level, a = gamma/delta,
+    /// measured on the test-error collapse) or feature (T_c at the plateau-to-noise crossover,
+    /// a = (gamma - zeta)/delta) [default: the sweep file's [analysis] regime, else alpha <= 1
+    /// is feature and larger alpha lazy].
+    #[arg(long, value_enum)]
+    pub regime: Option<Regime>,
 }
 
 pub fn run(a: &AnalyzeArgs) -> Result<()> {
-    let results = load_results(&a.dir)?;
+    let (results, declared) = load_sweep(&a.dir)?;
     if results.is_empty() {
         bail!(
             "{}: no finished runs yet; run the sweep first (sgd-regimes sweep run FILE --results {})",
@@ -23,7 +30,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<()> {
             a.dir.display()
         );
     }
-    let analysis = analyze(&results);
+    let analysis = analyze_declared(&results, a.regime.or(declared));
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("analysis"));
     std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
     let md = format!("{}\n{}\n", analysis.markdown(), conventions());

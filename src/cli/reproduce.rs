@@ -1,6 +1,6 @@
 //! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist`.
 
-use crate::analysis::{analyze, load_results};
+use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
 use crate::reproduce::fc_mnist::{self, Preset};
 use crate::reproduce::fc_mnist_report;
@@ -22,7 +22,7 @@ pub struct PlotArgs {
 }
 
 pub fn plot(a: &PlotArgs) -> Result<()> {
-    let results = load_results(&a.dir)?;
+    let (results, regime) = load_sweep(&a.dir)?;
     if results.is_empty() {
         bail!(
             "{}: no finished runs yet; run the sweep first",
@@ -30,7 +30,7 @@ pub fn plot(a: &PlotArgs) -> Result<()> {
         );
     }
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("figures"));
-    let written = all_figures(&analyze(&results), &results, &out)?;
+    let written = all_figures(&analyze_declared(&results, regime), &results, &out)?;
     println!(
         "wrote {} figures (PNG and SVG) to {}",
         written.len(),

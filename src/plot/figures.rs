@@ -55,6 +55,15 @@ fn per_p(f: &ObservableFit, map: impl Fn(usize, f64, f64) -> (f64, f64)) -> Vec<
                 .collect(),
             color: k,
             line: true,
+            spread: c
+                .cells
+                .iter()
+                .map(|cell| {
+                    let (lo, hi) = cell.spread();
+                    (map(c.p, cell.t, lo).1, map(c.p, cell.t, hi).1)
+                })
+                .collect(),
+            censored: c.cells.iter().map(|cell| cell.censored()).collect(),
         })
         .collect()
 }
@@ -110,6 +119,26 @@ fn scaled(group: &str, f: &ObservableFit, exponent: f64, name: &str) -> Plot {
     .with_subtitle(&format!("{group} ({name})"))
 }
 
+/// `y P^beta` against `T P^a`: the test-error collapse of a lazy network (SPEC §5), with the
+/// fitted height factor (`beta = 0` draws the unscaled heights).
+fn shifted(group: &str, f: &ObservableFit, a: f64, beta: f64, title: String) -> Plot {
+    Plot {
+        title,
+        x_label: format!("T P^a (a = {a:.3})"),
+        y_label: if beta == 0.0 {
+            format!("{} (median, seed range)", f.obs.name())
+        } else {
+            format!("{} x P^{beta:.3}", f.obs.name())
+        },
+        log_y: beta != 0.0,
+        series: per_p(f, |p, t, y| {
+            let pf = p as f64;
+            (t * pf.powf(a), y * pf.powf(beta))
+        }),
+    }
+    .with_subtitle(group)
+}
+
 /// Test error against dw, one color per P (points are medians at each T).
 fn test_error_vs_dw(group: &str, g: &GroupExponents) -> Option<Plot> {
     let te = g.others.iter().find(|f| f.obs == Observable::TestError)?;
@@ -135,6 +164,7 @@ fn test_error_vs_dw(group: &str, g: &GroupExponents) -> Option<Plot> {
                 points,
                 color: k,
                 line: true,
+                ..Default::default()
             })
         })
         .collect();
@@ -178,6 +208,7 @@ fn train_error_vs_time(group: &str, runs: &[&RunResult]) -> Option<Plot> {
                 points,
                 color: k,
                 line: true,
+                ..Default::default()
             })
         })
         .collect();
@@ -407,6 +438,7 @@ fn batch_checks(results: &[RunResult]) -> Vec<(String, Plot)> {
                     points: curve.points(),
                     color: k,
                     line: true,
+                    ..Default::default()
                 })
             })
             .collect();
@@ -443,10 +475,55 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
                 &raw(&g.label, f),
                 &stem(&format!("{}_raw", f.obs.slug())),
             )?);
-            if let Some(p) = collapsed(&g.label, f) {
+            // A lazy network's test error is collapsed with its height factor below.
+            let height = f.obs == Observable::TestError && g.test_collapse.is_some();
+            if let (false, Some(p)) = (height, collapsed(&g.label, f)) {
                 written.push(save_plot(
                     &p,
                     &stem(&format!("{}_collapsed", f.obs.slug())),
+                )?);
+            }
+        }
+        if g.model != ModelKind::Perceptron {
+            if let Some(gamma) = g.gamma() {
+                written.push(save_plot(
+                    &scaled(&g.label, &g.main, gamma.value, "fitted gamma"),
+                    &stem("dw_scaled"),
+                )?);
+            }
+            if let Some(b) = g.b {
+                written.push(save_plot(
+                    &scaled(&g.label, &g.tstar, b.value, "fitted b"),
+                    &stem("tstar_scaled"),
+                )?);
+            }
+            let te = g.others.iter().find(|f| f.obs == Observable::TestError);
+            if let (Some(c), Some(te)) = (&g.test_collapse, te) {
+                let (a, beta) = (c.a.value, c.beta.value);
+                written.push(save_plot(
+                    &shifted(
+                        &g.label,
+                        te,
+                        a,
+                        0.0,
+                        format!("test error vs T P^a, a = {}", c.a.show()),
+                    ),
+                    &stem("test_error_vs_TPa"),
+                )?);
+                written.push(save_plot(
+                    &shifted(
+                        &g.label,
+                        te,
+                        a,
+                        beta,
+                        format!(
+                            "test error P^beta vs T P^a: a = {}, beta = {} (cost {:.3})",
+                            c.a.show(),
+                            c.beta.show(),
+                            c.cost
+                        ),
+                    ),
+                    &stem("test_error_collapsed"),
                 )?);
             }
         }

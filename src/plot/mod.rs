@@ -39,13 +39,18 @@ pub const PALETTE: [RGBColor; 10] = [
 ];
 
 /// One labelled set of points.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
     pub color: usize,
     /// Join the points with a line (else markers only).
     pub line: bool,
+    /// Per point, the seed spread `(lowest, highest)` drawn as an error bar (empty: none).
+    pub spread: Vec<(f64, f64)>,
+    /// Per point, whether the cell is censored (some run did not converge): drawn hollow
+    /// (empty: none is).
+    pub censored: Vec<bool>,
 }
 
 /// A scatter/line plot with a log x axis and a log or linear y axis.
@@ -138,8 +143,24 @@ where
                         ))
                         .map_err(plot_err)?;
                 }
+                let bars = s
+                    .points
+                    .iter()
+                    .zip(&s.spread)
+                    .filter(|(_, (lo, hi))| lo.is_finite() && hi > lo)
+                    .map(|(&(x, _), &(lo, hi))| {
+                        PathElement::new(vec![(x, lo), (x, hi)], color.mix(0.6).stroke_width(1))
+                    });
+                chart.draw_series(bars).map_err(plot_err)?;
+                let censored = |k: usize| s.censored.get(k).copied().unwrap_or(false);
                 chart
-                    .draw_series(s.points.iter().map(|&q| Circle::new(q, 3, color.filled())))
+                    .draw_series(s.points.iter().enumerate().map(|(k, &q)| {
+                        if censored(k) {
+                            Circle::new(q, 4, color.stroke_width(1))
+                        } else {
+                            Circle::new(q, 3, color.filled())
+                        }
+                    }))
                     .map_err(plot_err)?
                     .label(s.label.as_str())
                     .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
