@@ -132,3 +132,87 @@ fn analyze_and_plot_a_fc_sweep() {
         assert!(is_png(&dir.join("figures").join(f)), "{f}");
     }
 }
+
+#[test]
+fn reproduce_fc_mnist_quick_runs_analyses_reports_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fc");
+    let o = out.to_str().unwrap();
+    let plan = ok(&[
+        "reproduce",
+        "fc-mnist",
+        "--preset",
+        "quick",
+        "--out",
+        o,
+        "--dry-run",
+    ]);
+    assert!(plan.contains("total: 78 runs to do"), "{plan}");
+    let text = ok(&[
+        "reproduce",
+        "fc-mnist",
+        "--preset",
+        "quick",
+        "--out",
+        o,
+        "--quiet",
+    ]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    // Table 1's two FC rows, each regime as declared by its sweep file.
+    let table: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("## Table 1"))
+        .filter(|l| l.starts_with("| fc L=3 h=32 /"))
+        .collect();
+    assert_eq!(table.len(), 2, "{report}");
+    assert!(table[0].contains("/ lazy |") && table[1].contains("/ feature |"));
+    assert!(text.contains("(D-1)/(D+1) = 0.500 for D = 3"), "{text}");
+    for section in [
+        "## Phase diagram",
+        "## Where this preset departs",
+        "stalled",
+        "T_opt",
+    ] {
+        assert!(report.contains(section), "{section} missing");
+    }
+    // The exponents table has the group's parameters as columns.
+    let csv = std::fs::read_to_string(out.join("exponents.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for col in [
+        "model", "dataset", "alpha", "batch", "width", "depth", "regime", "gamma_lo",
+    ] {
+        assert!(header.contains(&col), "{col} missing from {header:?}");
+    }
+    assert_eq!(csv.lines().count(), 3);
+    // Every figure the report links exists, and the phase diagram is among them.
+    let links: Vec<&str> = report
+        .lines()
+        .filter_map(|l| l.strip_prefix("![")?.split("](").nth(1)?.strip_suffix(')'))
+        .collect();
+    assert!(links.iter().any(|l| l.contains("phase_P256")), "{links:?}");
+    assert!(links.iter().all(|l| is_png(&out.join(l))), "{links:?}");
+    // A rerun has nothing left to run and writes the same report.
+    let plan = ok(&[
+        "reproduce",
+        "fc-mnist",
+        "--preset",
+        "quick",
+        "--out",
+        o,
+        "--dry-run",
+    ]);
+    assert!(plan.contains("total: 0 runs to do"), "{plan}");
+    ok(&[
+        "reproduce",
+        "fc-mnist",
+        "--preset",
+        "quick",
+        "--out",
+        o,
+        "--quiet",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        report
+    );
+}

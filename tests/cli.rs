@@ -52,7 +52,7 @@ fn a_run_prints_a_summary_and_writes_its_json() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("converged: t* = "), "{stdout}");
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(r["schema"], "sgd-regimes/run/1");
+    assert_eq!(r["schema"], "sgd-regimes/run/2");
     assert_eq!(r["status"], "converged");
     assert_eq!(r["config"]["p"], 64);
     assert_eq!(r["final"]["unfitted"], 0);

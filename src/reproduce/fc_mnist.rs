@@ -23,6 +23,9 @@ pub enum Preset {
     /// The authors' settings (h = 128, P up to 16384, P_test = 32768, full MNIST via
     /// --data-dir): thousands of CPU-hours, for `sgd-regimes slurm`.
     Cluster,
+    /// A smoke test in about a minute: a 3-layer net of width 32, few temperatures, one seed.
+    /// Rough exponents; it checks the whole pipeline.
+    Quick,
 }
 
 /// One sweep of the reproduction.
@@ -53,6 +56,7 @@ impl Preset {
         match self {
             Preset::Laptop => "laptop",
             Preset::Cluster => "cluster",
+            Preset::Quick => "quick",
         }
     }
 
@@ -65,45 +69,51 @@ impl Preset {
                 self.name()
             )
         };
-        let (h, p_test, ps, seeds) = match self {
-            Preset::Laptop => (64, 4096, "[256, 512, 1024, 2048, 4096]", 4),
-            Preset::Cluster => (128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5),
+        let (depth, h, p_test, ps, seeds) = match self {
+            Preset::Laptop => (5, 64, 4096, "[256, 512, 1024, 2048, 4096]", 4),
+            Preset::Cluster => (5, 128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5),
+            Preset::Quick => (3, 32, 512, "[128, 256, 512]", 1),
         };
         // Lazy: the authors' temp = 2^-13 .. 2^2 is T = temp * h = 2^-6 .. 2^9 at h = 128. The
         // laptop range starts on the low-T plateau (2^-16) and ends past the divergence (~2^3).
         let lazy_t = match self {
             Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
             Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
+            Preset::Quick => "{ log2 = [-12, 4], step = 2 }",
         };
         // Feature (alpha = 2^-10): T_max is ~2^-7 here, so the range reaches far lower T to
         // find the plateau; half steps resolve the short noise branch.
-        let feature_t = "{ log2 = [-14, -4], step = 0.5 }";
+        let feature_t = match self {
+            Preset::Quick => "{ log2 = [-9, -5], step = 1 }",
+            _ => "{ log2 = [-14, -4], step = 0.5 }",
+        };
         let common = |alpha: &str, regime: &str, t: &str, max_steps: u64| {
             format!(
-                "[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = 5\nwidth = {h}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {p_test}\nmax_steps = {max_steps}\n\n\
+                "[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = {depth}\nwidth = {h}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {p_test}\nmax_steps = {max_steps}\n\n\
                  [grid]\ntemperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n\n[analysis]\nregime = \"{regime}\"\n",
                 seeds - 1
             )
         };
         let lazy = format!(
             "{}{}",
-            header("fc L=5 lazy regime (alpha = 32768) against T and P"),
+            header("fc lazy regime (alpha = 32768) against T and P"),
             common("32768.0", "lazy", lazy_t, 4_000_000)
         );
         let feature = format!(
             "{}{}",
-            header("fc L=5 feature regime (alpha = 2^-10) against T and P"),
+            header("fc feature regime (alpha = 2^-10) against T and P"),
             common("0.0009765625", "feature", feature_t, 4_000_000)
         );
         // Phase diagram at P = 1024, gelu as in the authors' Fig. 1a command. Their grid is
         // alpha = 2^-14 .. 2^11 and dt = 2^-15 .. 2^15 (T = dt / 16), 9 seeds, h = 128.
-        let (ph, alphas, temps, phase_seeds, phase_test) = match self {
+        let (ph, alphas, temps, phase_seeds, phase_test, phase_p) = match self {
             Preset::Laptop => (
                 64,
                 "{ log2 = [-10, 15], step = 1 }",
                 "temperature = { log2 = [-12, 5], step = 1 }",
                 2,
                 4096,
+                1024,
             ),
             Preset::Cluster => (
                 128,
@@ -111,12 +121,21 @@ impl Preset {
                 "lr = { log2 = [-15, 15], step = 1 }",
                 9,
                 32768,
+                1024,
+            ),
+            Preset::Quick => (
+                32,
+                "{ log2 = [-8, 12], step = 4 }",
+                "temperature = { log2 = [-6, 4], step = 2 }",
+                1,
+                512,
+                256,
             ),
         };
         let phase = format!(
-            "{}[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = 5\nwidth = {ph}\nactivation = \"gelu\"\np = 1024\np_test = {phase_test}\nbatch = 16\nmax_steps = 1000000\n\n\
+            "{}[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = {depth}\nwidth = {ph}\nactivation = \"gelu\"\np = {phase_p}\np_test = {phase_test}\nbatch = 16\nmax_steps = 1000000\n\n\
              [grid]\nalpha = {alphas}\n{temps}\nseed = {{ linear = [0, {}] }}\n",
-            header("the (alpha, T) phase diagram at P = 1024 (Fig. 1a)"),
+            header("the (alpha, T) phase diagram at fixed P (Fig. 1a)"),
             phase_seeds - 1
         );
         vec![
@@ -134,7 +153,7 @@ impl Preset {
             },
             Part {
                 name: "phase",
-                what: "(alpha, T) phase diagram at P = 1024",
+                what: "(alpha, T) phase diagram at fixed P",
                 regime: None,
                 text: phase,
             },
@@ -145,6 +164,11 @@ impl Preset {
     /// Markdown table rows `| setting | authors | this preset |`.
     pub fn departures(self) -> Vec<[&'static str; 3]> {
         match self {
+            Preset::Quick => vec![[
+                "everything",
+                "L = 5, h = 128, P to 16384, 5-9 seeds",
+                "a smoke test: L = 3, h = 32, P = 128 .. 512, 1 seed, coarse T and alpha grids; its exponents are not a measurement",
+            ]],
             Preset::Cluster => vec![
                 [
                     "feature row",
@@ -251,7 +275,7 @@ mod tests {
 
     #[test]
     fn presets_parse_and_declare_their_regimes() {
-        for preset in [Preset::Laptop, Preset::Cluster] {
+        for preset in [Preset::Laptop, Preset::Cluster, Preset::Quick] {
             let parts = preset.parts(Some("/data/mnist"));
             assert_eq!(parts.len(), 3);
             let sizes: Vec<usize> = parts
@@ -267,6 +291,8 @@ mod tests {
                 Preset::Laptop => assert_eq!(sizes, [420, 420, 936]),
                 // 16 T x 5 P x 5 seeds; 21 x 5 x 5; 26 alpha x 31 dt x 9 seeds.
                 Preset::Cluster => assert_eq!(sizes, [400, 525, 7254]),
+                // 9 x 3; 5 x 3; 6 alpha x 6 T.
+                Preset::Quick => assert_eq!(sizes, [27, 15, 36]),
             }
         }
         // The laptop preset fits the bundled digits.

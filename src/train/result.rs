@@ -5,7 +5,7 @@ use crate::config::RunConfig;
 use serde::{Deserialize, Serialize};
 
 /// Identifies the layout of a result file.
-pub const SCHEMA: &str = "sgd-regimes/run/1";
+pub const SCHEMA: &str = "sgd-regimes/run/2";
 
 /// How a run ended (SPEC §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
