@@ -12,9 +12,11 @@
 /// Extra RMS log-distance that still counts as an acceptable collapse.
 pub const ACCEPT_RMS: f64 = 0.139_761_942_375_158_8; // ln(1.15)
 
-/// For curves that vary little (test errors), the extra RMS is at most this fraction of their
-/// within-curve standard deviation of `ln y`, if that is smaller than [`ACCEPT_RMS`]: 15% is a
-/// large error on a curve whose whole range is 30%.
+/// For curves that vary little (test errors, `dw / plateau` with its long flat part), the
+/// extra RMS of a collapse is at most this fraction of their within-curve standard deviation
+/// of `ln y`, if that is smaller than [`ACCEPT_RMS`]: 15% is a large error on a curve whose
+/// whole range is 30%. (The vertical collapses of gamma and b, whose curves span decades, and the
+/// fits judged by their residuals, delta and zeta, use [`ACCEPT_RMS`].)
 pub const ACCEPT_FRACTION: f64 = 0.15;
 
 /// An interval of acceptable values; `open` when it reaches an end of the scanned range.

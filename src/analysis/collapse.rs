@@ -13,7 +13,7 @@
 //! (or plus [`COST_FLOOR`], whichever is wider), combined with a bootstrap over seeds where
 //! there are several.
 
-use super::accept::{ACCEPT_FRACTION, ACCEPT_RMS, Acceptable, acceptable, acceptable_within};
+use super::accept::{ACCEPT_FRACTION, ACCEPT_RMS, Acceptable, acceptable_within};
 use super::curves::{Curve, median};
 use super::fit::Estimate;
 
@@ -92,6 +92,12 @@ fn variance(curves: &[LogCurve]) -> f64 {
         .collect();
     let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
     all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len().max(1) as f64
+}
+
+/// The acceptable-range tolerance for `curves` (`accept.rs`): [`ACCEPT_RMS`], or
+/// [`ACCEPT_FRACTION`] of the curves' own spread of `ln y` when that is smaller.
+pub fn tolerance(curves: &[LogCurve]) -> f64 {
+    ACCEPT_RMS.min(ACCEPT_FRACTION * within_variance(curves).sqrt())
 }
 
 /// Mean within-curve variance of `ln y`: unchanged by vertical shifts, so it normalizes costs
@@ -250,7 +256,7 @@ pub fn find(
         cost: c,
         scan,
         bootstrap_sd,
-        accept: acceptable(&rms),
+        accept: acceptable_within(&rms, tolerance(&logs)),
     })
 }
 
@@ -343,7 +349,7 @@ pub fn find_with_height(curves: &[Curve], range: (f64, f64)) -> Option<HeightCol
         return None;
     }
     let within = within_variance(&logs);
-    let tolerance = ACCEPT_RMS.min(ACCEPT_FRACTION * within.sqrt());
+    let tolerance = tolerance(&logs);
     let (a, beta, rms, profile) = best_height(&logs, range)?;
     let q = height_quadratic(&logs, a)?;
     // beta where q0 + q1 b + q2 b^2 <= rms^2 + tolerance^2.

@@ -94,7 +94,7 @@ pub fn conventions() -> String {
          zeta: plateau ~ P^zeta over the curves whose plateau is flat (two lowest T agree within twice their combined standard error over seeds, and at least within 5%). \
          a: lazy networks, collapse of the test-error curves against T P^a with a fitted height factor P^beta, compared with gamma/delta; feature (and perceptron), collapse of y/plateau against T P^a, compared with (gamma - zeta)/delta. \
          Lazy T_c(P): where dw reaches an absolute level ({}), with a from T_c ~ P^-a at each level. Feature T_c(P): where dw reaches {TC_RATIO} x its plateau. \
-         Errors: value ± one standard error (fits) or bootstrap/scan error (collapses), then [range] over which the collapse stays acceptable: RMS log-distance between curves at most sqrt(min^2 + tol^2) with tol = ln(1.15) = {ACCEPT_RMS:.3} (the paper's visual criterion, about ±0.2 on a; for the test-error collapse, whose curves vary little, tol = {ACCEPT_FRACTION} x their within-curve standard deviation of ln y when that is smaller). \
+         Errors: value ± one standard error (fits) or bootstrap/scan error (collapses), then [range] over which the collapse stays acceptable: RMS log-distance between curves at most sqrt(min^2 + tol^2) with tol = ln(1.15) = {ACCEPT_RMS:.3} (the paper's visual criterion, about ±0.2 on a; for the collapses in T P^a, tol = {ACCEPT_FRACTION} x the curves' within-curve standard deviation of ln y when that is smaller, as for test errors that vary little). \
          Verdict: consistent when the ratio lies in a's acceptable range and/or within two combined standard errors; 'weak collapse' when the collapse cost exceeds 0.1.",
         LAZY_DW_LEVELS.map(|l| l.to_string()).join(", ")
     )

@@ -149,28 +149,30 @@ fn test_error_vs_dw(group: &str, g: &GroupExponents) -> Option<Plot> {
         .enumerate()
         .filter_map(|(k, c)| {
             let e = te.curves.iter().find(|x| x.p == c.p)?;
-            let points: Vec<(f64, f64)> = c
+            let pairs: Vec<(
+                &crate::analysis::curves::Cell,
+                &crate::analysis::curves::Cell,
+            )> = c
                 .cells
                 .iter()
-                .filter_map(|cell| {
-                    e.cells
-                        .iter()
-                        .find(|x| x.t == cell.t)
-                        .map(|x| (cell.median(), x.median()))
-                })
+                .filter_map(|cell| Some((cell, e.cells.iter().find(|x| x.t == cell.t)?)))
                 .collect();
             Some(Series {
                 label: format!("P = {}", c.p),
-                points,
+                points: pairs
+                    .iter()
+                    .map(|(d, e)| (d.median(), e.median()))
+                    .collect(),
                 color: k,
                 line: true,
-                ..Default::default()
+                spread: pairs.iter().map(|(_, e)| e.spread()).collect(),
+                censored: pairs.iter().map(|(d, _)| d.censored()).collect(),
             })
         })
         .collect();
     Some(
         Plot {
-            title: "test error vs weight change".into(),
+            title: "test error vs weight change (bars: seed range of the test error)".into(),
             x_label: g.main.obs.name().into(),
             y_label: "test error".into(),
             log_y: false,
