@@ -1,25 +1,8 @@
 //! Divergence means non-finite (SPEC §1), never a threshold relative to `1/alpha`; a dead net
 //! gets its own status `stalled`, everywhere statuses appear. On the bundled real digits.
 
-use std::process::{Command, Output};
-
-fn sgd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-        .args(args)
-        .env_remove("SGD_REGIMES_DATA")
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = sgd(args);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::ok;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();

@@ -123,6 +123,52 @@ pub fn cost(curves: &[LogCurve], a: f64) -> f64 {
     mismatch(curves, a, 0.0).map_or(f64::INFINITY, |m| m / var)
 }
 
+/// The most seeds any cell of `curves` has.
+fn max_seeds(curves: &[Curve]) -> usize {
+    curves
+        .iter()
+        .flat_map(|c| &c.cells)
+        .map(|c| c.values.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// One bootstrap resample: each cell becomes the median of its values drawn with replacement,
+/// from a fixed linear congruential generator (`state`), so error bars are reproducible.
+fn resample(curves: &[Curve], state: &mut u64) -> Vec<Curve> {
+    let mut next = |n: usize| {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*state >> 33) as usize) % n
+    };
+    curves
+        .iter()
+        .map(|c| Curve {
+            p: c.p,
+            cells: c
+                .cells
+                .iter()
+                .map(|cell| super::curves::Cell {
+                    t: cell.t,
+                    runs: 1,
+                    values: vec![median(
+                        &(0..cell.values.len())
+                            .map(|_| cell.values[next(cell.values.len())])
+                            .collect::<Vec<_>>(),
+                    )],
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Sample standard deviation (of bootstrap estimates).
+fn standard_deviation(v: &[f64]) -> f64 {
+    let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
+}
+
 /// The result of a collapse.
 #[derive(Clone, Debug)]
 pub struct Collapse {
@@ -205,48 +251,15 @@ pub fn find(
         .map_or(a, |p| p.0);
     let half_width = ((hi - lo) / 2.0).max(A_STEP);
 
-    // Bootstrap over seeds: resample each cell's values with replacement (fixed generator).
-    let seeds = curves
-        .iter()
-        .flat_map(|c| &c.cells)
-        .map(|c| c.values.len())
-        .max()
-        .unwrap_or(0);
-    let bootstrap_sd = (seeds >= 2).then(|| {
+    let bootstrap_sd = (max_seeds(curves) >= 2).then(|| {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as usize) % n
-        };
         let samples: Vec<f64> = (0..40)
             .filter_map(|_| {
-                let resampled: Vec<Curve> = curves
-                    .iter()
-                    .map(|c| Curve {
-                        p: c.p,
-                        cells: c
-                            .cells
-                            .iter()
-                            .map(|cell| super::curves::Cell {
-                                t: cell.t,
-                                runs: 1,
-                                values: vec![median(
-                                    &(0..cell.values.len())
-                                        .map(|_| cell.values[next(cell.values.len())])
-                                        .collect::<Vec<_>>(),
-                                )],
-                            })
-                            .collect(),
-                    })
-                    .collect();
+                let resampled = resample(curves, &mut state);
                 best(&log_curves(&resampled, norm), range).map(|b| b.0)
             })
             .collect();
-        let m = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
-        (samples.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (samples.len().max(2) - 1) as f64)
-            .sqrt()
+        standard_deviation(&samples)
     });
     let error = half_width.max(bootstrap_sd.unwrap_or(0.0));
     let var = variance(&logs);
@@ -362,50 +375,17 @@ pub fn find_with_height(curves: &[Curve], range: (f64, f64)) -> Option<HeightCol
             open: false,
         }
     });
-    let seeds = curves
-        .iter()
-        .flat_map(|c| &c.cells)
-        .map(|c| c.values.len())
-        .max()
-        .unwrap_or(0);
     let (mut sd_a, mut sd_b) = (f64::NAN, f64::NAN);
-    if seeds >= 2 {
+    if max_seeds(curves) >= 2 {
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as usize) % n
-        };
         let samples: Vec<(f64, f64)> = (0..20)
             .filter_map(|_| {
-                let resampled: Vec<Curve> = curves
-                    .iter()
-                    .map(|c| Curve {
-                        p: c.p,
-                        cells: c
-                            .cells
-                            .iter()
-                            .map(|cell| super::curves::Cell {
-                                values: vec![median(
-                                    &(0..cell.values.len())
-                                        .map(|_| cell.values[next(cell.values.len())])
-                                        .collect::<Vec<_>>(),
-                                )],
-                                ..cell.clone()
-                            })
-                            .collect(),
-                    })
-                    .collect();
+                let resampled = resample(curves, &mut state);
                 best_height(&log_curves(&resampled, None), range).map(|b| (b.0, b.1))
             })
             .collect();
-        let sd = |v: Vec<f64>| {
-            let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
-            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
-        };
-        sd_a = sd(samples.iter().map(|s| s.0).collect());
-        sd_b = sd(samples.iter().map(|s| s.1).collect());
+        sd_a = standard_deviation(&samples.iter().map(|s| s.0).collect::<Vec<_>>());
+        sd_b = standard_deviation(&samples.iter().map(|s| s.1).collect::<Vec<_>>());
     }
     Some(HeightCollapse {
         a: Estimate::new(a, sd_a),
