@@ -117,7 +117,7 @@ impl PhaseDiagram {
     pub fn summary(&self) -> String {
         let show = |e: Option<Estimate>| e.map_or("-".into(), |e| e.show());
         let mut s = format!(
-            "phase diagram {} at P = {}: {} alphas x {} temperatures; runs: {}\n",
+            "phase diagram {} at P = {}: {} alphas x {} temperatures; runs: {}\n\n",
             self.label,
             self.p,
             self.alphas.len(),
@@ -126,7 +126,7 @@ impl PhaseDiagram {
         );
         for tm in [&self.t_max, &self.t_max_with_stalled] {
             s += &format!(
-                "  unstable = majority {}: feature k (alpha <= {FEATURE_ALPHA}, {} points) = {}; lazy T_max = {} (slope in alpha {})\n",
+                "- unstable = majority {}: feature k (alpha <= {FEATURE_ALPHA}, {} points) = {}; lazy T_max = {} (slope in alpha {})\n",
                 tm.how.describe(),
                 tm.points.iter().filter(|p| p.0 <= FEATURE_ALPHA).count(),
                 show(tm.k),
@@ -134,7 +134,7 @@ impl PhaseDiagram {
                 show(tm.lazy_slope),
             );
         }
-        s += "  | alpha | T_max (diverged) | T_max (diverged or stalled) | T_opt | test error at T_opt |\n  |---|---|---|---|---|\n";
+        s += "\n| alpha | T_max (diverged) | T_max (diverged or stalled) | T_opt | test error at T_opt |\n|---|---|---|---|---|\n";
         for &a in &self.alphas {
             let find = |v: &[(f64, f64)]| {
                 v.iter()
@@ -143,7 +143,7 @@ impl PhaseDiagram {
             };
             let opt = self.t_opt.iter().find(|o| o.0 == a);
             s += &format!(
-                "  | {a:.4e} | {} | {} | {} | {} |\n",
+                "| {a:.4e} | {} | {} | {} | {} |\n",
                 find(&self.t_max.points),
                 find(&self.t_max_with_stalled.points),
                 opt.map_or("-".into(), |o| format!("{:.3e}", o.1)),

@@ -64,12 +64,7 @@ fn run_summary(results: &[RunResult]) -> String {
         .map(|s| format!("{} {s}", results.iter().filter(|r| r.status == *s).count()))
         .collect();
     let cpu: f64 = results.iter().map(|r| r.timing.wall_s).sum::<f64>() + 0.0;
-    format!(
-        "{} runs ({}), {:.0} s of run time in all",
-        results.len(),
-        counts.join(", "),
-        cpu
-    )
+    format!("({}), {:.0} s of run time in all", counts.join(", "), cpu)
 }
 
 /// The figures of a part worth showing inline, as Markdown image links relative to `out`.
@@ -105,11 +100,12 @@ pub fn write(out: &Path, preset: Preset, planned: &[Planned]) -> Result<Report> 
         let results = load_results(&p.store.dir)?;
         let _ = writeln!(
             runs_text,
-            "- `{}` ({}): {} of {} planned; `sweeps/{}.toml`",
+            "- `{}` ({}): {} of {} planned runs {}; `sweeps/{}.toml`",
             p.part.name,
             p.part.what,
-            run_summary(&results),
+            results.len(),
             p.runs.len(),
+            run_summary(&results),
             p.part.name
         );
         if results.is_empty() {
