@@ -72,10 +72,12 @@ fn reproduce_perceptron_quick_recovers_the_exponents() {
         let svg = std::fs::read_to_string(out.join(f).with_extension("svg")).unwrap();
         assert!(svg.contains("<svg") && svg.contains("P = 256"), "{f}");
     }
+    // The group's parameters, then the exponents with their errors and acceptable ranges.
+    let csv = std::fs::read_to_string(out.join("analysis/exponents.csv")).unwrap();
     assert!(
-        std::fs::read_to_string(out.join("analysis/exponents.csv"))
-            .unwrap()
-            .starts_with("group,regime,observable,b,b_err,gamma")
+        csv.starts_with("group,model,dataset,alpha,batch,width,depth,activation,dim,chi,regime,regime_source,observable,b,b_err,b_lo,b_hi,gamma"),
+        "{}",
+        csv.lines().next().unwrap_or("")
     );
 
     // Rerunning finds nothing to do and gives the same table.
