@@ -52,7 +52,7 @@ pub enum ReproduceCommand {
 
 #[derive(Args, Debug)]
 pub struct FcMnistArgs {
-    /// laptop: the 10,000 bundled digits, about an hour on 2 cores. cluster: the authors'
+    /// laptop: the 10,000 bundled digits, about 40 minutes on 2 cores. cluster: the authors'
     /// settings (h = 128, P to 16384, full MNIST via --data-dir); plan it here, run it with
     /// `sgd-regimes slurm OUT/sweeps/<part>.toml --results OUT/results/<part>`.
     #[arg(long, value_enum, default_value = "laptop")]

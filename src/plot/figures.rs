@@ -282,7 +282,7 @@ where
     let mut chart = ChartBuilder::on(&area)
         .caption(
             format!(
-                "test error in (alpha, T), P = {}; feature T_max ~ alpha^k, k = {k}",
+                "P = {}: median test error {lo:.3} (dark) .. {hi:.3}; T_max ~ alpha^k, k = {k}",
                 d.p
             ),
             ("sans-serif", 18),
@@ -305,6 +305,8 @@ where
         .disable_mesh()
         .draw()
         .map_err(plot_err)?;
+    // Cells first, then the markers as one labelled series per kind.
+    let (mut crosses, mut rings, mut dots) = (vec![], vec![], vec![]);
     for c in &d.cells {
         let i = d.alphas.iter().position(|a| *a == c.alpha).unwrap_or(0);
         let j = d.temperatures.iter().position(|t| *t == c.t).unwrap_or(0);
@@ -317,29 +319,44 @@ where
         chart
             .draw_series(std::iter::once(Rectangle::new(rect, fill.filled())))
             .map_err(plot_err)?;
-        let (cx, cy) = ((xe[i] * xe[i + 1]).sqrt(), (ye[j] * ye[j + 1]).sqrt());
+        let center = ((xe[i] * xe[i + 1]).sqrt(), (ye[j] * ye[j + 1]).sqrt());
         if unstable {
-            chart
-                .draw_series(std::iter::once(Cross::new(
-                    (cx, cy),
-                    5,
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(plot_err)?;
+            crosses.push(center);
         } else if c.count(Status::Stalled) * 2 > c.runs {
-            chart
-                .draw_series(std::iter::once(Circle::new(
-                    (cx, cy),
-                    4,
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(plot_err)?;
+            rings.push(center);
         } else if c.converged() < c.runs {
             // Censored: some seeds did not converge (budget, or a minority diverged/stalled).
-            chart
-                .draw_series(std::iter::once(Circle::new((cx, cy), 2, BLACK.filled())))
-                .map_err(plot_err)?;
+            dots.push(center);
         }
+    }
+    if !crosses.is_empty() {
+        chart
+            .draw_series(
+                crosses
+                    .iter()
+                    .map(|&q| Cross::new(q, 5, BLACK.stroke_width(2))),
+            )
+            .map_err(plot_err)?
+            .label("diverged (majority of seeds)")
+            .legend(|(x, y)| Cross::new((x + 8, y), 5, BLACK.stroke_width(2)));
+    }
+    if !rings.is_empty() {
+        chart
+            .draw_series(
+                rings
+                    .iter()
+                    .map(|&q| Circle::new(q, 4, BLACK.stroke_width(2))),
+            )
+            .map_err(plot_err)?
+            .label("stalled (majority of seeds)")
+            .legend(|(x, y)| Circle::new((x + 8, y), 4, BLACK.stroke_width(2)));
+    }
+    if !dots.is_empty() {
+        chart
+            .draw_series(dots.iter().map(|&q| Circle::new(q, 2, BLACK.filled())))
+            .map_err(plot_err)?
+            .label("some seeds not converged")
+            .legend(|(x, y)| Circle::new((x + 8, y), 2, BLACK.filled()));
     }
     let opt: Vec<(f64, f64)> = d.t_opt.iter().map(|&(a, t, _)| (a, t)).collect();
     if !opt.is_empty() {
@@ -359,23 +376,16 @@ where
                 RED.stroke_width(3),
             ))
             .map_err(plot_err)?
-            .label("T_max(alpha)")
+            .label("T_max(alpha) (blow-ups)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(plot_err)?;
     }
     chart
-        .draw_series(std::iter::once(Text::new(
-            format!(
-                "test error {lo:.3} (dark) .. {hi:.3} (yellow); x: diverged; o: stalled; dot: some seeds not converged; gray: none converged"
-            ),
-            (xe[0] * 1.1, ye[ye.len() - 1] / 1.6),
-            ("sans-serif", 13),
-        )))
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 13))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
         .map_err(plot_err)?;
     area.present().map_err(plot_err)?;
     Ok(())

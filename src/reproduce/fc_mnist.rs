@@ -5,7 +5,7 @@
 //! - `feature`: the same at alpha = 2^-10 (declared feature);
 //! - `phase`: `P` fixed, a grid of `(alpha, T)` up to and past the divergence.
 //!
-//! The `laptop` preset fits the 10,000 bundled digits and about an hour on 2 cores; `cluster`
+//! The `laptop` preset fits the 10,000 bundled digits and about 40 minutes on 2 cores; `cluster`
 //! is the authors' own settings (their commands, SPEC §7 of the method: `T = temp * h`) for a
 //! Slurm cluster and the full MNIST. [`Preset::departures`] lists where `laptop` departs.
 
@@ -18,10 +18,10 @@ use std::sync::atomic::AtomicBool;
 /// Which settings to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// The 10,000 bundled digits, h = 64, P up to 4096: about an hour on 2 cores.
+    /// The 10,000 bundled digits, h = 64, P up to 4096: about 40 minutes on 2 cores.
     Laptop,
     /// The authors' settings (h = 128, P up to 16384, P_test = 32768, full MNIST via
-    /// --data-dir): thousands of CPU-hours, for `sgd-regimes slurm`.
+    /// --data-dir), 8,179 runs, for `sgd-regimes slurm`.
     Cluster,
     /// A smoke test in about a minute: a 3-layer net of width 32, few temperatures, one seed.
     /// Rough exponents; it checks the whole pipeline.
