@@ -83,6 +83,6 @@ jid2=$(echo "$out" | submitted)
 [ -n "$jid2" ] || { say "the cancelled task left nothing to resubmit"; exit 1; }
 bash "$SLURM" wait "$jid2" 600
 compare "$work/cancel" "$work/local"
-"$BIN" status "$work/cancel" | grep "converged 12  diverged 0  budget 0  failed 0  missing 0" >/dev/null
+"$BIN" status "$work/cancel" | grep "converged 12  diverged 0  stalled 0  budget 0  failed 0  missing 0" >/dev/null
 rm -rf "$work"
 say "passed"
