@@ -343,6 +343,27 @@ fn bad_inputs_are_one_line_errors_and_touch_nothing() {
         std::fs::read_to_string(dir.join("sweep.toml")).unwrap(),
         std::fs::read_to_string(&sweep).unwrap()
     );
+    // Deleting the sweep copy, as the message says, adopts the new sweep and keeps the results.
+    let adopt = tmp.path().join("adopt");
+    let a = adopt.to_str().unwrap();
+    ok(&["sweep", "run", &sweep, "--results", a, "--quiet"]);
+    let kept = results(&adopt);
+    std::fs::remove_file(adopt.join("sweep.toml")).unwrap();
+    let bigger = tmp.path().join("bigger.toml");
+    let text = std::fs::read_to_string(&sweep).unwrap();
+    std::fs::write(&bigger, text.replace("seed = [0, 1]", "seed = [0, 1, 2]")).unwrap();
+    let out = ok(&[
+        "sweep",
+        "run",
+        bigger.to_str().unwrap(),
+        "--results",
+        a,
+        "--quiet",
+    ]);
+    assert!(out.contains("ran 1:"), "{out}");
+    let after = results(&adopt);
+    assert!(kept.iter().all(|(id, r)| after.get(id) == Some(r)));
+    assert_eq!(after.len(), kept.len() + 1);
 
     // Not a results directory; a path under a file; an unknown table format; a bad shard.
     std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();

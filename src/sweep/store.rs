@@ -71,11 +71,13 @@ impl RunStore {
                 )));
             }
         } else if dir.exists() {
-            let non_empty = std::fs::read_dir(dir)
+            // A results directory whose sweep file was deleted (as the message above suggests, to
+            // adopt a new sweep) holds only what a sweep writes: it is adopted, results kept.
+            let foreign = std::fs::read_dir(dir)
                 .map_err(|e| Error::io(dir, e))?
-                .next()
-                .is_some();
-            if non_empty {
+                .filter_map(|e| e.ok())
+                .any(|e| !matches!(e.file_name().to_str(), Some("runs" | "slurm" | "analysis")));
+            if foreign {
                 return Err(Error::config(format!(
                     "{} is not empty and has no {SWEEP_FILE}, so it is not a sweep results directory; choose a new or empty directory",
                     dir.display()
