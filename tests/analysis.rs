@@ -1,20 +1,9 @@
 //! Analysis end to end: `reproduce perceptron --quick`, `analyze`, `plot` on a real sweep.
 
 use std::path::Path;
-use std::process::Command;
 
-fn ok(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::ok;
 
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.len() > 5_000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))

@@ -3,16 +3,9 @@
 //! counts, reproducibly, and with one-line errors for what cannot work.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn sgd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-        .args(args)
-        .env_remove("SGD_REGIMES_DATA")
-        .env_remove("SGD_REGIMES_CIFAR10")
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::sgd;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();

@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests that drive the binary.
+//! Helpers shared by the integration tests that drive the binary (each test crate uses a
+//! subset, hence the allow).
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 
