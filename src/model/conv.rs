@@ -45,6 +45,20 @@ impl ConvShape {
         self.c_out * self.patch()
     }
 
+    /// A 1x1 stride-1 convolution: its im2col matrix is its input, so none is built.
+    pub fn is_pointwise(&self) -> bool {
+        self.k == 1 && self.stride == 1
+    }
+
+    /// Floats of the im2col matrix per image (0 for a pointwise convolution).
+    pub fn cols_per_image(&self) -> usize {
+        if self.is_pointwise() {
+            0
+        } else {
+            self.out_h() * self.out_w() * self.patch()
+        }
+    }
+
     /// Padding `(top, left)` before the first row and column.
     pub fn padding(&self) -> (usize, usize) {
         (
@@ -93,16 +107,6 @@ impl Window {
         let iy = (self.y0_minus_top + ky as isize) as usize;
         let ix = (self.x0_minus_left + kx as isize) as usize;
         iy * self.w + ix
-    }
-
-    /// Call `f(tap, pixel)` for each tap `ky·k + kx` inside the image, in (ky, kx) order.
-    #[inline]
-    pub fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
-        for ky in self.ky.clone() {
-            for kx in self.kx.clone() {
-                f(ky * self.k + kx, self.pixel(ky, kx));
-            }
-        }
     }
 }
 
@@ -177,7 +181,8 @@ pub fn col2im(dcols: &[f32], n: usize, s: &ConvShape, dx: &mut [f32]) {
     }
 }
 
-/// `z = scale · conv(x, W)`; `cols` receives the im2col matrix (kept for the backward pass).
+/// `z = scale · conv(x, W)`; `cols` receives the im2col matrix (kept for the backward pass;
+/// unused by a pointwise convolution, which multiplies `x` itself).
 /// The product runs with `alpha = 1` and the scale is applied after it, as in
 /// `layers::dense_forward`, so an image's output does not depend on the batch around it.
 pub fn conv_forward(
@@ -189,9 +194,14 @@ pub fn conv_forward(
     cols: &mut [f32],
     z: &mut [f32],
 ) {
-    im2col(x, n, s, cols);
     let rows = n * s.out_h() * s.out_w();
-    gemm::x_wt(rows, s.patch(), s.c_out, 1.0, cols, w, 0.0, z);
+    let patches = if s.is_pointwise() {
+        x
+    } else {
+        im2col(x, n, s, cols);
+        cols
+    };
+    gemm::x_wt(rows, s.patch(), s.c_out, 1.0, patches, w, 0.0, z);
     if scale != 1.0 {
         for v in &mut z[..rows * s.c_out] {
             *v *= scale;
@@ -211,14 +221,21 @@ pub fn conv_backward_input(
     dx: &mut [f32],
 ) {
     let rows = n * s.out_h() * s.out_w();
-    gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dcols);
-    col2im(dcols, n, s, dx);
+    if s.is_pointwise() {
+        gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dx);
+    } else {
+        gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dcols);
+        col2im(dcols, n, s, dx);
+    }
 }
 
 /// Weight gradient of [`conv_forward`], added as `w_target += coeff · gradient` (`coeff = -lr`
-/// fuses the SGD step into the product).
+/// fuses the SGD step into the product); `x` is the layer's input and `cols` what
+/// [`conv_forward`] left in it.
+#[allow(clippy::too_many_arguments)]
 pub fn conv_backward_weights(
     dz: &[f32],
+    x: &[f32],
     cols: &[f32],
     n: usize,
     s: &ConvShape,
@@ -227,13 +244,14 @@ pub fn conv_backward_weights(
     w_target: &mut [f32],
 ) {
     let rows = n * s.out_h() * s.out_w();
+    let patches = if s.is_pointwise() { x } else { cols };
     gemm::dzt_x(
         rows,
         s.c_out,
         s.patch(),
         coeff * scale,
         dz,
-        cols,
+        patches,
         1.0,
         w_target,
     );
@@ -363,7 +381,7 @@ mod tests {
             conv_backward_input(&c, n, &s, &w, 1.0, &mut dcols, &mut dx);
             let mut gw = vec![0.0; w.len()];
             let mut gb = vec![0.0; b.len()];
-            conv_backward_weights(&c, &cols, n, &s, 1.0, 1.0, &mut gw);
+            conv_backward_weights(&c, &x, &cols, n, &s, 1.0, 1.0, &mut gw);
             bias_backward(&c, &mut gb, rows, 1.0, 1.0);
             let what = format!("{s:?}");
             layer_gradient_matches(&format!("{what} dx"), &x, &dx, |x| loss(x, &w, &b));

@@ -14,6 +14,7 @@ pub mod layers;
 pub mod mnas;
 pub mod perceptron;
 pub mod pool;
+pub mod simd;
 pub mod simple_cnn;
 pub mod vector;
 

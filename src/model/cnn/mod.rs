@@ -99,7 +99,7 @@ struct Tape {
 impl Tape {
     fn cols_len(op: &Op) -> usize {
         match &op.kind {
-            OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.patch(),
+            OpKind::Conv { shape, .. } => shape.cols_per_image(),
             _ => 0,
         }
     }
@@ -338,7 +338,7 @@ impl Network for Cnn {
                         );
                     }
                     let target = update_target(&mut update, params, weights.clone());
-                    conv_backward_weights(&g, &t.cols[i], n, shape, *scale, coeff, target);
+                    conv_backward_weights(&g, x, &t.cols[i], n, shape, *scale, coeff, target);
                     if let Some(b) = bias {
                         let pixels = n * shape.out_h() * shape.out_w();
                         bias_backward(
