@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod common;
-use common::ok;
+use common::{ok, sgd};
 
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.len() > 5_000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))
@@ -206,4 +206,156 @@ fn reproduce_fc_mnist_quick_runs_analyses_reports_and_resumes() {
         std::fs::read_to_string(out.join("report.md")).unwrap(),
         report
     );
+    reproduce_table1_quick_reuses_the_fc_runs(dir.path(), o);
+}
+
+/// `reproduce table1 --preset quick` on top of the fc-mnist runs above: the FC rows are found
+/// done, the CNN and perceptron rows run, the CIFAR rows are skipped with a note.
+fn reproduce_table1_quick_reuses_the_fc_runs(dir: &Path, fc: &str) {
+    let out = dir.join("table1");
+    let o = out.to_str().unwrap();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "reproduce",
+            "table1",
+            "--preset",
+            "quick",
+            "--out",
+            o,
+            "--fc-mnist",
+            fc,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&'static str]| -> String {
+        let a = args(extra);
+        ok(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let plan = run(&["--dry-run"]);
+    let missing = |row: &str| -> usize {
+        let line = plan
+            .lines()
+            .find(|l| l.trim_start().starts_with(row))
+            .unwrap();
+        line.split_whitespace()
+            .rev()
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        (missing("fc-lazy "), missing("fc-feature ")),
+        (0, 0),
+        "{plan}"
+    );
+    // 4 T x 2 P x 1 seed per CNN; 7 T x 3 P x 2 seeds per perceptron row.
+    assert_eq!(
+        (missing("mnas-lazy"), missing("perceptron-chi4")),
+        (8, 42),
+        "{plan}"
+    );
+    assert_eq!(
+        plan.matches("skipped: no CIFAR-10 here").count(),
+        6,
+        "{plan}"
+    );
+    assert!(plan.contains("total: 100 runs to do"), "{plan}");
+    run(&["--quiet"]);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let rows: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("## Table 1"))
+        .take_while(|l| !l.starts_with("Rows not run"))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| model"))
+        .collect();
+    let labels: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split(" | ").next().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "| fc L=3 h=32 / lazy",
+            "| fc L=3 h=32 / feature",
+            "| mnas h=2 / lazy",
+            "| simple-cnn h=2 / lazy",
+            "| perceptron / lazy",
+            "| perceptron / lazy"
+        ],
+        "{report}"
+    );
+    assert!(report.contains("`cifar-mnas-phase`"), "{report}");
+    let csv = std::fs::read_to_string(out.join("exponents.csv")).unwrap();
+    assert!(csv.starts_with("row,"), "{csv}");
+    assert_eq!(csv.lines().count(), 7);
+    let timing = std::fs::read_to_string(out.join("timing.json")).unwrap();
+    assert!(
+        timing.contains("\"mnas-lazy\"") && !timing.contains("\"fc-lazy\""),
+        "{timing}"
+    );
+    // Resumed: nothing to run, the same report.
+    run(&["--quiet"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        report
+    );
+}
+
+#[test]
+fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let cifar = dir.path().join("cifar");
+    std::fs::create_dir(&cifar).unwrap();
+    for f in sgd_regimes::data::cifar::FILES {
+        let images = vec![7u8; 4 * 3072];
+        let bytes = sgd_regimes::data::cifar::encode(&images, &[0, 1, 8, 9]);
+        std::fs::write(cifar.join(f), bytes).unwrap();
+    }
+    let out = dir.path().join("t1");
+    let plan = ok(&[
+        "reproduce",
+        "table1",
+        "--preset",
+        "quick",
+        "--out",
+        out.to_str().unwrap(),
+        "--fc-mnist",
+        dir.path().join("fc").to_str().unwrap(),
+        "--cifar-dir",
+        cifar.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(!plan.contains("skipped"), "{plan}");
+    for row in ["cifar-fc-lazy", "cifar-mnas-feature", "cifar-mnas-phase"] {
+        assert!(plan.contains(row), "{row}: {plan}");
+    }
+    // The sweep files name the data by its absolute path (cluster tasks start elsewhere).
+    let sweep = std::fs::read_to_string(out.join("sweeps/cifar-mnas-phase.toml")).unwrap();
+    let abs = std::fs::canonicalize(&cifar).unwrap();
+    assert!(
+        sweep.contains(&format!("data_dir = \"{}\"", abs.display())),
+        "{sweep}"
+    );
+    assert!(
+        sweep.contains("batch = 64") && sweep.contains("p = 1024"),
+        "{sweep}"
+    );
+    // A --cifar-dir without the data is an error naming the flag.
+    let o = sgd(&[
+        "reproduce",
+        "table1",
+        "--out",
+        out.to_str().unwrap(),
+        "--cifar-dir",
+        dir.path().to_str().unwrap(),
+        "--dry-run",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--cifar-dir"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

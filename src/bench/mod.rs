@@ -344,3 +344,44 @@ pub fn run_all(quick: bool, filter: &str) -> (f64, Vec<Measurement>) {
         .collect();
     (peak, rows)
 }
+
+/// Seconds per SGD step of the net `cfg` describes, every batch point active (an upper bound:
+/// real runs skip fitted points), and seconds per point of a full-set evaluation, on random
+/// inputs of its shape. About 0.1 s per call; used by `reproduce table1 --dry-run` to estimate
+/// wall times.
+pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
+    let shape = cfg.input_shape();
+    let p = cfg.batch.max(64);
+    let split = Split {
+        train: random_set(p, shape, 60),
+        test: random_set(16, shape, 61),
+        source: "gaussian".into(),
+    };
+    let cfg = RunConfig {
+        p,
+        p_test: 16,
+        alpha: 1e-6,
+        lr: Some(1e-4),
+        temperature: None,
+        data_dir: cfg
+            .data_dir
+            .clone()
+            .or_else(|| Some("(random images)".into())),
+        ..cfg.clone()
+    };
+    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+    let step_s = time_per_call(
+        || {
+            black_box(tr.step());
+        },
+        0.02,
+        3,
+    );
+    let mut net = model::build(&cfg, shape);
+    let w = net.init_params(0);
+    let n = 64;
+    let x = gaussian(n * shape.iter().product::<usize>(), 62);
+    let mut out = vec![0.0f32; n];
+    let eval_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), 0.02, 3) / n as f64;
+    (step_s, eval_s)
+}

@@ -1,11 +1,13 @@
-//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist`.
+//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1`.
 
 use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
 use crate::reproduce::fc_mnist::{self, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
-use crate::sweep::Event;
+use crate::reproduce::table1::{self, DataDirs};
+use crate::reproduce::table1_report::{self, Timing};
+use crate::sweep::{Event, execute, pending};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -48,6 +50,47 @@ pub enum ReproduceCommand {
     /// and the (alpha, T) phase diagram of Fig. 1a. Runs the missing runs of three sweeps
     /// (resumable: interrupt and rerun), then fits, draws and writes report.md.
     FcMnist(FcMnistArgs),
+    /// Every row of the paper's Table 1 that the data here allows: FC (from `reproduce
+    /// fc-mnist`), mnas and simple-cnn lazy on MNIST parity, perceptron at chi = 1.5 and 4, and
+    /// with CIFAR-10 the CIFAR rows and Fig. 1b. Resumable; --dry-run estimates the time per row.
+    Table1(Table1Args),
+}
+
+#[derive(Args, Debug)]
+pub struct Table1Args {
+    /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows of `reproduce fc-mnist
+    /// --preset laptop`; under 2 hours on 2 cores with the FC rows already run. cluster: the
+    /// authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
+    /// OUT/sweeps/<row>.toml --results <its results dir>`. quick: a smoke test.
+    #[arg(long, value_enum, default_value = "laptop")]
+    pub preset: Preset,
+    /// Output directory (sweeps/, results/, figures/, report.md, exponents.csv, timing.json)
+    /// [default: reproduce-table1-<preset>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where the FC rows' runs live (`reproduce fc-mnist`'s directory; run there if missing)
+    /// [default: reproduce-fc-mnist-<preset>].
+    #[arg(long, value_name = "DIR")]
+    pub fc_mnist: Option<PathBuf>,
+    /// Full MNIST IDX files (required by the cluster preset).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// CIFAR-10 binary files, for the CIFAR rows and Fig. 1b [default: $SGD_REGIMES_CIFAR10,
+    /// else data/cifar10 if present; without CIFAR-10 those rows are skipped with a note].
+    #[arg(long, value_name = "DIR")]
+    pub cifar_dir: Option<String>,
+    /// Print the plan (rows, runs, missing runs, estimated wall time per row here) and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Analyse and report the runs that exist, without running the missing ones.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Runs in parallel [default: all cores].
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -117,7 +160,95 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
     match cmd {
         ReproduceCommand::Perceptron(a) => perceptron(a),
         ReproduceCommand::FcMnist(a) => fc_mnist(a),
+        ReproduceCommand::Table1(a) => table1(a),
     }
+}
+
+fn table1(a: &Table1Args) -> Result<()> {
+    let name = a.preset.name();
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reproduce-table1-{name}")));
+    let fc_dir = a
+        .fc_mnist
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{name}")));
+    let data = DataDirs {
+        mnist: a.data_dir.clone(),
+        cifar: table1::find_cifar(a.cifar_dir.as_deref())?,
+    };
+    let (planned, skipped) = table1::plan(&out, &fc_dir, a.preset, &data)?;
+    let missing = fc_mnist::missing(&planned);
+    let total: usize = missing.iter().sum();
+    let jobs = jobs(a.jobs);
+    if a.dry_run {
+        println!("reproduce table1 --preset {name} into {}", out.display());
+        let estimates = table1::estimate(&planned, jobs);
+        println!(
+            "  {:<20} {:<52} {:>6} {:>8} {:>12}",
+            "row", "what", "runs", "missing", "est. wall"
+        );
+        for ((p, m), e) in planned.iter().zip(&missing).zip(&estimates) {
+            println!(
+                "  {:<20} {:<52} {:>6} {:>8} {:>9.0} min",
+                p.part.name,
+                p.part.what,
+                p.runs.len(),
+                m,
+                e / 60.0
+            );
+        }
+        for s in &skipped {
+            println!("  {:<20} skipped: {}", s.name, s.reason);
+        }
+        println!(
+            "  total: {total} runs to do, about {:.0} min with {jobs} workers (a rough model: \
+             calibrated steps, steps per run modelled from fc runs; expect within 2x)",
+            estimates.iter().sum::<f64>() / 60.0
+        );
+        return Ok(());
+    }
+    for s in &skipped {
+        eprintln!("skipping {} ({}): {}", s.name, s.what, s.reason);
+    }
+    let mut timing = Timing::load(&out)?;
+    if !a.no_run && total > 0 {
+        eprintln!("{total} runs to do");
+        let bar = run_bar(total, a.quiet);
+        let stop = super::sweep::stop_on_signals()?;
+        for p in &planned {
+            let todo = pending(&p.store, &p.runs, None, false);
+            if todo.is_empty() {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let outcome = execute(&p.store, &todo, jobs, &stop, |e| {
+                if let Event::Finished { .. } = e {
+                    bar.inc(1);
+                }
+            })?;
+            timing.add(&out, p.part.name, started.elapsed().as_secs_f64(), jobs)?;
+            if outcome.not_started > 0 {
+                bar.finish_and_clear();
+                bail!(
+                    "stopped by a signal ({} runs of {} not started); rerun the same command to resume",
+                    outcome.not_started,
+                    p.part.name
+                );
+            }
+        }
+        bar.finish_and_clear();
+    }
+    let report = table1_report::write(&out, a.preset, &planned, &skipped, &timing)?;
+    println!("{}", report.summary);
+    println!(
+        "\nreport: {} ({} figures in {})",
+        report.path.display(),
+        report.figures,
+        out.join("figures").display()
+    );
+    Ok(())
 }
 
 fn fc_mnist(a: &FcMnistArgs) -> Result<()> {

@@ -40,6 +40,14 @@ pub fn animal_label(class: u8) -> f32 {
     }
 }
 
+/// Whether `dir` holds CIFAR-10 in a form [`load_dir`] reads (without reading it).
+pub fn present(dir: &Path) -> bool {
+    [dir.to_path_buf(), dir.join(ARCHIVE_DIR)]
+        .iter()
+        .any(|base| FILES.iter().all(|f| base.join(f).is_file()))
+        || dir.join(ARCHIVE).is_file()
+}
+
 /// Pool the six CIFAR-10 binary files found in `dir`.
 pub fn load_dir(dir: &Path) -> Result<Pool> {
     if !dir.is_dir() {

@@ -22,7 +22,7 @@ pub struct Report {
     pub summary: String,
 }
 
-fn show(e: Option<Estimate>) -> String {
+pub(super) fn show(e: Option<Estimate>) -> String {
     e.map_or("-".into(), |e| e.show())
 }
 
@@ -34,7 +34,7 @@ fn with_range(e: Option<Estimate>, r: Option<crate::analysis::accept::Acceptable
 }
 
 /// One Table-1 row: model / regime, b, gamma, delta, ratio, a, verdict.
-fn table1_row(g: &GroupExponents) -> String {
+pub(super) fn table1_row(g: &GroupExponents) -> String {
     let law = g.main.law.as_ref();
     let m = g.measured_a();
     let ratio_name = if g.ratio_uses_zeta {
@@ -58,7 +58,7 @@ fn table1_row(g: &GroupExponents) -> String {
 }
 
 /// Runs per status and the summed wall time of the runs.
-fn run_summary(results: &[RunResult]) -> String {
+pub(super) fn run_summary(results: &[RunResult]) -> String {
     let counts: Vec<String> = Status::ALL
         .iter()
         .map(|s| format!("{} {s}", results.iter().filter(|r| r.status == *s).count()))
@@ -68,7 +68,7 @@ fn run_summary(results: &[RunResult]) -> String {
 }
 
 /// The figures of a part worth showing inline, as Markdown image links relative to `out`.
-fn figure_links(out: &Path, part: &str, analysis: &Analysis, names: &[&str]) -> String {
+pub(super) fn figure_links(out: &Path, part: &str, analysis: &Analysis, names: &[&str]) -> String {
     let mut s = String::new();
     for g in &analysis.groups {
         for name in names {

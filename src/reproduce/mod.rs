@@ -3,3 +3,5 @@
 pub mod fc_mnist;
 pub mod fc_mnist_report;
 pub mod perceptron;
+pub mod table1;
+pub mod table1_report;

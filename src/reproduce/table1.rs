@@ -1,0 +1,521 @@
+//! `sgd-regimes reproduce table1`: every row of the paper's Table 1 that the data on this
+//! machine allows, one sweep per row, and (with CIFAR-10) the phase diagram of its Fig. 1b.
+//!
+//! - FC lazy and feature rows on MNIST parity: the sweeps of `reproduce fc-mnist`, whose results
+//!   directory is reused (runs already there are not rerun);
+//! - mnas and simple-cnn lazy rows on MNIST parity (alpha = 32768, B = 16);
+//! - perceptron rows at chi = 1.5 and 4 (d = 128, B = 2, `depleted-sign`);
+//! - with CIFAR-10: lazy FC, mnas and simple-cnn, feature FC (alpha = 2^-10) and mnas
+//!   (alpha = 1) on the animals-vs-vehicles task, and Fig. 1b (mnas, B = 64, P = 1024).
+//!
+//! Rows whose data is missing are listed with the reason and skipped. Every row's sweep file is
+//! written to `OUT/sweeps/<row>.toml`, so a cluster runs them with `sgd-regimes slurm`.
+
+use super::fc_mnist::{self, Part, Planned, Preset};
+use crate::config::{Regime, RunConfig};
+use crate::error::{Error, Result};
+use crate::sweep::{RunStore, SweepSpec};
+use std::path::{Path, PathBuf};
+
+/// A row left out, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub reason: String,
+}
+
+/// Where the data comes from.
+#[derive(Clone, Debug, Default)]
+pub struct DataDirs {
+    /// Full MNIST IDX files (the bundled 10,000 digits when `None`).
+    pub mnist: Option<String>,
+    /// CIFAR-10 binary files (rows on CIFAR are skipped when `None`).
+    pub cifar: Option<String>,
+}
+
+/// The depth `D` of the phase-diagram prediction `k = (D-1)/(D+1)` for a row's net: fc's
+/// hidden layers; 9 for mnas (the paper's count for Fig. 1b).
+pub fn prediction_depth(cfg: &RunConfig) -> Option<usize> {
+    match cfg.model {
+        crate::config::ModelKind::Fc => cfg.depth,
+        crate::config::ModelKind::Mnas => Some(9),
+        _ => None,
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// Sizes of one preset (laptop, cluster, quick).
+struct Sizes {
+    cnn_width: usize,
+    /// Step budget of a CNN run (a run past `T_max` that neither fits nor blows up ends there).
+    cnn_max_steps: u64,
+    fc_width: usize,
+    cnn_ps: &'static str,
+    cnn_t: &'static str,
+    p_test: usize,
+    seeds: usize,
+    perceptron_ps: &'static str,
+    perceptron_t: &'static str,
+    perceptron_test: usize,
+    perceptron_seeds: usize,
+    phase_width: usize,
+    phase_alpha: &'static str,
+    phase_t: &'static str,
+    phase_seeds: usize,
+}
+
+fn sizes(preset: Preset) -> Sizes {
+    match preset {
+        // T from 2^-8 (the low-T cost grows as 1/T) to past the divergence (~2^3 for lazy nets).
+        Preset::Laptop => Sizes {
+            cnn_width: 8,
+            cnn_max_steps: 2_000_000,
+            fc_width: 64,
+            cnn_ps: "[256, 512, 1024, 2048, 4096]",
+            cnn_t: "{ log2 = [-8, 4], step = 1 }",
+            p_test: 2048,
+            seeds: 3,
+            perceptron_ps: "[256, 512, 1024, 2048, 4096, 8192]",
+            perceptron_t: "{ log2 = [-18, -2], step = 1 }",
+            perceptron_test: 4096,
+            perceptron_seeds: 4,
+            phase_width: 8,
+            phase_alpha: "{ log2 = [-10, 14], step = 4 }",
+            phase_t: "{ log2 = [-12, 4], step = 2 }",
+            phase_seeds: 2,
+        },
+        // The authors' settings (method §7): mnas h = 64, temp = 2^-20 .. 2^0 (T = temp * h),
+        // P = 1024 .. 16384, 5 seeds; perceptron dt = 2^-15 .. 2^2 (T = dt / 2); Fig. 1b h = 32,
+        // B = 64, alpha = 2^-14 .. 2^11, dt = 2^-13 .. 2^10 (T = dt / 64), 4 seeds.
+        Preset::Cluster => Sizes {
+            cnn_width: 64,
+            cnn_max_steps: 4_000_000,
+            fc_width: 128,
+            cnn_ps: "[1024, 2048, 4096, 8192, 16384]",
+            cnn_t: "{ log2 = [-14, 6], step = 1 }",
+            p_test: 32768,
+            seeds: 5,
+            perceptron_ps: "[1024, 2048, 4096, 8192, 16384]",
+            perceptron_t: "{ log2 = [-16, 1], step = 1 }",
+            perceptron_test: 32768,
+            perceptron_seeds: 5,
+            phase_width: 32,
+            phase_alpha: "{ log2 = [-14, 11], step = 1 }",
+            phase_t: "{ log2 = [-19, 4], step = 1 }",
+            phase_seeds: 4,
+        },
+        Preset::Quick => Sizes {
+            cnn_width: 2,
+            cnn_max_steps: 20_000,
+            fc_width: 32,
+            cnn_ps: "[64, 128]",
+            cnn_t: "{ log2 = [-6, 0], step = 2 }",
+            p_test: 256,
+            seeds: 1,
+            perceptron_ps: "[128, 256, 512]",
+            perceptron_t: "{ log2 = [-14, -2], step = 2 }",
+            perceptron_test: 512,
+            perceptron_seeds: 2,
+            phase_width: 2,
+            phase_alpha: "{ log2 = [-8, 12], step = 10 }",
+            phase_t: "{ log2 = [-8, 2], step = 5 }",
+            phase_seeds: 1,
+        },
+    }
+}
+
+/// A row's sweep file: `base` and `grid` lines, and the declared regime.
+fn sweep_text(
+    preset: Preset,
+    title: &str,
+    base: &str,
+    grid: &str,
+    regime: Option<Regime>,
+) -> String {
+    let analysis = regime.map_or(String::new(), |r| {
+        format!("\n[analysis]\nregime = \"{}\"\n", r.as_str())
+    });
+    format!(
+        "# sgd-regimes reproduce table1 --preset {}: {title}\n[base]\n{base}\n[grid]\n{grid}{analysis}",
+        preset.name()
+    )
+}
+
+/// The rows of a preset, in Table 1's order, and those skipped for want of data. The FC rows
+/// on MNIST are `reproduce fc-mnist`'s parts (results in its own directory).
+pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
+    let z = sizes(preset);
+    let mnist = data.mnist.as_deref().map_or(String::new(), |d| {
+        format!("data_dir = {}\n", toml_string(d))
+    });
+    let mut rows: Vec<Part> = fc_mnist_parts(preset, data.mnist.as_deref());
+    let cnn = |model: &str, dataset: &str, data_line: &str, alpha: &str| {
+        format!(
+            "model = \"{model}\"\ndataset = \"{dataset}\"\n{data_line}width = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = {}\n",
+            z.cnn_width, z.p_test, z.cnn_max_steps
+        )
+    };
+    let grid = |t: &str, ps: &str, seeds: usize| {
+        format!(
+            "temperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n",
+            seeds - 1
+        )
+    };
+    for (name, what, model) in [
+        ("mnas-lazy", "mnas / lazy, MNIST parity", "mnas"),
+        (
+            "simple-cnn-lazy",
+            "simple-cnn / lazy, MNIST parity",
+            "simple-cnn",
+        ),
+    ] {
+        let base = cnn(model, "mnist-parity", &mnist, "32768.0");
+        rows.push(Part {
+            name,
+            what,
+            regime: Some(Regime::Lazy),
+            text: sweep_text(
+                preset,
+                what,
+                &base,
+                &grid(z.cnn_t, z.cnn_ps, z.seeds),
+                Some(Regime::Lazy),
+            ),
+        });
+    }
+    for (name, what, chi) in [
+        ("perceptron-chi1.5", "perceptron / lazy, chi = 1.5", "1.5"),
+        ("perceptron-chi4", "perceptron / lazy, chi = 4", "4.0"),
+    ] {
+        let base = format!(
+            "model = \"perceptron\"\ndataset = \"depleted-sign\"\ndim = 128\nchi = {chi}\nbatch = 2\nalpha = 32768.0\np_test = {}\nmax_steps = 40000000\n",
+            z.perceptron_test
+        );
+        rows.push(Part {
+            name,
+            what,
+            regime: Some(Regime::Lazy),
+            text: sweep_text(
+                preset,
+                what,
+                &base,
+                &grid(z.perceptron_t, z.perceptron_ps, z.perceptron_seeds),
+                Some(Regime::Lazy),
+            ),
+        });
+    }
+    let mut skipped = Vec::new();
+    let cifar_rows: [(&str, &str, Option<Regime>); 6] = [
+        (
+            "cifar-fc-lazy",
+            "fc / lazy, CIFAR animals",
+            Some(Regime::Lazy),
+        ),
+        (
+            "cifar-mnas-lazy",
+            "mnas / lazy, CIFAR animals",
+            Some(Regime::Lazy),
+        ),
+        (
+            "cifar-simple-cnn-lazy",
+            "simple-cnn / lazy, CIFAR animals",
+            Some(Regime::Lazy),
+        ),
+        (
+            "cifar-fc-feature",
+            "fc / feature (alpha = 2^-10), CIFAR animals",
+            Some(Regime::Feature),
+        ),
+        (
+            "cifar-mnas-feature",
+            "mnas / feature (alpha = 1), CIFAR animals",
+            Some(Regime::Feature),
+        ),
+        (
+            "cifar-mnas-phase",
+            "mnas (alpha, T) phase diagram, CIFAR animals (Fig. 1b)",
+            None,
+        ),
+    ];
+    let Some(cifar) = data.cifar.as_deref() else {
+        for (name, what, _) in cifar_rows {
+            skipped.push(Skipped {
+                name,
+                what,
+                reason: "no CIFAR-10 here: give --cifar-dir DIR (`sgd-regimes data fetch cifar10` downloads it)".into(),
+            });
+        }
+        return (rows, skipped);
+    };
+    let cifar_line = format!("data_dir = {}\n", toml_string(cifar));
+    let fc = |alpha: &str| {
+        format!(
+            "model = \"fc\"\ndataset = \"cifar-animals\"\n{cifar_line}depth = 5\nwidth = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = 4000000\n",
+            z.fc_width, z.p_test
+        )
+    };
+    let fc_lazy_t = match preset {
+        Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
+        Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
+        Preset::Quick => "{ log2 = [-12, 4], step = 4 }",
+    };
+    let fc_feature_t = match preset {
+        Preset::Quick => "{ log2 = [-9, -5], step = 2 }",
+        _ => "{ log2 = [-13, -4], step = 0.5 }",
+    };
+    // mnas at alpha = 1: T_max is lower than in the lazy regime, the plateau far below it.
+    let mnas_feature_t = match preset {
+        Preset::Quick => "{ log2 = [-10, -4], step = 3 }",
+        _ => "{ log2 = [-14, -2], step = 1 }",
+    };
+    for (name, what, regime) in cifar_rows {
+        let text = match name {
+            "cifar-fc-lazy" => sweep_text(
+                preset,
+                what,
+                &fc("32768.0"),
+                &grid(fc_lazy_t, z.cnn_ps, z.seeds),
+                regime,
+            ),
+            "cifar-fc-feature" => sweep_text(
+                preset,
+                what,
+                &fc("0.0009765625"),
+                &grid(fc_feature_t, z.cnn_ps, z.seeds),
+                regime,
+            ),
+            "cifar-mnas-lazy" | "cifar-simple-cnn-lazy" | "cifar-mnas-feature" => {
+                let model = if name.contains("simple") {
+                    "simple-cnn"
+                } else {
+                    "mnas"
+                };
+                let (alpha, t) = if name.ends_with("feature") {
+                    ("1.0", mnas_feature_t)
+                } else {
+                    ("32768.0", z.cnn_t)
+                };
+                let base = cnn(model, "cifar-animals", &cifar_line, alpha);
+                sweep_text(preset, what, &base, &grid(t, z.cnn_ps, z.seeds), regime)
+            }
+            _ => {
+                let base = format!(
+                    "model = \"mnas\"\ndataset = \"cifar-animals\"\n{cifar_line}width = {}\nactivation = \"relu\"\np = 1024\np_test = {}\nbatch = 64\nmax_steps = {}\n",
+                    z.phase_width, z.p_test, z.cnn_max_steps
+                );
+                let grid = format!(
+                    "alpha = {}\ntemperature = {}\nseed = {{ linear = [0, {}] }}\n",
+                    z.phase_alpha,
+                    z.phase_t,
+                    z.phase_seeds - 1
+                );
+                sweep_text(preset, what, &base, &grid, None)
+            }
+        };
+        rows.push(Part {
+            name,
+            what,
+            regime,
+            text,
+        });
+    }
+    (rows, skipped)
+}
+
+/// `reproduce fc-mnist`'s lazy and feature parts, renamed as Table 1 rows.
+fn fc_mnist_parts(preset: Preset, mnist: Option<&str>) -> Vec<Part> {
+    fc_mnist::Preset::parts(preset, mnist)
+        .into_iter()
+        .filter_map(|p| {
+            let (name, what) = match p.name {
+                "lazy" => ("fc-lazy", "fc / lazy, MNIST parity"),
+                "feature" => ("fc-feature", "fc / feature (alpha = 2^-10), MNIST parity"),
+                _ => return None,
+            };
+            Some(Part { name, what, ..p })
+        })
+        .collect()
+}
+
+/// Where a row's results live: the FC rows in `fc_dir` (`reproduce fc-mnist`'s directory),
+/// the others in `out/results/<row>`.
+pub fn results_dir(out: &Path, fc_dir: &Path, row: &str) -> PathBuf {
+    match row {
+        "fc-lazy" => fc_mnist::results_dir(fc_dir, "lazy"),
+        "fc-feature" => fc_mnist::results_dir(fc_dir, "feature"),
+        _ => out.join("results").join(row),
+    }
+}
+
+/// The CIFAR-10 directory to use: the one given, else `$SGD_REGIMES_CIFAR10`, else
+/// `data/cifar10` (where `data fetch cifar10` puts it), if it holds the data.
+pub fn find_cifar(given: Option<&str>) -> Result<Option<String>> {
+    if let Some(d) = given {
+        if !crate::data::cifar::present(Path::new(d)) {
+            return Err(Error::data(
+                Path::new(d),
+                "--cifar-dir: no CIFAR-10 binary files here; `sgd-regimes data fetch cifar10 --dir DIR` downloads them",
+            ));
+        }
+        return Ok(Some(d.to_string()));
+    }
+    let candidates = std::env::var("SGD_REGIMES_CIFAR10")
+        .ok()
+        .into_iter()
+        .chain(["data/cifar10".to_string()]);
+    Ok(candidates
+        .into_iter()
+        .find(|d| crate::data::cifar::present(Path::new(d))))
+}
+
+fn absolute(d: &str, flag: &str) -> Result<String> {
+    std::fs::canonicalize(d)
+        .map(|p| p.display().to_string())
+        .map_err(|e| Error::data(Path::new(d), format!("{flag}: {e}")))
+}
+
+/// Write every row's sweep file into `out/sweeps` and open (or create) its results directory.
+pub fn plan(
+    out: &Path,
+    fc_dir: &Path,
+    preset: Preset,
+    data: &DataDirs,
+) -> Result<(Vec<Planned>, Vec<Skipped>)> {
+    if preset == Preset::Cluster && data.mnist.is_none() {
+        return Err(Error::config(
+            "the cluster preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them)",
+        ));
+    }
+    // Cluster tasks may start elsewhere: sweep files name the data by absolute paths.
+    let data = DataDirs {
+        mnist: data
+            .mnist
+            .as_deref()
+            .map(|d| absolute(d, "--data-dir"))
+            .transpose()?,
+        cifar: data
+            .cifar
+            .as_deref()
+            .map(|d| absolute(d, "--cifar-dir"))
+            .transpose()?,
+    };
+    std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
+    let (parts, skipped) = rows(preset, &data);
+    let mut planned = Vec::new();
+    for part in parts {
+        let path = out.join("sweeps").join(format!("{}.toml", part.name));
+        crate::io::write_atomic(&path, part.text.as_bytes())?;
+        let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
+        let runs = spec.runs()?;
+        let store = RunStore::create_or_open(&results_dir(out, fc_dir, part.name), &spec)?;
+        planned.push(Planned { part, store, runs });
+    }
+    Ok((planned, skipped))
+}
+
+/// Estimated seconds of one run: steps modelled from the fc lazy runs of `reproduce fc-mnist`
+/// (epochs ~ 15 (P/1024)^0.35 (1 + 2^-11/T), a run's number of steps `epochs · P/B`), times the
+/// calibrated worst-case step, plus evaluating the training and test sets a few times. Rough:
+/// CNNs and the feature regime need more epochs, fitted points make steps cheaper.
+pub fn estimate_run_s(cfg: &RunConfig, step_s: f64, point_s: f64) -> f64 {
+    let p = cfg.p as f64;
+    let t = cfg.temperature.unwrap_or(1e-3);
+    let epochs = 15.0 * (p / 1024.0).powf(0.35) * (1.0 + 2f64.powi(-11) / t);
+    let steps = (epochs * p / cfg.batch as f64).min(cfg.max_steps.unwrap_or(u64::MAX) as f64);
+    steps * step_s + (4.0 * p + cfg.p_test as f64) * point_s
+}
+
+/// Estimated wall seconds of each row's missing runs with `jobs` workers, from a calibration
+/// of each row's net (a few timed steps).
+pub fn estimate(planned: &[Planned], jobs: usize) -> Vec<f64> {
+    planned
+        .iter()
+        .map(|p| {
+            let todo = crate::sweep::pending(&p.store, &p.runs, None, false);
+            let Some(first) = todo.first() else {
+                return 0.0;
+            };
+            let (step_s, point_s) = crate::bench::calibrate(&first.config);
+            let total: f64 = todo
+                .iter()
+                .map(|r| estimate_run_s(&r.config, step_s, point_s))
+                .sum();
+            total / jobs.max(1) as f64
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes_of(preset: Preset, data: &DataDirs) -> Vec<(&'static str, usize)> {
+        let (parts, _) = rows(preset, data);
+        parts
+            .iter()
+            .map(|p| {
+                let spec = SweepSpec::parse(&p.text, p.name).unwrap();
+                assert_eq!(spec.regime, p.regime, "{}", p.name);
+                (p.name, spec.runs().unwrap().len())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_without_cifar_are_the_mnist_and_perceptron_rows() {
+        let (_, skipped) = rows(Preset::Laptop, &DataDirs::default());
+        assert_eq!(skipped.len(), 6);
+        assert!(skipped.iter().all(|s| s.reason.contains("--cifar-dir")));
+        assert_eq!(
+            sizes_of(Preset::Laptop, &DataDirs::default()),
+            [
+                ("fc-lazy", 420),
+                ("fc-feature", 380),
+                // 13 T x 5 P x 3 seeds.
+                ("mnas-lazy", 195),
+                ("simple-cnn-lazy", 195),
+                // 17 T x 6 P x 4 seeds.
+                ("perceptron-chi1.5", 408),
+                ("perceptron-chi4", 408),
+            ]
+        );
+    }
+
+    #[test]
+    fn cifar_rows_and_the_phase_diagram_appear_with_cifar() {
+        let data = DataDirs {
+            mnist: Some("/data/mnist".into()),
+            cifar: Some("/data/cifar".into()),
+        };
+        let (parts, skipped) = rows(Preset::Cluster, &data);
+        assert!(skipped.is_empty());
+        let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
+        assert_eq!(names.len(), 12);
+        let phase = parts.iter().find(|p| p.name == "cifar-mnas-phase").unwrap();
+        let spec = SweepSpec::parse(&phase.text, "phase").unwrap();
+        assert_eq!(spec.regime, None);
+        let runs = spec.runs().unwrap();
+        // 26 alpha x 24 T x 4 seeds, B = 64, P = 1024, on the CIFAR directory given.
+        assert_eq!(runs.len(), 26 * 24 * 4);
+        let c = &runs[0].config;
+        assert_eq!((c.batch, c.p, c.width), (64, 1024, Some(32)));
+        assert_eq!(c.data_dir.as_deref(), Some("/data/cifar"));
+        assert_eq!(prediction_depth(c), Some(9));
+    }
+
+    #[test]
+    fn the_estimate_grows_with_p_and_at_low_temperature() {
+        let cfg = |p: usize, t: f64| RunConfig {
+            p,
+            temperature: Some(t),
+            ..RunConfig::default()
+        };
+        let e = |p, t| estimate_run_s(&cfg(p, t), 1e-3, 1e-5);
+        assert!(e(2048, 0.01) > 2.0 * e(1024, 0.01));
+        assert!(e(1024, 2f64.powi(-14)) > 4.0 * e(1024, 0.01));
+    }
+}
