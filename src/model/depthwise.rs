@@ -16,26 +16,46 @@ use std::ops::Range;
 /// Widest channel block summed in registers (4 AVX2 registers).
 const BLOCK: usize = 32;
 
-/// Channel blocks `(start, width)` covering `0..c`: as many of [`BLOCK`] as fit, then of 8,
+/// Output pixels along a row computed together where their windows are whole, so that
+/// several independent sums are in flight (a single sum waits on each add's latency).
+const TILE: usize = 4;
+
+/// Widest channel block of a tile (`TILE` x 2 AVX2 registers).
+const TILE_BLOCK: usize = 16;
+
+/// Channel blocks `(start, width)` covering `0..c`: as many of `wide` as fit, then of 8,
 /// then single channels.
-fn blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
-    let wide = c / BLOCK * BLOCK;
-    let eights = wide + (c - wide) / 8 * 8;
-    (0..wide)
-        .step_by(BLOCK)
-        .map(|s| (s, BLOCK))
-        .chain((wide..eights).step_by(8).map(|s| (s, 8)))
+fn blocks(c: usize, wide: usize) -> impl Iterator<Item = (usize, usize)> {
+    let full = c / wide * wide;
+    let eights = full + (c - full) / 8 * 8;
+    (0..full)
+        .step_by(wide)
+        .map(move |s| (s, wide))
+        .chain((full..eights).step_by(8).map(|s| (s, 8)))
         .chain((eights..c).map(|s| (s, 1)))
 }
 
-/// Call `f::<W>(start)` for each channel block.
+/// Call `f::<W>(start, ...)` for each channel block of at most [`BLOCK`].
 macro_rules! for_blocks {
     ($c:expr, $f:ident, $($arg:expr),*) => {
-        for (start, width) in blocks($c) {
+        for (start, width) in blocks($c, BLOCK) {
             match width {
                 BLOCK => $f::<BLOCK>(start, $($arg),*),
                 8 => $f::<8>(start, $($arg),*),
                 _ => $f::<1>(start, $($arg),*),
+            }
+        }
+    };
+}
+
+/// Call `f::<W, TILE>(start, ...)` for each channel block of at most [`TILE_BLOCK`].
+macro_rules! for_tile_blocks {
+    ($c:expr, $f:ident, $($arg:expr),*) => {
+        for (start, width) in blocks($c, TILE_BLOCK) {
+            match width {
+                TILE_BLOCK => $f::<TILE_BLOCK, TILE>(start, $($arg),*),
+                8 => $f::<8, TILE>(start, $($arg),*),
+                _ => $f::<1, TILE>(start, $($arg),*),
             }
         }
     };
@@ -87,43 +107,74 @@ simd::multiversion! {
         let (rows, cols) = (taps_in_range(s.h, s.k, s.stride), taps_in_range(s.w, s.k, s.stride));
         let pad = s.padding();
         let image = s.h * s.w * c;
+        /// `TX` output pixels along a row (`TX > 1` only where every window is whole along x),
+        /// channels `start .. start + W`; `out` starts at the first pixel.
         #[inline(always)]
-        fn block<const W: usize>(
+        #[allow(clippy::too_many_arguments)]
+        fn block<const W: usize, const TX: usize>(
             start: usize,
             x: &[f32],
             w: &[f32],
             out: &mut [f32],
             taps: (&Range<usize>, &Range<usize>),
             at: (usize, usize),
-            (width, c, k, scale): (usize, usize, usize, f32),
+            (width, c, k, stride): (usize, usize, usize, usize),
+            scale: f32,
         ) {
-            let mut acc = [0.0f32; W];
+            let mut acc = [[0.0f32; W]; TX];
             for ky in taps.0.clone() {
                 for kx in taps.1.clone() {
                     // Input pixel of tap (ky, kx): (oy·s + ky - top, ox·s + kx - left), where
-                    // `at` = (oy·s, ox·s) - (top, left) + (ky, kx) is kept non-negative by the
-                    // taps in range.
+                    // `at` = (oy·s - top, ox·s - left) wraps below zero and adding a tap in
+                    // range brings it back.
                     let pix = at.0.wrapping_add(ky) * width + at.1.wrapping_add(kx);
-                    mac(&mut acc, &x[pix * c + start..], &w[(ky * k + kx) * c + start..]);
+                    let wv = &w[(ky * k + kx) * c + start..];
+                    for (i, acc) in acc.iter_mut().enumerate() {
+                        mac(acc, &x[(pix + i * stride) * c + start..], wv);
+                    }
                 }
             }
-            for (o, a) in out[start..start + W].iter_mut().zip(acc) {
-                *o = a * scale;
+            for (i, acc) in acc.iter().enumerate() {
+                for (o, a) in out[i * c + start..][..W].iter_mut().zip(acc) {
+                    *o = a * scale;
+                }
             }
         }
+        /// A single pixel: `block::<W, 1>`.
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn single<const W: usize>(
+            start: usize,
+            x: &[f32],
+            w: &[f32],
+            out: &mut [f32],
+            taps: (&Range<usize>, &Range<usize>),
+            at: (usize, usize),
+            dims: (usize, usize, usize, usize),
+            scale: f32,
+        ) {
+            block::<W, 1>(start, x, w, out, taps, at, dims, scale)
+        }
+        let whole = |ox: usize| cols[ox].len() == s.k;
+        let dims = (s.w, c, s.k, s.stride);
         for b in 0..n {
             let x = &x[b * image..][..image];
             for oy in 0..oh {
-                for ox in 0..ow {
-                    let out = &mut y[((b * oh + oy) * ow + ox) * c..][..c];
+                let mut ox = 0;
+                while ox < ow {
                     let taps = (&rows[oy], &cols[ox]);
-                    // Shifted origin: (oy·s - top, ox·s - left) wrapping below zero, which
-                    // adding a tap in range brings back.
                     let at = (
                         (oy * s.stride).wrapping_sub(pad.0),
                         (ox * s.stride).wrapping_sub(pad.1),
                     );
-                    for_blocks!(c, block, x, w, out, taps, at, (s.w, c, s.k, scale));
+                    let out = &mut y[((b * oh + oy) * ow + ox) * c..];
+                    if ox + TILE <= ow && whole(ox) && whole(ox + TILE - 1) {
+                        for_tile_blocks!(c, block, x, w, out, taps, at, dims, scale);
+                        ox += TILE;
+                    } else {
+                        for_blocks!(c, single, x, w, out, taps, at, dims, scale);
+                        ox += 1;
+                    }
                 }
             }
         }
