@@ -284,8 +284,8 @@ fn reproduce_table1_quick_reuses_the_fc_runs(dir: &Path, fc: &str) {
             "| fc L=3 h=32 / feature",
             "| mnas h=2 / lazy",
             "| simple-cnn h=2 / lazy",
-            "| perceptron / lazy",
-            "| perceptron / lazy"
+            "| perceptron chi = 1.5 / lazy",
+            "| perceptron chi = 4 / lazy"
         ],
         "{report}"
     );

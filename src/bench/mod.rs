@@ -27,10 +27,99 @@ pub struct Measurement {
     pub baseline: &'static str,
     /// Floating-point operations per operation (for GFLOP/s).
     pub flops: Option<f64>,
-    /// The authors' JAX code on this machine kind (issue #2), seconds per operation.
-    pub jax_s: Option<f64>,
+    /// The authors' JAX code, one core, same config, seconds per operation, on the machine
+    /// kinds it was measured on.
+    pub jax: Jax,
     /// The target of issue #2, seconds per operation.
     pub target_s: Option<f64>,
+}
+
+/// The machine kinds the authors' JAX code was timed on (one core, the same configs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JaxMachine {
+    /// An Intel Xeon without AVX-512 (issues #2 and #5).
+    XeonNoAvx512,
+    /// An AMD EPYC with AVX-512, sgemm peak 194 GFLOP/s (issue #11).
+    EpycAvx512,
+}
+
+impl JaxMachine {
+    pub fn label(self) -> &'static str {
+        match self {
+            JaxMachine::XeonNoAvx512 => "Intel Xeon without AVX-512",
+            JaxMachine::EpycAvx512 => "AMD EPYC with AVX-512",
+        }
+    }
+}
+
+/// The authors' JAX seconds per operation on each machine kind where it was measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Jax {
+    pub xeon_no_avx512: Option<f64>,
+    pub epyc_avx512: Option<f64>,
+}
+
+impl Jax {
+    fn both(xeon: f64, epyc: f64) -> Jax {
+        Jax {
+            xeon_no_avx512: Some(xeon),
+            epyc_avx512: Some(epyc),
+        }
+    }
+
+    /// The figure measured on `kind`, if any.
+    pub fn on(self, kind: Option<JaxMachine>) -> Option<f64> {
+        match kind? {
+            JaxMachine::XeonNoAvx512 => self.xeon_no_avx512,
+            JaxMachine::EpycAvx512 => self.epyc_avx512,
+        }
+    }
+}
+
+/// The CPU the benchmarks run on.
+#[derive(Clone, Debug)]
+pub struct Cpu {
+    pub model: String,
+    pub avx2: bool,
+    pub avx512: bool,
+}
+
+impl Cpu {
+    /// The model name from `/proc/cpuinfo` (Linux) and the vector extensions the CPU has.
+    pub fn detect() -> Cpu {
+        let model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, m)| m.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        #[cfg(target_arch = "x86_64")]
+        let (avx2, avx512) = (
+            std::is_x86_feature_detected!("avx2"),
+            std::is_x86_feature_detected!("avx512f"),
+        );
+        #[cfg(not(target_arch = "x86_64"))]
+        let (avx2, avx512) = (false, false);
+        Cpu {
+            model,
+            avx2,
+            avx512,
+        }
+    }
+
+    /// The JAX machine kind this CPU is (`None`: neither, so no JAX figure applies here).
+    pub fn jax_machine(&self) -> Option<JaxMachine> {
+        if self.model.contains("Xeon") && !self.avx512 {
+            Some(JaxMachine::XeonNoAvx512)
+        } else if self.model.contains("EPYC") && self.avx512 {
+            Some(JaxMachine::EpycAvx512)
+        } else {
+            None
+        }
+    }
 }
 
 /// Median seconds per call of `f`, from `samples` samples of about `sample_s` seconds each.
@@ -112,7 +201,7 @@ fn step_bench(
     cfg: &RunConfig,
     split: &Split,
     flops: Option<f64>,
-    jax_s: f64,
+    jax: Jax,
     target_s: f64,
     sample_s: f64,
 ) -> Measurement {
@@ -162,7 +251,7 @@ fn step_bench(
         baseline_s,
         baseline: "gradient buffer + axpy",
         flops,
-        jax_s: Some(jax_s),
+        jax,
         target_s: Some(target_s),
     }
 }
@@ -179,9 +268,9 @@ pub fn fc_step(width: usize, sample_s: f64) -> Measurement {
         source: "gaussian".into(),
     };
     let (jax, target) = if width == 64 {
-        (571e-6, 95e-6)
+        (Jax::both(571e-6, 178e-6), 95e-6)
     } else {
-        (3842e-6, 960e-6)
+        (Jax::both(3842e-6, 632e-6), 960e-6)
     };
     step_bench(
         format!("fc L=5 h={width} step (B=16, P=1024, d=784)"),
@@ -203,7 +292,7 @@ pub fn perceptron_step(sample_s: f64) -> Measurement {
         &cfg,
         &split,
         None,
-        285e-6,
+        Jax::both(285e-6, 100e-6),
         300e-9,
         sample_s,
     )
@@ -233,18 +322,24 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
         baseline_s,
         baseline: "16 rows per call",
         flops: Some(2.0 * p as f64 * (d * h + 4 * h * h + h) as f64),
-        jax_s: None,
+        jax: Jax::default(),
         target_s: None,
     }
 }
 
 /// The authors' JAX time and the issue #5 target per step (one core, B = 16, 32x32x3).
-fn cnn_reference(model: ModelKind, width: usize) -> (f64, f64) {
+fn cnn_reference(model: ModelKind, width: usize) -> (Jax, f64) {
     match (model, width) {
-        (ModelKind::Mnas, 8) => (492e-3, 25e-3),
-        (ModelKind::SimpleCnn, 8) => (79e-3, 8e-3),
-        (ModelKind::SimpleCnn, 32) => (1091e-3, 110e-3),
-        _ => (f64::NAN, f64::NAN),
+        (ModelKind::Mnas, 8) => (Jax::both(492e-3, 298e-3), 25e-3),
+        (ModelKind::SimpleCnn, 8) => (Jax::both(79e-3, 37.5e-3), 8e-3),
+        (ModelKind::SimpleCnn, 32) => (
+            Jax {
+                xeon_no_avx512: Some(1091e-3),
+                epyc_avx512: None,
+            },
+            110e-3,
+        ),
+        _ => (Jax::default(), f64::NAN),
     }
 }
 
@@ -309,7 +404,10 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
         baseline_s,
         baseline: "16 rows per call",
         flops: Some(2.0 * (p * macs) as f64),
-        jax_s: Some(4.7),
+        jax: Jax {
+            xeon_no_avx512: Some(4.7),
+            epyc_avx512: None,
+        },
         target_s: None,
     }
 }

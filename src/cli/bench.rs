@@ -1,7 +1,8 @@
 //! `sgd-regimes bench`: prints one line per benchmark with ratios against its baseline, the
-//! authors' JAX figure and the target of issues #2 and #5.
+//! authors' JAX figure where it was measured on this kind of CPU, and the target of issues #2
+//! and #5; the CPU model and its vector extensions beside the sgemm peak.
 
-use crate::bench::{Measurement, run_all};
+use crate::bench::{Cpu, JaxMachine, Measurement, run_all};
 use anyhow::Result;
 use clap::Args;
 
@@ -39,7 +40,7 @@ fn fmt_time(s: f64) -> String {
     }
 }
 
-fn line(m: &Measurement, peak: f64) -> String {
+fn line(m: &Measurement, peak: f64, jax_here: Option<JaxMachine>) -> String {
     let gflops = m.flops.map_or("-".into(), |f| {
         format!(
             "{:.1} ({:.0}%)",
@@ -47,7 +48,7 @@ fn line(m: &Measurement, peak: f64) -> String {
             100.0 * f / m.ours_s / 1e9 / peak
         )
     });
-    let jax = m.jax_s.map_or("-".into(), |j| {
+    let jax = m.jax.on(jax_here).map_or("-".into(), |j| {
         format!("{} ({:.1}x)", fmt_time(j), j / m.ours_s)
     });
     let target = m.target_s.map_or("-".into(), |t| {
@@ -100,13 +101,21 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             crate::bench::BENCHMARKS.map(|(n, _)| n).join(", ")
         );
     }
-    println!("single-core sgemm peak (256x256x256): {peak:.1} GFLOP/s\n");
+    let cpu = Cpu::detect();
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!(
+        "single-core sgemm peak (256x256x256): {peak:.1} GFLOP/s on {} (AVX2 {}, AVX-512 {})\n",
+        cpu.model,
+        yes(cpu.avx2),
+        yes(cpu.avx512)
+    );
+    let jax_here = cpu.jax_machine();
     println!(
         "{:<44} {:>10} {:>10} {:>8}  {:>14}  {:>18}  {:>14}",
-        "case", "ours", "baseline", "speedup", "GFLOP/s (peak)", "JAX here (ratio)", "target"
+        "case", "ours", "baseline", "speedup", "GFLOP/s (peak)", "JAX same CPU kind", "target"
     );
     for m in &rows {
-        print!("{}", line(m, peak));
+        print!("{}", line(m, peak, jax_here));
     }
     println!(
         "\nbaselines: steps = same layers with a gradient buffer + axpy over all rows; eval = 16 rows per call."
@@ -114,5 +123,16 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!(
         "steps are worst case: every batch point has positive loss, so every step runs a full backward pass."
     );
+    match jax_here {
+        Some(kind) => println!(
+            "JAX: the authors' code timed on an {} (one core, same configs; BENCHMARKS.md).",
+            kind.label()
+        ),
+        None => println!(
+            "JAX: timed on an {} and an {} only; this CPU is neither, so no ratio is printed (figures in BENCHMARKS.md).",
+            JaxMachine::XeonNoAvx512.label(),
+            JaxMachine::EpycAvx512.label()
+        ),
+    }
     Ok(())
 }

@@ -184,7 +184,7 @@ fn table1(a: &Table1Args) -> Result<()> {
     let jobs = jobs(a.jobs);
     if a.dry_run {
         println!("reproduce table1 --preset {name} into {}", out.display());
-        let estimates = table1::estimate(&planned, jobs);
+        let estimates = table1::estimate(&planned, jobs)?;
         println!(
             "  {:<20} {:<52} {:>6} {:>8} {:>12}",
             "row", "what", "runs", "missing", "est. wall"
@@ -202,10 +202,13 @@ fn table1(a: &Table1Args) -> Result<()> {
         for s in &skipped {
             println!("  {:<20} skipped: {}", s.name, s.reason);
         }
+        let wall: f64 = estimates.iter().sum();
         println!(
-            "  total: {total} runs to do, about {:.0} min with {jobs} workers (a rough model: \
-             calibrated steps, steps per run modelled from fc runs; expect within 2x)",
-            estimates.iter().sum::<f64>() / 60.0
+            "  total: {total} runs to do, about {:.0} min with {jobs} workers, {:.1} CPU-hours \
+             on this CPU (a rough model: calibrated steps, steps per run modelled from fc runs and \
+             rescaled by the row's finished runs; expect within 2x)",
+            wall / 60.0,
+            wall * jobs as f64 / 3600.0
         );
         return Ok(());
     }

@@ -430,21 +430,34 @@ pub fn estimate_run_s(cfg: &RunConfig, step_s: f64, point_s: f64) -> f64 {
 }
 
 /// Estimated wall seconds of each row's missing runs with `jobs` workers, from a calibration
-/// of each row's net (a few timed steps).
-pub fn estimate(planned: &[Planned], jobs: usize) -> Vec<f64> {
+/// of each row's net (a few timed steps). Where a row already has finished runs, the model is
+/// rescaled by the median ratio of their measured to their modelled times.
+pub fn estimate(planned: &[Planned], jobs: usize) -> Result<Vec<f64>> {
     planned
         .iter()
         .map(|p| {
             let todo = crate::sweep::pending(&p.store, &p.runs, None, false);
             let Some(first) = todo.first() else {
-                return 0.0;
+                return Ok(0.0);
             };
             let (step_s, point_s) = crate::bench::calibrate(&first.config);
+            let done = crate::analysis::load_results(&p.store.dir)?;
+            let mut ratios: Vec<f64> = done
+                .iter()
+                .map(|r| r.timing.wall_s / estimate_run_s(&r.config, step_s, point_s))
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let scale = if ratios.len() >= 5 {
+                ratios[ratios.len() / 2]
+            } else {
+                1.0
+            };
             let total: f64 = todo
                 .iter()
                 .map(|r| estimate_run_s(&r.config, step_s, point_s))
                 .sum();
-            total / jobs.max(1) as f64
+            Ok(scale * total / jobs.max(1) as f64)
         })
         .collect()
 }

@@ -63,6 +63,17 @@ fn minutes(s: f64) -> String {
     }
 }
 
+/// A Table 1 row; the perceptron's label names its chi (two rows differ only there).
+fn row_with_chi(g: &crate::analysis::exponents::GroupExponents) -> String {
+    let row = table1_row(g);
+    match (g.config.model, g.config.chi) {
+        (crate::config::ModelKind::Perceptron, Some(chi)) => {
+            row.replacen("| perceptron /", &format!("| perceptron chi = {chi} /"), 1)
+        }
+        _ => row,
+    }
+}
+
 /// The names of the figures shown inline for a Table 1 row.
 const ROW_FIGURES: [&str; 5] = [
     "dw_scaled",
@@ -107,7 +118,7 @@ pub fn write(
         figures += all_figures(&analysis, &results, &out.join("figures").join(name))?.len();
         if p.part.regime.is_some() {
             for g in &analysis.groups {
-                rows += &table1_row(g);
+                rows += &row_with_chi(g);
             }
             let t = analysis.table();
             for row in t.rows {
