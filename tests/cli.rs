@@ -198,6 +198,8 @@ fn help_teaches_and_bench_runs() {
     let out = String::from_utf8_lossy(&o.stdout);
     for case in [
         "sgemm peak",
+        "AVX-512",
+        "JAX: ",
         "fc L=5 h=64 step",
         "fc L=5 h=256 step",
         "perceptron d=128 step",

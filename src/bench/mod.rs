@@ -483,3 +483,27 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
     let eval_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), 0.02, 3) / n as f64;
     (step_s, eval_s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jax_figures_apply_only_to_the_cpu_kind_they_were_measured_on() {
+        let cpu = |model: &str, avx512| Cpu {
+            model: model.into(),
+            avx2: true,
+            avx512,
+        };
+        let xeon = cpu("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", false);
+        let epyc = cpu("AMD EPYC 7R13 Processor", true);
+        assert_eq!(xeon.jax_machine(), Some(JaxMachine::XeonNoAvx512));
+        assert_eq!(epyc.jax_machine(), Some(JaxMachine::EpycAvx512));
+        assert_eq!(cpu("AMD EPYC", false).jax_machine(), None);
+        assert_eq!(cpu("Intel(R) Xeon(R) Gold", true).jax_machine(), None);
+        let fc = Jax::both(571e-6, 178e-6);
+        assert_eq!(fc.on(xeon.jax_machine()), Some(571e-6));
+        assert_eq!(fc.on(epyc.jax_machine()), Some(178e-6));
+        assert_eq!(fc.on(None), None);
+    }
+}
