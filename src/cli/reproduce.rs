@@ -79,18 +79,8 @@ pub struct Table1Args {
     /// else data/cifar10 if present; without CIFAR-10 those rows are skipped with a note].
     #[arg(long, value_name = "DIR")]
     pub cifar_dir: Option<String>,
-    /// Print the plan (rows, runs, missing runs, estimated wall time per row here) and stop.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Analyse and report the runs that exist, without running the missing ones.
-    #[arg(long)]
-    pub no_run: bool,
-    /// Runs in parallel [default: all cores].
-    #[arg(long, short)]
-    pub jobs: Option<usize>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 #[derive(Args, Debug)]
@@ -108,7 +98,15 @@ pub struct FcMnistArgs {
     /// bundled digits.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
-    /// Print the plan (runs per sweep, how many are missing) and stop.
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+/// How `reproduce fc-mnist` and `reproduce table1` run.
+#[derive(Args, Debug)]
+pub struct RunFlags {
+    /// Print the plan (what runs, how many are missing; for table1 an estimated wall time per
+    /// row on this machine) and stop.
     #[arg(long)]
     pub dry_run: bool,
     /// Analyse and report the runs that exist, without running the missing ones.
@@ -181,8 +179,8 @@ fn table1(a: &Table1Args) -> Result<()> {
     let (planned, skipped) = table1::plan(&out, &fc_dir, a.preset, &data)?;
     let missing = fc_mnist::missing(&planned);
     let total: usize = missing.iter().sum();
-    let jobs = jobs(a.jobs);
-    if a.dry_run {
+    let jobs = jobs(a.run.jobs);
+    if a.run.dry_run {
         println!("reproduce table1 --preset {name} into {}", out.display());
         let estimates = table1::estimate(&planned, jobs)?;
         println!(
@@ -216,22 +214,34 @@ fn table1(a: &Table1Args) -> Result<()> {
         eprintln!("skipping {} ({}): {}", s.name, s.what, s.reason);
     }
     let mut timing = Timing::load(&out)?;
-    if !a.no_run && total > 0 {
+    if !a.run.no_run && total > 0 {
         eprintln!("{total} runs to do");
-        let bar = run_bar(total, a.quiet);
+        let bar = run_bar(total, a.run.quiet);
         let stop = super::sweep::stop_on_signals()?;
         for p in &planned {
             let todo = pending(&p.store, &p.runs, None, false);
             if todo.is_empty() {
                 continue;
             }
-            let started = std::time::Instant::now();
+            // The row's wall time is saved at every finished run, so a hard stop loses only
+            // the time since the last one.
+            let mut mark = std::time::Instant::now();
+            let mut save_error = None;
             let outcome = execute(&p.store, &todo, jobs, &stop, |e| {
                 if let Event::Finished { .. } = e {
                     bar.inc(1);
+                    let now = std::time::Instant::now();
+                    let seconds = (now - mark).as_secs_f64();
+                    mark = now;
+                    if let Err(e) = timing.add(&out, p.part.name, seconds, jobs) {
+                        save_error.get_or_insert(e);
+                    }
                 }
             })?;
-            timing.add(&out, p.part.name, started.elapsed().as_secs_f64(), jobs)?;
+            timing.add(&out, p.part.name, mark.elapsed().as_secs_f64(), jobs)?;
+            if let Some(e) = save_error {
+                return Err(e.into());
+            }
             if outcome.not_started > 0 {
                 bar.finish_and_clear();
                 bail!(
@@ -262,7 +272,7 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
     let planned = fc_mnist::plan(&out, a.preset, a.data_dir.as_deref())?;
     let missing = fc_mnist::missing(&planned);
     let total: usize = missing.iter().sum();
-    if a.dry_run {
+    if a.run.dry_run {
         println!(
             "reproduce fc-mnist --preset {} into {}",
             a.preset.name(),
@@ -283,11 +293,11 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         println!("  total: {total} runs to do");
         return Ok(());
     }
-    if !a.no_run && total > 0 {
+    if !a.run.no_run && total > 0 {
         eprintln!("{total} runs to do in {}", out.join("results").display());
-        let bar = run_bar(total, a.quiet);
+        let bar = run_bar(total, a.run.quiet);
         let stop = super::sweep::stop_on_signals()?;
-        let not_started = fc_mnist::run_all(&planned, jobs(a.jobs), &stop, |e| {
+        let not_started = fc_mnist::run_all(&planned, jobs(a.run.jobs), &stop, |e| {
             if let Event::Finished { .. } = e {
                 bar.inc(1);
             }

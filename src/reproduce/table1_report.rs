@@ -55,6 +55,21 @@ impl Timing {
     }
 }
 
+/// What the "wall time here" column means.
+fn wall_note(timing: &Timing) -> String {
+    let base = "Wall time here: measured by `reproduce table1` while it ran the row, saved at every finished run and added up over resumptions";
+    if timing.jobs == 0 {
+        format!(
+            "{base}; `-`: not measured (the row's runs were found done, or run by another command)."
+        )
+    } else {
+        format!(
+            "{base}, with {} workers; `-`: not measured (the row's runs were found done, or run by another command).",
+            timing.jobs
+        )
+    }
+}
+
 fn minutes(s: f64) -> String {
     if s < 90.0 {
         format!("{s:.0} s")
@@ -181,7 +196,7 @@ pub fn write(
          Table 1 of Sclocchi, Geiger, Wyart, \"Dissecting the Effects of SGD Noise in Distinct Regimes of Deep Learning\": every row the data here allows, each exponent as value ± statistical error [range over which the collapse stays acceptable]. The FC rows on MNIST are the runs of `reproduce fc-mnist` (reused).\n\n\
          ## Table 1\n\n{table1}\n\
          Rows not run:\n\n{}\n\
-         ## Runs and time per row\n\n{runs_text}\nWall time here: measured by `reproduce table1` while it ran the row (added up over resumptions) with {} workers; `-` for rows whose runs were all found done.\n\n\
+         ## Runs and time per row\n\n{runs_text}\n{}\n\n\
          ## Phase diagram (Fig. 1b)\n\n{phase_section}\
          ## Details of the fits\n{details}\n\
          ## Where this preset departs from the authors' settings\n\n| setting | authors | this preset |\n|---|---|---|\n{departures}\n\
@@ -192,7 +207,7 @@ pub fn write(
         } else {
             skipped_text
         },
-        timing.jobs,
+        wall_note(timing),
         conventions()
     );
     let path = out.join("report.md");
