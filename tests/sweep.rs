@@ -484,3 +484,112 @@ fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
     ]);
     assert!(out.contains(&format!("ran {}:", 24 - after)), "{out}");
 }
+
+/// Results of a directory keyed by file name, without timing and provenance.
+fn comparable(dir: &Path) -> BTreeMap<String, Value> {
+    let mut r = results(dir);
+    for v in r.values_mut() {
+        v.as_object_mut().unwrap().remove("adopted_from");
+    }
+    r
+}
+
+#[test]
+fn a_new_step_budget_keeps_the_runs_that_finished_within_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |text: &str, dir: &Path| {
+        let sweep = write_sweep(tmp.path(), text);
+        let o = sgd(&[
+            "sweep",
+            "run",
+            &sweep,
+            "--results",
+            dir.to_str().unwrap(),
+            "--jobs",
+            "2",
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let long = SWEEP.replace("batch = 16", "batch = 16\nmax_steps = 1000000");
+    let dir = tmp.path().join("results");
+    run(&long, &dir);
+    let first = comparable(&dir);
+    assert_eq!(first.len(), 24);
+    let mut steps: Vec<u64> = first
+        .values()
+        .map(|v| v["counters"]["steps_simulated"].as_u64().unwrap())
+        .collect();
+    steps.sort();
+    let budget = steps[12];
+    let within = steps.iter().filter(|&&s| s <= budget).count();
+    assert!(within < 24, "some runs must need more than the new budget");
+
+    // A smaller budget: the runs that finished within it are kept, the others run again.
+    let short = long.replace("max_steps = 1000000", &format!("max_steps = {budget}"));
+    let said = run(&short, &dir);
+    assert!(
+        said.contains(&format!(
+            "kept {within} run(s) that finished within the new one"
+        )),
+        "{said}"
+    );
+    assert!(said.contains(&format!("{} to run", 24 - within)), "{said}");
+    let fresh = tmp.path().join("fresh");
+    run(&short, &fresh);
+    let fresh = comparable(&fresh);
+    let now = comparable(&dir);
+    for (name, v) in &fresh {
+        assert_eq!(now.get(name), Some(v), "{name} differs from a fresh run");
+    }
+    // Runs that needed more steps are run again: most end on the budget now (one whose final
+    // evaluation finds zero loss still converges, at the budget).
+    let budget_ended = fresh.values().filter(|v| v["status"] == "budget").count();
+    assert!((1..=24 - within).contains(&budget_ended), "{budget_ended}");
+    // The long-budget results that could not be kept stay in the directory (nothing lost).
+    assert_eq!(now.len(), 24 + (24 - within));
+    let adopted = results(&dir)
+        .values()
+        .filter(|v| v.get("adopted_from").is_some())
+        .count();
+    assert_eq!(adopted, within);
+
+    // Back to the long budget: every run is found again, identical to the first time; one that
+    // finished exactly at the short budget is run again (that budget might have stopped it).
+    let at_budget = steps.iter().filter(|&&s| s == budget).count();
+    let said = run(&long, &dir);
+    assert!(said.contains(&format!("{at_budget} to run")), "{said}");
+    let back = comparable(&dir);
+    for (name, v) in &first {
+        assert_eq!(back.get(name), Some(v), "{name} changed");
+    }
+
+    // From the short budget to the long one: only runs that ended before the short budget
+    // could fire are kept (not one stopped by it, even if its last evaluation found zero loss).
+    let short_dir = tmp.path().join("fresh");
+    let ended_early = comparable(&short_dir)
+        .values()
+        .filter(|v| {
+            v["status"] != "budget" && v["counters"]["steps_simulated"].as_u64().unwrap() < budget
+        })
+        .count();
+    let said = run(&long, &short_dir);
+    assert!(
+        said.contains(&format!("kept {ended_early} run(s)")),
+        "{said}"
+    );
+    let longer = comparable(&short_dir);
+    for (name, v) in &first {
+        assert_eq!(
+            longer.get(name),
+            Some(v),
+            "{name} differs from the first long run"
+        );
+    }
+
+    // Any other change is still refused.
+    let sweep = write_sweep(tmp.path(), &long.replace("width = 32", "width = 16"));
+    let err = fails(&["sweep", "run", &sweep, "--results", dir.to_str().unwrap()]);
+    assert!(err.contains("different sweep file"), "{err}");
+}

@@ -597,6 +597,7 @@ pub(crate) mod tests {
             trajectory: vec![obs],
             counters: Counters::default(),
             timing: Timing::default(),
+            adopted_from: None,
         }
     }
 

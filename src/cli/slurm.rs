@@ -49,6 +49,9 @@ pub fn run(a: &SlurmArgs) -> Result<()> {
     let spec = SweepSpec::load(&a.file)?;
     let runs = spec.runs()?;
     let store = RunStore::create_or_open(&a.results, &spec)?;
+    if let Some(note) = store.adopted_note() {
+        eprintln!("{note}");
+    }
     let todo = pending(&store, &runs, None, false);
     let opts = ArrayOptions {
         tasks: a.tasks,

@@ -120,6 +120,9 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     let spec = SweepSpec::load(&a.file)?;
     let runs = spec.runs()?;
     let store = RunStore::create_or_open(&a.results, &spec)?;
+    if let Some(note) = store.adopted_note() {
+        eprintln!("{note}");
+    }
     let runs = match &a.runs_file {
         Some(f) => crate::sweep::runs_file::select(&runs, f)?,
         None => runs,

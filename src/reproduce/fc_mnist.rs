@@ -248,6 +248,9 @@ pub fn plan(out: &Path, preset: Preset, data_dir: Option<&str>) -> Result<Vec<Pl
         let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
         let runs = spec.runs()?;
         let store = RunStore::create_or_open(&results_dir(out, part.name), &spec)?;
+        if let Some(note) = store.adopted_note() {
+            eprintln!("{note}");
+        }
         planned.push(Planned { part, store, runs });
     }
     Ok(planned)

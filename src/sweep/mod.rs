@@ -2,6 +2,7 @@
 //! written file per run (keyed by a hash of the run's normalized config), local parallel
 //! execution or a shard `I/N` of the run list, and status counts.
 
+pub mod adopt;
 pub mod axis;
 pub mod collect;
 pub mod id;

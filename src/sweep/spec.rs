@@ -166,6 +166,18 @@ impl SweepSpec {
         self.base == other.base && self.axes == other.axes
     }
 
+    /// Same sweep but for the step or wall budget in `[base]`: the runs that finished keep
+    /// their results (`sweep::adopt`).
+    pub fn same_but_budget(&self, other: &SweepSpec) -> bool {
+        let without_budget = |t: &Table| {
+            let mut t = t.clone();
+            t.remove("max_steps");
+            t.remove("max_wall");
+            t
+        };
+        without_budget(&self.base) == without_budget(&other.base) && self.axes == other.axes
+    }
+
     /// Every run, normalized and validated, identical runs merged (first occurrence kept).
     pub fn runs(&self) -> Result<Vec<PlannedRun>> {
         let sizes: Vec<usize> = self.axes.iter().map(|(_, v)| v.len()).collect();

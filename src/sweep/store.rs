@@ -6,6 +6,9 @@
 //! DIR/runs/<id>.failed.json a run that ended in an error: its config and the message
 //! ```
 //!
+//! A sweep file that changes only the step budget (`max_steps`, `max_wall`) reopens the
+//! directory and keeps the runs that finished within the new budget (`super::adopt`).
+//!
 //! A result file exists only complete (temp file + fsync + rename), so a sweep killed at any
 //! moment restarts with exactly the runs that are missing.
 
@@ -52,6 +55,9 @@ impl Stored {
 pub struct RunStore {
     pub dir: PathBuf,
     runs: PathBuf,
+    /// Finished runs of an earlier step budget kept under this sweep's ids when it was opened
+    /// (`super::adopt`).
+    pub adopted: usize,
 }
 
 impl RunStore {
@@ -61,7 +67,7 @@ impl RunStore {
         let sweep_copy = dir.join(SWEEP_FILE);
         if sweep_copy.is_file() {
             let stored = SweepSpec::load(&sweep_copy)?;
-            if !stored.same_sweep(spec) {
+            if !stored.same_sweep(spec) && !stored.same_but_budget(spec) {
                 return Err(Error::config(format!(
                     "{} was made by a different sweep file ({} differs from {}); use a new --results directory, or delete {} to adopt this sweep (its results are kept)",
                     dir.display(),
@@ -84,9 +90,10 @@ impl RunStore {
                 )));
             }
         }
-        let store = RunStore {
+        let mut store = RunStore {
             dir: dir.to_path_buf(),
             runs: dir.join("runs"),
+            adopted: 0,
         };
         std::fs::create_dir_all(&store.runs).map_err(|e| {
             Error::data(
@@ -97,10 +104,14 @@ impl RunStore {
             )
         })?;
         store.check_writable()?;
-        if !sweep_copy.is_file() {
+        // A new budget replaces the stored sweep file: the directory is for the new one now.
+        let budget_changed =
+            sweep_copy.is_file() && !SweepSpec::load(&sweep_copy)?.same_sweep(spec);
+        if !sweep_copy.is_file() || budget_changed {
             write_atomic(&sweep_copy, spec.text.as_bytes())?;
         }
         store.remove_stale_temporaries();
+        store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
         Ok(store)
     }
 
@@ -120,6 +131,7 @@ impl RunStore {
             RunStore {
                 dir: dir.to_path_buf(),
                 runs: dir.join("runs"),
+                adopted: 0,
             },
             spec,
         ))
@@ -155,6 +167,17 @@ impl RunStore {
                 let _ = std::fs::remove_file(e.path());
             }
         }
+    }
+
+    /// A line for the user when opening kept runs of an earlier budget.
+    pub fn adopted_note(&self) -> Option<String> {
+        (self.adopted > 0).then(|| {
+            format!(
+                "{}: the step budget changed; kept {} run(s) that finished within the new one",
+                self.dir.display(),
+                self.adopted
+            )
+        })
     }
 
     pub fn result_path(&self, id: &str) -> PathBuf {

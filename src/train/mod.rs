@@ -219,5 +219,6 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
             check_s,
             observe_s,
         },
+        adopted_from: None,
     })
 }

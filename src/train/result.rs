@@ -178,6 +178,10 @@ pub struct RunResult {
     pub trajectory: Vec<Observables>,
     pub counters: Counters,
     pub timing: Timing,
+    /// Set when the result was computed under another step budget and kept because that
+    /// budget never fired (`sweep::adopt`): which run it was and where it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_from: Option<String>,
 }
 
 impl RunResult {
