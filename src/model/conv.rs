@@ -1,12 +1,13 @@
 //! k x k convolution with stride and 'same' padding (SPEC §2, `simple-cnn` and `mnas`; issue #5),
-//! as a forward/backward pair on sgemm through im2col (depthwise convolutions: `depthwise.rs`). Layout HWC: an image is `h × w × c`
+//! as a forward/backward pair on sgemm through im2col (depthwise convolutions: `depthwise.rs`;
+//! stride-1 layers with 8 or 16 output channels go to `direct_conv.rs` where the CPU has FMA). Layout HWC: an image is `h × w × c`
 //! floats, channel fastest; a batch is `n` images one after another. Weights are
 //! `c_out × (k·k·c_in)`, each row ordered (ky, kx, c_in).
 //!
 //! 'same' padding follows the usual convention: the output is `ceil(n / s)` along each axis and
 //! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
 
-use super::gemm;
+use super::{direct_conv, gemm};
 use std::ops::Range;
 
 /// Geometry of one convolution.
@@ -194,6 +195,9 @@ pub fn conv_forward(
     cols: &mut [f32],
     z: &mut [f32],
 ) {
+    if direct_conv::applies(s) {
+        return direct_conv::forward(x, n, s, w, scale, z);
+    }
     let rows = n * s.out_h() * s.out_w();
     let patches = if s.is_pointwise() {
         x
@@ -220,6 +224,9 @@ pub fn conv_backward_input(
     dcols: &mut [f32],
     dx: &mut [f32],
 ) {
+    if direct_conv::applies_to_input(s) {
+        return direct_conv::backward_input(dz, n, s, w, scale, dx);
+    }
     let rows = n * s.out_h() * s.out_w();
     if s.is_pointwise() {
         gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dx);
@@ -243,6 +250,9 @@ pub fn conv_backward_weights(
     coeff: f32,
     w_target: &mut [f32],
 ) {
+    if direct_conv::applies(s) {
+        return direct_conv::backward_weights(dz, x, n, s, scale, coeff, w_target);
+    }
     let rows = n * s.out_h() * s.out_w();
     let patches = if s.is_pointwise() { x } else { cols };
     gemm::dzt_x(
@@ -350,6 +360,23 @@ mod tests {
                 c_in: 2,
                 c_out: 2,
                 k: 1,
+                stride: 1,
+            },
+            // `direct_conv.rs` where the CPU has FMA: weights and input gradient.
+            ConvShape {
+                h: 5,
+                w: 6,
+                c_in: 8,
+                c_out: 16,
+                k: 5,
+                stride: 1,
+            },
+            ConvShape {
+                h: 4,
+                w: 3,
+                c_in: 1,
+                c_out: 8,
+                k: 3,
                 stride: 1,
             },
         ] {

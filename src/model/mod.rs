@@ -8,6 +8,7 @@ pub mod activation;
 pub mod cnn;
 pub mod conv;
 pub mod depthwise;
+pub mod direct_conv;
 pub mod fc;
 pub mod gemm;
 pub mod layers;

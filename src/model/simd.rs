@@ -27,6 +27,20 @@ pub fn use_avx2() -> bool {
     }
 }
 
+/// Whether the kernels that need AVX2 and fused multiply-adds (`direct_conv.rs`) run on this
+/// thread; [`portable_only`] turns them off too.
+#[inline]
+pub fn use_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use_avx2() && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Run `f` with the baseline copies only on this thread (for tests comparing the two).
 pub fn portable_only<R>(f: impl FnOnce() -> R) -> R {
     let before = PORTABLE_ONLY.with(|p| p.replace(true));

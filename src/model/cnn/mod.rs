@@ -283,7 +283,11 @@ impl Network for Cnn {
         compact_rows(&mut t.input, self.input_dim, rows);
         for (i, op) in self.ops.iter().enumerate() {
             compact_rows(&mut t.acts[i], op.out_len, rows);
-            compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
+            // The direct convolution leaves `cols` unused.
+            if !matches!(&op.kind, OpKind::Conv { shape, .. } if super::direct_conv::applies(shape))
+            {
+                compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
+            }
             compact_rows(&mut t.pre[i], Tape::pre_len(op, self.act), rows);
         }
         t.rows = rows.len();
