@@ -406,19 +406,8 @@ mod x86 {
 mod tests {
     use super::*;
     use crate::model::conv::{conv_backward_input, conv_backward_weights, conv_forward};
+    use crate::model::gradcheck::gaussian as pseudo;
     use crate::model::simd::portable_only;
-
-    fn pseudo(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-            })
-            .collect()
-    }
 
     fn close(what: &str, a: &[f32], b: &[f32]) {
         let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
