@@ -379,6 +379,14 @@ mod tests {
                 k: 3,
                 stride: 1,
             },
+            ConvShape {
+                h: 7,
+                w: 8,
+                c_in: 2,
+                c_out: 32,
+                k: 5,
+                stride: 2,
+            },
         ] {
             let n = 2;
             let x = pseudo(n * s.h * s.w * s.c_in, 1);

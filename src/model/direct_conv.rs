@@ -1,6 +1,6 @@
-//! Direct k x k convolution (stride 1, odd k, 'same' padding) for layers with 8 or 16 output
-//! channels: simple-cnn's `conv1`/`conv2` at h = 8 (issue #11; mnas's convolutions are 1x1 or
-//! of stride 2 and keep the im2col path). Through im2col
+//! Direct k x k convolution (odd k, stride 1 or 2, 'same' padding) for layers with 8, 16 or 32
+//! output channels: simple-cnn's `conv1`/`conv2` and mnas's stem at h = 8 (issue #11; mnas's
+//! 1x1 convolutions keep the im2col-free product of `conv.rs`). Through im2col
 //! such a layer is a tall, narrow product (thousands of pixels against 8 or 16 columns) whose
 //! operands `matrixmultiply` copies twice (im2col, then packing) to multiply each float by only
 //! 8 or 16 weights: the copies cost as much as the product. Here the input is zero-padded once
@@ -8,8 +8,8 @@
 //! one AVX2 register holds 8 output channels. No crate offers this for NHWC f32 on the CPU,
 //! hence the hand-written kernels.
 //!
-//! One kernel does the forward pass and the input gradient: the input gradient of a 'same'
-//! stride-1 convolution is the same correlation of the zero-padded output gradient with the
+//! One kernel does the forward pass and (stride 1) the input gradient: the input gradient of a
+//! 'same' stride-1 convolution is the same correlation of the zero-padded output gradient with the
 //! flipped kernel, its channels swapped. A second kernel sums the weight gradient over pixels.
 //! Every output is one sum in a fixed order (taps in (ky, kx, c_in) order; pixels in batch
 //! order for the weight gradient), so an image's output does not depend on the images around
@@ -29,30 +29,76 @@ thread_local! {
     static GRAD: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-fn geometry_fits(s: &ConvShape) -> bool {
-    s.stride == 1 && s.k % 2 == 1 && s.k > 1
+fn kernel_fits(s: &ConvShape) -> bool {
+    s.k % 2 == 1 && s.k > 1 && super::simd::use_avx2_fma()
 }
 
 /// Whether [`forward`] and [`backward_weights`] run for `s` on this CPU and thread.
 pub fn applies(s: &ConvShape) -> bool {
-    geometry_fits(s) && matches!(s.c_out, 8 | 16) && super::simd::use_avx2_fma()
+    kernel_fits(s) && matches!(s.stride, 1 | 2) && matches!(s.c_out, 8 | 16 | 32)
 }
 
-/// Whether [`backward_input`] runs for `s` (its outputs are the `c_in` channels).
+/// Whether [`backward_input`] runs for `s` (stride 1; its outputs are the `c_in` channels).
 pub fn applies_to_input(s: &ConvShape) -> bool {
-    geometry_fits(s) && matches!(s.c_in, 8 | 16) && super::simd::use_avx2_fma()
+    kernel_fits(s) && s.stride == 1 && matches!(s.c_in, 8 | 16 | 32)
 }
 
-/// Copy `n` images of `h × w × c` into `out` with `p` zero rows and columns on every side.
-fn pad(x: &[f32], n: usize, h: usize, w: usize, c: usize, p: usize, out: &mut Vec<f32>) {
-    let (hp, wp) = (h + 2 * p, w + 2 * p);
-    out.clear();
-    out.resize(n * hp * wp * c, 0.0);
-    for img in 0..n {
-        for y in 0..h {
-            let src = &x[(img * h + y) * w * c..][..w * c];
-            let dst = ((img * hp + y + p) * wp + p) * c;
-            out[dst..dst + w * c].copy_from_slice(src);
+/// Where a kernel reads and writes: `n` images zero-padded to `hp × wp × c_in`, outputs
+/// `oh × ow` at `stride`; output `(y, x)` reads rows `y·stride + ky`, columns `x·stride + kx`.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    n: usize,
+    oh: usize,
+    ow: usize,
+    hp: usize,
+    wp: usize,
+    c_in: usize,
+    k: usize,
+    stride: usize,
+}
+
+impl Grid {
+    /// The forward pass of `s`: its input with the 'same' padding of `conv.rs`.
+    fn forward(s: &ConvShape, n: usize) -> Grid {
+        let (oh, ow) = (s.out_h(), s.out_w());
+        Grid {
+            n,
+            oh,
+            ow,
+            hp: (oh - 1) * s.stride + s.k,
+            wp: (ow - 1) * s.stride + s.k,
+            c_in: s.c_in,
+            k: s.k,
+            stride: s.stride,
+        }
+    }
+
+    fn padded_len(&self) -> usize {
+        self.n * self.hp * self.wp * self.c_in
+    }
+
+    fn out_len(&self, c_out: usize) -> usize {
+        self.n * self.oh * self.ow * c_out
+    }
+
+    /// Copy `n` images of `h × w × c_in` into `out` at offset `(top, left)`, zeros around.
+    fn pad(
+        &self,
+        x: &[f32],
+        (h, w): (usize, usize),
+        (top, left): (usize, usize),
+        out: &mut Vec<f32>,
+    ) {
+        let (c, hp, wp) = (self.c_in, self.hp, self.wp);
+        assert!(top + h <= hp && left + w <= wp && x.len() >= self.n * h * w * c);
+        out.clear();
+        out.resize(self.padded_len(), 0.0);
+        for img in 0..self.n {
+            for y in 0..h {
+                let src = &x[(img * h + y) * w * c..][..w * c];
+                let dst = ((img * hp + y + top) * wp + left) * c;
+                out[dst..dst + w * c].copy_from_slice(src);
+            }
         }
     }
 }
@@ -61,13 +107,12 @@ fn pad(x: &[f32], n: usize, h: usize, w: usize, c: usize, p: usize, out: &mut Ve
 /// order, as in `conv.rs`). Call only where [`applies`].
 pub fn forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, z: &mut [f32]) {
     assert!(applies(s), "direct convolution called for {s:?}");
-    let p = s.k / 2;
+    let g = Grid::forward(s, n);
     let (patch, c_out) = (s.patch(), s.c_out);
-    assert!(x.len() >= n * s.h * s.w * s.c_in && w.len() >= s.weights());
-    assert!(z.len() >= n * s.h * s.w * c_out);
+    assert!(w.len() >= s.weights());
     PADDED.with_borrow_mut(|padded| {
         TAPS.with_borrow_mut(|taps| {
-            pad(x, n, s.h, s.w, s.c_in, p, padded);
+            g.pad(x, (s.h, s.w), s.padding(), padded);
             taps.clear();
             taps.resize(s.weights(), 0.0);
             for co in 0..c_out {
@@ -75,26 +120,36 @@ pub fn forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, z: &mu
                     taps[tap * c_out + co] = w[co * patch + tap];
                 }
             }
-            correlate(padded, n, s.h, s.w, s.c_in, s.k, taps, c_out, z);
+            correlate(&g, padded, taps, c_out, z);
         })
     });
-    scale_in_place(&mut z[..n * s.h * s.w * c_out], scale);
+    scale_in_place(&mut z[..g.out_len(c_out)], scale);
 }
 
-/// Gradient to the input of [`forward`]: `dx = scale · (dz ⋆ flipped W)`. Call only where
-/// [`applies_to_input`].
+/// Gradient to the input of [`forward`] (stride 1): `dx = scale · (dz ⋆ flipped W)`, the
+/// output gradient padded by `k - 1 - pad` before. Call only where [`applies_to_input`].
 pub fn backward_input(dz: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, dx: &mut [f32]) {
     assert!(
         applies_to_input(s),
         "direct input gradient called for {s:?}"
     );
-    let (k, p) = (s.k, s.k / 2);
+    let k = s.k;
     let (c_in, c_out, patch) = (s.c_in, s.c_out, s.patch());
-    assert!(dz.len() >= n * s.h * s.w * c_out && w.len() >= s.weights());
-    assert!(dx.len() >= n * s.h * s.w * c_in);
+    let (top, left) = s.padding();
+    let g = Grid {
+        n,
+        oh: s.h,
+        ow: s.w,
+        hp: s.h + k - 1,
+        wp: s.w + k - 1,
+        c_in: c_out,
+        k,
+        stride: 1,
+    };
+    assert!(w.len() >= s.weights());
     PADDED.with_borrow_mut(|padded| {
         TAPS.with_borrow_mut(|taps| {
-            pad(dz, n, s.h, s.w, c_out, p, padded);
+            g.pad(dz, (s.h, s.w), (k - 1 - top, k - 1 - left), padded);
             // Tap (a, b, co) of the flipped kernel, for output channel ci.
             taps.clear();
             taps.resize(s.weights(), 0.0);
@@ -107,10 +162,10 @@ pub fn backward_input(dz: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32
                     }
                 }
             }
-            correlate(padded, n, s.h, s.w, c_out, k, taps, c_in, dx);
+            correlate(&g, padded, taps, c_in, dx);
         })
     });
-    scale_in_place(&mut dx[..n * s.h * s.w * c_in], scale);
+    scale_in_place(&mut dx[..g.out_len(c_in)], scale);
 }
 
 /// Weight gradient of [`forward`], added as `w_target += coeff · scale · gradient` (as
@@ -126,16 +181,16 @@ pub fn backward_weights(
     w_target: &mut [f32],
 ) {
     assert!(applies(s), "direct weight gradient called for {s:?}");
+    let g = Grid::forward(s, n);
     let (patch, c_out) = (s.patch(), s.c_out);
-    assert!(x.len() >= n * s.h * s.w * s.c_in && dz.len() >= n * s.h * s.w * c_out);
     assert!(w_target.len() >= s.weights());
     let c = coeff * scale;
     PADDED.with_borrow_mut(|padded| {
         GRAD.with_borrow_mut(|grad| {
-            pad(x, n, s.h, s.w, s.c_in, s.k / 2, padded);
+            g.pad(x, (s.h, s.w), s.padding(), padded);
             grad.clear();
             grad.resize(s.weights(), 0.0);
-            weight_sums(padded, n, s.h, s.w, s.c_in, s.k, dz, c_out, grad);
+            weight_sums(&g, padded, dz, c_out, grad);
             for co in 0..c_out {
                 for tap in 0..patch {
                     w_target[co * patch + tap] += c * grad[tap * c_out + co];
@@ -153,60 +208,40 @@ fn scale_in_place(v: &mut [f32], scale: f32) {
     }
 }
 
-/// `z[img][y][x][o] = Σ_{ky, kx, i} xp[img][y + ky][x + kx][i] · taps[ky][kx][i][o]` for
-/// `h × w` outputs per image, `xp` padded to `(h + k - 1) × (w + k - 1) × c_in`.
-#[allow(clippy::too_many_arguments)]
-fn correlate(
-    xp: &[f32],
-    n: usize,
-    h: usize,
-    w: usize,
-    c_in: usize,
-    k: usize,
-    taps: &[f32],
-    c_out: usize,
-    z: &mut [f32],
-) {
-    let (hp, wp) = (h + k - 1, w + k - 1);
-    assert!(xp.len() >= n * hp * wp * c_in && taps.len() >= k * k * c_in * c_out);
-    assert!(z.len() >= n * h * w * c_out);
+/// `z[img][y][x][o] = Σ_{ky, kx, i} xp[img][y·stride + ky][x·stride + kx][i] · taps[ky][kx][i][o]`.
+fn correlate(g: &Grid, xp: &[f32], taps: &[f32], c_out: usize, z: &mut [f32]) {
+    assert!(xp.len() >= g.padded_len() && taps.len() >= g.k * g.k * g.c_in * c_out);
+    assert!(z.len() >= g.out_len(c_out));
+    assert!((g.oh - 1) * g.stride + g.k <= g.hp && (g.ow - 1) * g.stride + g.k <= g.wp);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU has AVX2 and FMA (`applies`), and the lengths checked above bound every
-    // index the kernels form (rows `img·hp + y + ky < n·hp`, columns `x + kx < wp`).
+    // index the kernels form (rows `img·hp + y·stride + ky < n·hp`, columns
+    // `x·stride + kx < wp`, outputs `< n·oh·ow·c_out`).
     unsafe {
         match c_out {
-            8 => x86::correlate::<1, 8>(xp, n, h, w, c_in, k, taps, z),
-            16 => x86::correlate::<2, 4>(xp, n, h, w, c_in, k, taps, z),
-            _ => unreachable!("c_out is 8 or 16 (`applies`)"),
+            8 => x86::correlate::<1, 8>(g, xp, taps, z),
+            16 => x86::correlate::<2, 4>(g, xp, taps, z),
+            32 => x86::correlate::<4, 2>(g, xp, taps, z),
+            _ => unreachable!("c_out is 8, 16 or 32 (`applies`)"),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("direct convolution needs x86-64 AVX2 (`applies`)");
 }
 
-/// `grad[ky][kx][i][o] = Σ_{img, y, x} xp[img][y + ky][x + kx][i] · dz[img][y][x][o]`.
-#[allow(clippy::too_many_arguments)]
-fn weight_sums(
-    xp: &[f32],
-    n: usize,
-    h: usize,
-    w: usize,
-    c_in: usize,
-    k: usize,
-    dz: &[f32],
-    c_out: usize,
-    grad: &mut [f32],
-) {
-    let (hp, wp) = (h + k - 1, w + k - 1);
-    assert!(xp.len() >= n * hp * wp * c_in && dz.len() >= n * h * w * c_out);
-    assert!(grad.len() >= k * k * c_in * c_out);
+/// `grad[ky][kx][i][o] = Σ_{img, y, x} xp[img][y·stride + ky][x·stride + kx][i] · dz[img][y][x][o]`.
+fn weight_sums(g: &Grid, xp: &[f32], dz: &[f32], c_out: usize, grad: &mut [f32]) {
+    assert!(xp.len() >= g.padded_len() && dz.len() >= g.out_len(c_out));
+    assert!(grad.len() >= g.k * g.k * g.c_in * c_out);
+    assert!((g.oh - 1) * g.stride + g.k <= g.hp && (g.ow - 1) * g.stride + g.k <= g.wp);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as in `correlate`.
     unsafe {
         match c_out {
-            8 => x86::weight_sums::<1>(xp, n, h, w, c_in, k, dz, grad),
-            16 => x86::weight_sums::<2>(xp, n, h, w, c_in, k, dz, grad),
-            _ => unreachable!("c_out is 8 or 16 (`applies`)"),
+            8 => x86::weight_sums::<1>(g, xp, dz, grad),
+            16 => x86::weight_sums::<2>(g, xp, dz, grad),
+            32 => x86::weight_sums::<4>(g, xp, dz, grad),
+            _ => unreachable!("c_out is 8, 16 or 32 (`applies`)"),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -215,52 +250,33 @@ fn weight_sums(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::Grid;
     use std::arch::x86_64::*;
 
     /// `NV` registers of 8 output channels; `PX` output pixels along a row at a time.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
     pub unsafe fn correlate<const NV: usize, const PX: usize>(
+        g: &Grid,
         xp: &[f32],
-        n: usize,
-        h: usize,
-        w: usize,
-        c_in: usize,
-        k: usize,
         taps: &[f32],
         z: &mut [f32],
     ) {
-        // SAFETY: the callers (`super::correlate`, `super::weight_sums`) checked the slice
-        // lengths against every index formed here, and the CPU features.
+        // SAFETY: `super::correlate` checked the lengths against every index formed here.
         unsafe {
-            let (hp, wp) = (h + k - 1, w + k - 1);
+            let (ow, c_in, step) = (g.ow, g.c_in, g.stride * g.c_in);
             let c_out = 8 * NV;
             let (xp, taps, z) = (xp.as_ptr(), taps.as_ptr(), z.as_mut_ptr());
-            for img in 0..n {
-                for y in 0..h {
-                    let row = xp.add((img * hp + y) * wp * c_in);
-                    let out = z.add((img * h + y) * w * c_out);
+            for img in 0..g.n {
+                for y in 0..g.oh {
+                    let row = xp.add((img * g.hp + y * g.stride) * g.wp * c_in);
+                    let out = z.add((img * g.oh + y) * ow * c_out);
                     let mut x = 0;
-                    while x + PX <= w {
-                        tile::<NV, PX>(
-                            row.add(x * c_in),
-                            wp * c_in,
-                            c_in,
-                            k,
-                            taps,
-                            out.add(x * c_out),
-                        );
+                    while x + PX <= ow {
+                        tile::<NV, PX>(g, row.add(x * step), taps, out.add(x * c_out));
                         x += PX;
                     }
-                    while x < w {
-                        tile::<NV, 1>(
-                            row.add(x * c_in),
-                            wp * c_in,
-                            c_in,
-                            k,
-                            taps,
-                            out.add(x * c_out),
-                        );
+                    while x < ow {
+                        tile::<NV, 1>(g, row.add(x * step), taps, out.add(x * c_out));
                         x += 1;
                     }
                 }
@@ -273,20 +289,18 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn tile<const NV: usize, const PX: usize>(
+        g: &Grid,
         x: *const f32,
-        row_stride: usize,
-        c_in: usize,
-        k: usize,
         taps: *const f32,
         out: *mut f32,
     ) {
-        // SAFETY: the callers (`super::correlate`, `super::weight_sums`) checked the slice
-        // lengths against every index formed here, and the CPU features.
+        // SAFETY: as in `correlate`.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); NV]; PX];
-            let per_row = k * c_in;
-            for ky in 0..k {
-                let xr = x.add(ky * row_stride);
+            let per_row = g.k * g.c_in;
+            let step = g.stride * g.c_in;
+            for ky in 0..g.k {
+                let xr = x.add(ky * g.wp * g.c_in);
                 let wr = taps.add(ky * per_row * 8 * NV);
                 for t in 0..per_row {
                     let mut wv = [_mm256_setzero_ps(); NV];
@@ -294,7 +308,7 @@ mod x86 {
                         *r = _mm256_loadu_ps(wr.add((t * NV + v) * 8));
                     }
                     for (j, a) in acc.iter_mut().enumerate() {
-                        let xb = _mm256_broadcast_ss(&*xr.add(j * c_in + t));
+                        let xb = _mm256_broadcast_ss(&*xr.add(j * step + t));
                         for v in 0..NV {
                             a[v] = _mm256_fmadd_ps(xb, wv[v], a[v]);
                         }
@@ -309,82 +323,65 @@ mod x86 {
         }
     }
 
-    /// Taps in groups of `8 / NV` (then 2, then 1), each group's sums over every pixel held in
-    /// registers.
+    /// Taps in groups of `8 / NV` (at least 2, then 1), each group's sums over every pixel
+    /// held in registers.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn weight_sums<const NV: usize>(
-        xp: &[f32],
-        n: usize,
-        h: usize,
-        w: usize,
-        c_in: usize,
-        k: usize,
-        dz: &[f32],
-        grad: &mut [f32],
-    ) {
-        // SAFETY: the callers (`super::correlate`, `super::weight_sums`) checked the slice
-        // lengths against every index formed here, and the CPU features.
+    pub unsafe fn weight_sums<const NV: usize>(g: &Grid, xp: &[f32], dz: &[f32], grad: &mut [f32]) {
+        // SAFETY: `super::weight_sums` checked the lengths against every index formed here.
         unsafe {
-            let per_row = k * c_in;
+            let per_row = g.k * g.c_in;
             let mut t = 0;
-            let groups = per_row * k;
-            while t < groups {
+            while t < per_row * g.k {
                 let left = per_row - t % per_row;
-                let g = if NV == 1 && left >= 8 {
+                let size = if NV == 1 && left >= 8 {
                     8
-                } else if left >= 4 {
+                } else if NV <= 2 && left >= 4 {
                     4
                 } else if left >= 2 {
                     2
                 } else {
                     1
                 };
-                match g {
-                    8 => group::<NV, 8>(xp, n, h, w, c_in, k, dz, grad, t),
-                    4 => group::<NV, 4>(xp, n, h, w, c_in, k, dz, grad, t),
-                    2 => group::<NV, 2>(xp, n, h, w, c_in, k, dz, grad, t),
-                    _ => group::<NV, 1>(xp, n, h, w, c_in, k, dz, grad, t),
+                match size {
+                    8 => group::<NV, 8>(g, xp, dz, grad, t),
+                    4 => group::<NV, 4>(g, xp, dz, grad, t),
+                    2 => group::<NV, 2>(g, xp, dz, grad, t),
+                    _ => group::<NV, 1>(g, xp, dz, grad, t),
                 }
-                t += g;
+                t += size;
             }
         }
     }
 
-    /// Sums of taps `tap .. tap + G` (one kernel row, `tap = ky·k·c_in + t`) over all pixels.
+    /// Sums of taps `tap .. tap + G` (within one kernel row, `tap = ky·k·c_in + t`) over all
+    /// pixels.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn group<const NV: usize, const G: usize>(
+        g: &Grid,
         xp: &[f32],
-        n: usize,
-        h: usize,
-        w: usize,
-        c_in: usize,
-        k: usize,
         dz: &[f32],
         grad: &mut [f32],
         tap: usize,
     ) {
-        // SAFETY: the callers (`super::correlate`, `super::weight_sums`) checked the slice
-        // lengths against every index formed here, and the CPU features.
+        // SAFETY: as in `weight_sums`.
         unsafe {
-            let (hp, wp) = (h + k - 1, w + k - 1);
-            let per_row = k * c_in;
+            let per_row = g.k * g.c_in;
             let (ky, t) = (tap / per_row, tap % per_row);
+            let step = g.stride * g.c_in;
             let (xp, dz) = (xp.as_ptr(), dz.as_ptr());
             let mut acc = [[_mm256_setzero_ps(); NV]; G];
-            for img in 0..n {
-                for y in 0..h {
-                    let xr = xp.add(((img * hp + y + ky) * wp) * c_in + t);
-                    let dr = dz.add((img * h + y) * w * 8 * NV);
-                    for x in 0..w {
+            for img in 0..g.n {
+                for y in 0..g.oh {
+                    let xr = xp.add((img * g.hp + y * g.stride + ky) * g.wp * g.c_in + t);
+                    let dr = dz.add((img * g.oh + y) * g.ow * 8 * NV);
+                    for x in 0..g.ow {
                         let mut d = [_mm256_setzero_ps(); NV];
                         for (v, r) in d.iter_mut().enumerate() {
                             *r = _mm256_loadu_ps(dr.add((x * NV + v) * 8));
                         }
-                        for (g, a) in acc.iter_mut().enumerate() {
-                            let xb = _mm256_broadcast_ss(&*xr.add(x * c_in + g));
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            let xb = _mm256_broadcast_ss(&*xr.add(x * step + j));
                             for v in 0..NV {
                                 a[v] = _mm256_fmadd_ps(xb, d[v], a[v]);
                             }
@@ -393,9 +390,9 @@ mod x86 {
                 }
             }
             let out = grad.as_mut_ptr();
-            for (g, a) in acc.iter().enumerate() {
+            for (j, a) in acc.iter().enumerate() {
                 for (v, r) in a.iter().enumerate() {
-                    _mm256_storeu_ps(out.add(((tap + g) * NV + v) * 8), *r);
+                    _mm256_storeu_ps(out.add(((tap + j) * NV + v) * 8), *r);
                 }
             }
         }
@@ -427,12 +424,17 @@ mod tests {
             eprintln!("no AVX2+FMA here: the direct convolution never runs");
             return;
         }
-        for (h, w, c_in, c_out, k) in [
-            (7, 11, 1, 8, 5),
-            (6, 9, 3, 8, 5),
-            (5, 13, 8, 16, 5),
-            (4, 6, 16, 8, 3),
-            (9, 5, 8, 8, 3),
+        // Stride 2 on odd and even sizes pads unevenly (1 before and 2 after for 28 -> 14).
+        for (h, w, c_in, c_out, k, stride) in [
+            (7, 11, 1, 8, 5, 1),
+            (6, 9, 3, 8, 5, 1),
+            (5, 13, 8, 16, 5, 1),
+            (4, 6, 16, 8, 3, 1),
+            (9, 5, 8, 8, 3, 1),
+            (5, 7, 8, 32, 3, 1),
+            (28, 9, 1, 32, 5, 2),
+            (7, 8, 3, 16, 5, 2),
+            (9, 10, 2, 8, 3, 2),
         ] {
             let s = ConvShape {
                 h,
@@ -440,22 +442,23 @@ mod tests {
                 c_in,
                 c_out,
                 k,
-                stride: 1,
+                stride,
             };
             assert!(applies(&s), "{s:?}");
             let n = 3;
+            let out = s.out_h() * s.out_w() * c_out;
             let x = pseudo(n * h * w * c_in, 1);
             let wt = pseudo(s.weights(), 2);
-            let dz = pseudo(n * h * w * c_out, 3);
+            let dz = pseudo(n * out, 3);
             let scale = 0.37;
-            let mut z = vec![0.0; n * h * w * c_out];
+            let mut z = vec![0.0; n * out];
             forward(&x, n, &s, &wt, scale, &mut z);
             let mut gw = pseudo(s.weights(), 4);
             backward_weights(&dz, &x, n, &s, scale, -0.5, &mut gw);
             let (want_z, want_gw, want_dx) = portable_only(|| {
                 assert!(!applies(&s));
                 let mut cols = vec![0.0; n * s.cols_per_image()];
-                let mut z = vec![0.0; n * h * w * c_out];
+                let mut z = vec![0.0; n * out];
                 conv_forward(&x, n, &s, &wt, scale, &mut cols, &mut z);
                 let mut gw = pseudo(s.weights(), 4);
                 conv_backward_weights(&dz, &x, &cols, n, &s, scale, -0.5, &mut gw);
@@ -470,10 +473,10 @@ mod tests {
                 backward_input(&dz, n, &s, &wt, scale, &mut dx);
                 close(&format!("{s:?} dx"), &dx, &want_dx);
             } else {
-                assert!(!matches!(c_in, 8 | 16));
+                assert!(stride == 2 || !matches!(c_in, 8 | 16 | 32));
             }
             // One image alone gives the same bits as inside the batch.
-            let mut alone = vec![0.0; h * w * c_out];
+            let mut alone = vec![0.0; out];
             forward(
                 &x[h * w * c_in..2 * h * w * c_in],
                 1,
@@ -482,12 +485,12 @@ mod tests {
                 scale,
                 &mut alone,
             );
-            assert_eq!(alone, z[h * w * c_out..2 * h * w * c_out]);
+            assert_eq!(alone, z[out..2 * out]);
         }
     }
 
     #[test]
-    fn only_stride_one_odd_kernels_with_8_or_16_channels_go_direct() {
+    fn only_odd_kernels_of_stride_1_or_2_with_8_to_32_channels_go_direct() {
         let s = |c_in, c_out, k, stride| ConvShape {
             h: 8,
             w: 8,
@@ -499,8 +502,11 @@ mod tests {
         let fma = super::super::simd::use_avx2_fma();
         assert_eq!(applies(&s(3, 8, 5, 1)), fma);
         assert_eq!(applies(&s(8, 16, 5, 1)), fma);
-        assert!(!applies(&s(8, 32, 5, 1)));
-        assert!(!applies(&s(8, 16, 5, 2)));
+        assert_eq!(applies(&s(8, 32, 5, 1)), fma);
+        assert_eq!(applies(&s(3, 32, 5, 2)), fma);
+        assert!(!applies(&s(8, 64, 5, 1)));
+        assert!(!applies(&s(8, 16, 5, 3)));
+        assert!(!applies_to_input(&s(16, 16, 5, 2)));
         assert!(!applies(&s(8, 16, 2, 1)));
         assert!(!applies(&s(8, 16, 1, 1)));
         assert!(!applies_to_input(&s(3, 8, 5, 1)));
