@@ -51,8 +51,10 @@ fn toml_string(s: &str) -> String {
 /// Sizes of one preset (laptop, cluster, quick).
 struct Sizes {
     cnn_width: usize,
-    /// Step budget of a CNN run (a run past `T_max` that neither fits nor blows up ends there).
+    /// Step budget of an mnas run (a run past `T_max` that neither fits nor blows up ends there).
     cnn_max_steps: u64,
+    /// The same for simple-cnn, which fits in fewer steps.
+    simple_cnn_max_steps: u64,
     fc_width: usize,
     cnn_ps: &'static str,
     cnn_t: &'static str,
@@ -78,6 +80,10 @@ fn sizes(preset: Preset) -> Sizes {
             // P = 2048, T = 16: 3 points unfitted from step 17,783 to 40,000 and on) end on this
             // budget after minutes, not hours; the report counts them.
             cnn_max_steps: 262_144,
+            // 3.4x the longest converged simple-cnn run (19,450 steps: P = 4096, T = 2^-8). At
+            // 2^18 steps the first full pass ended 7 runs at T = 16 on this budget (70% of the
+            // row's run time) and none of them had fitted by then.
+            simple_cnn_max_steps: 65_536,
             fc_width: 64,
             cnn_ps: "[256, 512, 1024, 2048, 4096]",
             cnn_t: "{ log2 = [-8, 4], step = 1 }",
@@ -98,6 +104,7 @@ fn sizes(preset: Preset) -> Sizes {
         Preset::Cluster => Sizes {
             cnn_width: 64,
             cnn_max_steps: 4_000_000,
+            simple_cnn_max_steps: 4_000_000,
             fc_width: 128,
             cnn_ps: "[1024, 2048, 4096, 8192, 16384]",
             cnn_t: "{ log2 = [-14, 6], step = 1 }",
@@ -115,6 +122,7 @@ fn sizes(preset: Preset) -> Sizes {
         Preset::Quick => Sizes {
             cnn_width: 2,
             cnn_max_steps: 20_000,
+            simple_cnn_max_steps: 20_000,
             fc_width: 32,
             cnn_ps: "[64, 128]",
             cnn_t: "{ log2 = [-6, 0], step = 2 }",
@@ -160,7 +168,13 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
     let cnn = |model: &str, dataset: &str, data_line: &str, alpha: &str| {
         format!(
             "model = \"{model}\"\ndataset = \"{dataset}\"\n{data_line}width = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = {}\n",
-            z.cnn_width, z.p_test, z.cnn_max_steps
+            z.cnn_width,
+            z.p_test,
+            if model == "simple-cnn" {
+                z.simple_cnn_max_steps
+            } else {
+                z.cnn_max_steps
+            }
         )
     };
     let grid = |t: &str, ps: &str, seeds: usize| {
