@@ -1,6 +1,7 @@
 //! k x k convolution with stride and 'same' padding (SPEC §2, `simple-cnn` and `mnas`; issue #5),
 //! as a forward/backward pair on sgemm through im2col (depthwise convolutions: `depthwise.rs`;
-//! stride-1 layers with 8 or 16 output channels go to `direct_conv.rs` where the CPU has FMA). Layout HWC: an image is `h × w × c`
+//! odd-kernel layers of stride 1 or 2 with 8, 16 or 32 output channels go to `direct_conv/`
+//! where the CPU has FMA). Layout HWC: an image is `h × w × c`
 //! floats, channel fastest; a batch is `n` images one after another. Weights are
 //! `c_out × (k·k·c_in)`, each row ordered (ky, kx, c_in).
 //!
@@ -362,7 +363,7 @@ mod tests {
                 k: 1,
                 stride: 1,
             },
-            // `direct_conv.rs` where the CPU has FMA: weights and input gradient.
+            // `direct_conv/` where the CPU has FMA: weights and input gradient.
             ConvShape {
                 h: 5,
                 w: 6,

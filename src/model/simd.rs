@@ -27,7 +27,7 @@ pub fn use_avx2() -> bool {
     }
 }
 
-/// Whether the kernels that need AVX2 and fused multiply-adds (`direct_conv.rs`) run on this
+/// Whether the kernels that need AVX2 and fused multiply-adds (`direct_conv/`) run on this
 /// thread; [`portable_only`] turns them off too.
 #[inline]
 pub fn use_avx2_fma() -> bool {
