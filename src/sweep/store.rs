@@ -65,9 +65,12 @@ impl RunStore {
     /// sweep file, or a non-empty directory that is not a results directory; touches nothing then.
     pub fn create_or_open(dir: &Path, spec: &SweepSpec) -> Result<Self> {
         let sweep_copy = dir.join(SWEEP_FILE);
+        let mut budget_changed = false;
         if sweep_copy.is_file() {
             let stored = SweepSpec::load(&sweep_copy)?;
-            if !stored.same_sweep(spec) && !stored.same_but_budget(spec) {
+            budget_changed = !stored.same_sweep(spec);
+            // `same_but_budget` holds for the same sweep too.
+            if !stored.same_but_budget(spec) {
                 return Err(Error::config(format!(
                     "{} was made by a different sweep file ({} differs from {}); use a new --results directory, or delete {} to adopt this sweep (its results are kept)",
                     dir.display(),
@@ -104,14 +107,15 @@ impl RunStore {
             )
         })?;
         store.check_writable()?;
-        // A new budget replaces the stored sweep file: the directory is for the new one now.
-        let budget_changed =
-            sweep_copy.is_file() && !SweepSpec::load(&sweep_copy)?.same_sweep(spec);
+        store.remove_stale_temporaries();
+        // Runs are kept for a new budget before the new sweep file replaces the old one, so an
+        // open killed half-way sees the change again and finishes the move.
+        if budget_changed {
+            store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
+        }
         if !sweep_copy.is_file() || budget_changed {
             write_atomic(&sweep_copy, spec.text.as_bytes())?;
         }
-        store.remove_stale_temporaries();
-        store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
         Ok(store)
     }
 
