@@ -7,7 +7,7 @@ use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
-use crate::sweep::{Event, execute, pending};
+use crate::sweep::{Event, execute_tasks, pending, queue};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -218,38 +218,37 @@ fn table1(a: &Table1Args) -> Result<()> {
         eprintln!("{total} runs to do");
         let bar = run_bar(total, a.run.quiet);
         let stop = super::sweep::stop_on_signals()?;
-        for p in &planned {
-            let todo = pending(&p.store, &p.runs, None, false);
-            if todo.is_empty() {
-                continue;
-            }
-            // The row's wall time is saved at every finished run, so a hard stop loses only
-            // the time since the last one.
-            let mut mark = std::time::Instant::now();
-            let mut save_error = None;
-            let outcome = execute(&p.store, &todo, jobs, &stop, |e| {
-                if let Event::Finished { .. } = e {
-                    bar.inc(1);
-                    let now = std::time::Instant::now();
-                    let seconds = (now - mark).as_secs_f64();
-                    mark = now;
-                    if let Err(e) = timing.add(&out, p.part.name, seconds, jobs) {
-                        save_error.get_or_insert(e);
-                    }
+        let tasks = queue(
+            planned
+                .iter()
+                .map(|p| (&p.store, pending(&p.store, &p.runs, None, false))),
+        );
+        // The wall time is saved at every finished run, so a hard stop loses only the time
+        // since the last one.
+        let mut mark = std::time::Instant::now();
+        let mut first = true;
+        let mut save_error = None;
+        let outcome = execute_tasks(&tasks, jobs, &stop, |e| {
+            if let Event::Finished { .. } = e {
+                bar.inc(1);
+                let now = std::time::Instant::now();
+                let seconds = (now - mark).as_secs_f64();
+                mark = now;
+                if let Err(e) = timing.add(&out, seconds, jobs, std::mem::take(&mut first)) {
+                    save_error.get_or_insert(e);
                 }
-            })?;
-            timing.add(&out, p.part.name, mark.elapsed().as_secs_f64(), jobs)?;
-            if let Some(e) = save_error {
-                return Err(e.into());
             }
-            if outcome.not_started > 0 {
-                bar.finish_and_clear();
-                bail!(
-                    "stopped by a signal ({} runs of {} not started); rerun the same command to resume",
-                    outcome.not_started,
-                    p.part.name
-                );
-            }
+        })?;
+        timing.add(&out, mark.elapsed().as_secs_f64(), jobs, first)?;
+        if let Some(e) = save_error {
+            return Err(e.into());
+        }
+        if outcome.not_started > 0 {
+            bar.finish_and_clear();
+            bail!(
+                "stopped by a signal ({} of {total} runs not started); rerun the same command to resume",
+                outcome.not_started,
+            );
         }
         bar.finish_and_clear();
     }

@@ -11,7 +11,7 @@
 
 use crate::config::Regime;
 use crate::error::{Error, Result};
-use crate::sweep::{Event, PlannedRun, RunStore, SweepSpec, execute, pending};
+use crate::sweep::{Event, PlannedRun, RunStore, SweepSpec, execute_tasks, pending, queue};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -261,20 +261,19 @@ pub fn results_dir(out: &Path, part: &str) -> PathBuf {
     out.join("results").join(part)
 }
 
-/// Run what is missing of every part (resuming), with `jobs` workers.
+/// Run what is missing of every part (resuming), with `jobs` workers, all parts in one queue.
 pub fn run_all(
     planned: &[Planned],
     jobs: usize,
     stop: &AtomicBool,
-    mut on_event: impl FnMut(&Event),
+    on_event: impl FnMut(&Event),
 ) -> Result<usize> {
-    let mut not_started = 0;
-    for p in planned {
-        let todo = pending(&p.store, &p.runs, None, false);
-        let outcome = execute(&p.store, &todo, jobs, stop, &mut on_event)?;
-        not_started += outcome.not_started;
-    }
-    Ok(not_started)
+    let tasks = queue(
+        planned
+            .iter()
+            .map(|p| (&p.store, pending(&p.store, &p.runs, None, false))),
+    );
+    Ok(execute_tasks(&tasks, jobs, stop, on_event)?.not_started)
 }
 
 /// Runs still missing per part.

@@ -1,7 +1,7 @@
 //! The report of `reproduce table1`: every row run, in the paper's layout (model / regime, b,
 //! gamma, delta, the ratio, a) with both kinds of error bar and the verdicts of
 //! `analysis::exponents`; the rows skipped and why; the Fig. 1b phase diagram when it ran; the
-//! wall time per row; each row's figures. Every number comes from the runs through the
+//! run time per row and the whole wall time; each row's figures. Every number comes from the runs through the
 //! analysis code.
 
 use super::fc_mnist::{Planned, Preset};
@@ -11,7 +11,6 @@ use crate::analysis::{analyze_declared, conventions, load_results};
 use crate::error::{Error, Result};
 use crate::plot::figures::all_figures;
 use crate::table::{Cell, Table};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -22,11 +21,16 @@ pub struct Report {
     pub summary: String,
 }
 
-/// Wall seconds spent running each row, added up over every invocation that ran some of it
-/// (`OUT/timing.json`, so a resumed reproduction still knows its total).
+/// Wall seconds `reproduce table1` spent running, added up over every invocation that ran
+/// something (`OUT/timing.json`, so a resumed reproduction still knows its total). All rows
+/// share one queue, so a row has no wall time of its own: its share is its summed run time.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Timing {
-    pub wall_s: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub total_wall_s: f64,
+    /// Invocations that ran something (1 for an uninterrupted reproduction).
+    #[serde(default)]
+    pub invocations: usize,
     pub jobs: usize,
 }
 
@@ -46,26 +50,33 @@ impl Timing {
         }
     }
 
-    /// Add `seconds` to `row` and save.
-    pub fn add(&mut self, out: &Path, row: &str, seconds: f64, jobs: usize) -> Result<()> {
-        *self.wall_s.entry(row.to_string()).or_default() += seconds;
+    /// Add `seconds` of wall time with `jobs` workers (`new_invocation` for the first addition
+    /// of a command) and save.
+    pub fn add(
+        &mut self,
+        out: &Path,
+        seconds: f64,
+        jobs: usize,
+        new_invocation: bool,
+    ) -> Result<()> {
+        self.total_wall_s += seconds;
+        self.invocations += usize::from(new_invocation);
         self.jobs = jobs;
-        let text = serde_json::to_string_pretty(self).expect("a map of numbers serializes");
+        let text = serde_json::to_string_pretty(self).expect("numbers serialize");
         crate::io::write_atomic(&Self::path(out), text.as_bytes())
     }
 }
 
-/// What the "wall time here" column means.
+/// The line under the runs table: the whole reproduction's wall time.
 fn wall_note(timing: &Timing) -> String {
-    let base = "Wall time here: measured by `reproduce table1` while it ran the row, saved at every finished run and added up over resumptions";
-    if timing.jobs == 0 {
-        format!(
-            "{base}; `-`: not measured (the row's runs were found done, or run by another command)."
-        )
+    if timing.invocations == 0 {
+        "Wall time: not measured here (every run was found done, or run by another command).".into()
     } else {
         format!(
-            "{base}, with {} workers; `-`: not measured (the row's runs were found done, or run by another command).",
-            timing.jobs
+            "Wall time of `reproduce table1` here: {} with {} workers, all rows in one queue (largest runs first), measured while it ran and added up over {} invocation(s). A row's share is its summed run time.",
+            minutes(timing.total_wall_s),
+            timing.jobs,
+            timing.invocations
         )
     }
 }
@@ -109,17 +120,15 @@ pub fn write(
     let mut figures = 0;
     let (mut rows, mut details, mut phase_text, mut figure_text) =
         (String::new(), String::new(), String::new(), String::new());
-    let mut runs_text = String::from(
-        "| row | runs done / planned | statuses, summed run time | wall time here |\n|---|---|---|---|\n",
-    );
+    let mut runs_text =
+        String::from("| row | runs done / planned | statuses, summed run time |\n|---|---|---|\n");
     let mut csv = Table::default();
     for p in planned {
         let name = p.part.name;
         let results = load_results(&p.store.dir)?;
-        let wall = timing.wall_s.get(name).map_or("-".into(), |s| minutes(*s));
         let _ = writeln!(
             runs_text,
-            "| `{name}` ({}) | {} / {} | {} | {wall} |",
+            "| `{name}` ({}) | {} / {} | {} |",
             p.part.what,
             results.len(),
             p.runs.len(),

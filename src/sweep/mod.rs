@@ -13,6 +13,6 @@ pub mod spec;
 pub mod status;
 pub mod store;
 
-pub use runner::{Event, Outcome, Shard, execute, pending};
+pub use runner::{Event, Outcome, Shard, Task, execute, execute_tasks, pending, queue};
 pub use spec::{PlannedRun, SweepSpec};
 pub use store::{RunStore, Stored};

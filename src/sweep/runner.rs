@@ -93,9 +93,11 @@ pub enum Event {
         worker: usize,
         description: String,
     },
-    /// `label` is a run status (`converged`, `diverged`, `stalled`, `budget`) or `failed`.
+    /// `label` is a run status (`converged`, `diverged`, `stalled`, `budget`) or `failed`;
+    /// `task` is the run's position in the list given to [`execute_tasks`].
     Finished {
         worker: usize,
+        task: usize,
         label: &'static str,
         seconds: f64,
     },
@@ -131,6 +133,49 @@ pub fn execute(
     todo: &[&PlannedRun],
     jobs: usize,
     stop: &AtomicBool,
+    on_event: impl FnMut(&Event),
+) -> Result<Outcome> {
+    let tasks: Vec<Task> = todo
+        .iter()
+        .map(|&run| Task {
+            store,
+            run,
+            part: 0,
+        })
+        .collect();
+    execute_tasks(&tasks, jobs, stop, on_event)
+}
+
+/// One run to do, the results directory it belongs to and which of the caller's parts it is.
+#[derive(Clone, Copy)]
+pub struct Task<'a> {
+    pub store: &'a RunStore,
+    pub run: &'a PlannedRun,
+    pub part: usize,
+}
+
+/// The runs of several sweeps as one queue (as [`execute`] does for one), so no worker idles
+/// at the end of one sweep while another still has runs: largest expected work first.
+/// `parts[i]` gives the tasks with `part = i`.
+pub fn queue<'a>(
+    parts: impl IntoIterator<Item = (&'a RunStore, Vec<&'a PlannedRun>)>,
+) -> Vec<Task<'a>> {
+    let mut tasks: Vec<Task> = parts
+        .into_iter()
+        .enumerate()
+        .flat_map(|(part, (store, runs))| {
+            runs.into_iter().map(move |run| Task { store, run, part })
+        })
+        .collect();
+    tasks.sort_by(|a, b| expected_work(&b.run.config).total_cmp(&expected_work(&a.run.config)));
+    tasks
+}
+
+/// Run `tasks` (each into its own results directory) on `jobs` worker threads, as [`execute`].
+pub fn execute_tasks(
+    tasks: &[Task],
+    jobs: usize,
+    stop: &AtomicBool,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Outcome> {
     let next = AtomicUsize::new(0);
@@ -148,7 +193,7 @@ pub fn execute(
                             return Ok(());
                         }
                         let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(run) = todo.get(k) else {
+                        let Some(&Task { store, run, .. }) = tasks.get(k) else {
                             return Ok(());
                         };
                         let _ = tx.send(Event::Started {
@@ -168,6 +213,7 @@ pub fn execute(
                         };
                         let _ = tx.send(Event::Finished {
                             worker,
+                            task: k,
                             label,
                             seconds: start.elapsed().as_secs_f64(),
                         });
@@ -221,7 +267,7 @@ pub fn execute(
     if let Some(e) = write_error {
         return Err(e);
     }
-    outcome.not_started = todo.len() - outcome.finished();
+    outcome.not_started = tasks.len() - outcome.finished();
     Ok(outcome)
 }
 
