@@ -1,4 +1,4 @@
-//! The configuration of one run (SPEC §1–3): every parameter that determines its result.
+//! The configuration of one run (method §1–3): every parameter that determines its result.
 //!
 //! A run is a pure function of its [`RunConfig`]: the same config gives a bit-identical result
 //! on the same kind of CPU, whatever else runs beside it. [`RunConfig::normalized`] fills
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Network architecture (SPEC §2).
+/// Network architecture (method §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
@@ -30,7 +30,7 @@ impl ModelKind {
     }
 }
 
-/// Data set (SPEC §3).
+/// Data set (method §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
@@ -80,7 +80,7 @@ impl fmt::Display for DatasetKind {
     }
 }
 
-/// The nonlinearity of the hidden layers (SPEC §2), normalized so that `E[phi(g)^2] = 1`; its
+/// The nonlinearity of the hidden layers (method §2), normalized so that `E[phi(g)^2] = 1`; its
 /// forward/backward pair is in `model/activation.rs`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
@@ -106,7 +106,7 @@ impl fmt::Display for Activation {
     }
 }
 
-/// The regime an experiment is in (SPEC §5): a property of the experiment, declared by the
+/// The regime an experiment is in (method §5): a property of the experiment, declared by the
 /// sweep file's `[analysis] regime` or `analyze --regime`, not guessed from the data. The two
 /// regimes define the characteristic temperature `T_c` differently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -165,7 +165,7 @@ pub struct RunConfig {
     /// Test-set size.
     #[serde(alias = "pte")]
     pub p_test: usize,
-    /// Initialization scale: the hinge margin is `1/alpha` (SPEC §1).
+    /// Initialization scale: the hinge margin is `1/alpha` (method §1).
     pub alpha: f64,
     /// SGD temperature `T = eta / B`. Exactly one of `temperature` and `lr` is set.
     pub temperature: Option<f64>,
@@ -202,7 +202,7 @@ pub struct RunConfig {
     pub checkpoints_per_decade: Option<u32>,
     /// Opt-in only, off by default and never set by a preset: also call a run diverged when its
     /// training loss exceeds this multiple of its initial value `1/alpha`. Without it a run
-    /// diverges only when its loss, outputs or weights become non-finite (SPEC §1): in the lazy
+    /// diverges only when its loss, outputs or weights become non-finite (method §1): in the lazy
     /// regime the loss transiently exceeds any fixed multiple at temperatures that converge.
     pub divergence_factor: Option<f64>,
 }

@@ -1,5 +1,5 @@
 //! sgd-regimes: how the noise of SGD changes what neural networks learn in the lazy and
-//! feature-learning regimes. See `SPEC.md` sections cited in each module.
+//! feature-learning regimes. Doc comments cite `docs/method.md` by section (`method §N`).
 //!
 //! Layout follows the data: [`data`] → [`model`] → [`train`] → (sweeps, analysis, plots) → `cli`.
 

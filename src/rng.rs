@@ -1,4 +1,4 @@
-//! Seeded random streams. Each source of randomness of a run (SPEC §1, §3) has its own seed and
+//! Seeded random streams. Each source of randomness of a run (method §1, §3) has its own seed and
 //! its own ChaCha stream, so equal seeds for, say, the batch order and the training set still give
 //! independent sequences, and changing one seed changes nothing else.
 

@@ -1,5 +1,5 @@
 //! Issue #5 end to end: the convolutional nets train to zero loss through the binary, on real
-//! MNIST digits and on a generated set in the CIFAR-10 binary format, with the SPEC's parameter
+//! MNIST digits and on a generated set in the CIFAR-10 binary format, with method §2's parameter
 //! counts, reproducibly, and with one-line errors for what cannot work.
 
 use std::path::Path;
@@ -143,7 +143,7 @@ fn mnas_fits_a_cifar_format_set_to_zero_loss() {
     );
     assert!(r["final"]["weight_change"].as_f64().unwrap() > 0.0);
 
-    // Width 8 has the SPEC's parameter counts (one step is enough to read them).
+    // Width 8 has method §2's parameter counts (one step is enough to read them).
     for (model, count) in [("mnas", 17_673), ("simple-cnn", 266_480)] {
         let r = json(&[
             "train",

@@ -1,4 +1,4 @@
-//! Divergence means non-finite (SPEC §1), never a threshold relative to `1/alpha`; a dead net
+//! Divergence means non-finite (method §1), never a threshold relative to `1/alpha`; a dead net
 //! gets its own status `stalled`, everywhere statuses appear. On the bundled real digits.
 
 mod common;

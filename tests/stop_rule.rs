@@ -1,4 +1,4 @@
-//! The stop rule and the dynamics of SPEC §1 on cases whose answer is known.
+//! The stop rule and the dynamics of method §1 on cases whose answer is known.
 
 use sgd_regimes::config::{DatasetKind, ModelKind, RunConfig};
 use sgd_regimes::data::{Dataset, Split, synthetic};

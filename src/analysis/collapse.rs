@@ -1,4 +1,4 @@
-//! Scaling collapse (SPEC §5): the exponent `a` for which the curves `y(T)` of different `P`,
+//! Scaling collapse (method §5): the exponent `a` for which the curves `y(T)` of different `P`,
 //! drawn against `T P^a`, fall on one curve.
 //!
 //! Cost of a candidate `a`: in log-log coordinates, for each pair of neighbouring curves
@@ -273,7 +273,7 @@ pub fn find(
     })
 }
 
-/// A collapse that also fits a height factor: `y P^beta` against `T P^a` (SPEC §5: the lazy
+/// A collapse that also fits a height factor: `y P^beta` against `T P^a` (method §5: the lazy
 /// test-error curves, whose heights may differ by `P^beta`).
 #[derive(Clone, Debug)]
 pub struct HeightCollapse {

@@ -1,4 +1,4 @@
-//! Monte-Carlo check of the extreme-value law behind `gamma = 1/(1+chi)` (SPEC §5): with
+//! Monte-Carlo check of the extreme-value law behind `gamma = 1/(1+chi)` (method §5): with
 //! `|x_1|` distributed as in `depleted-sign` (density `~ |x_1|^chi` near 0) and independent
 //! `c ~ N(0,1)`, the typical value of `max_mu c_mu / |x_1^mu|` over `P` points grows as
 //! `P^(1/(1+chi))`. "Typical" is `exp(mean log)` over repetitions: for `chi = 0` the maximum has

@@ -1,4 +1,4 @@
-//! The exponents of one group of runs (SPEC §5): power laws on the noise-dominated branch,
+//! The exponents of one group of runs (method §5): power laws on the noise-dominated branch,
 //! the low-T plateau, the collapse exponent `a`, the characteristic temperature `T_c(P)`, and
 //! the consistency relation between them, each with its statistical error and the range over
 //! which the collapse stays acceptable (`accept.rs`).

@@ -1,4 +1,4 @@
-//! Analysis (SPEC §5): fits of power laws, scaling collapses, characteristic temperatures,
+//! Analysis (method §5): fits of power laws, scaling collapses, characteristic temperatures,
 //! phase diagrams, and the exponents table, from the results of a sweep.
 
 pub mod accept;

@@ -1,4 +1,4 @@
-//! The `(alpha, T)` phase diagram at fixed `P` (SPEC §5): median test error per cell, how many
+//! The `(alpha, T)` phase diagram at fixed `P` (method §5): median test error per cell, how many
 //! runs of each cell converged, diverged, stalled or ran out of budget, the largest stable
 //! temperature `T_max(alpha)` (with two stated definitions of instability) and its exponent `k`
 //! (`T_max ~ alpha^k`) fitted in the feature regime, the lazy `T_max` (expected independent of

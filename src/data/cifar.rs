@@ -1,11 +1,11 @@
-//! `cifar-animals` (SPEC §3): the CIFAR-10 binary version, bytes mapped to
+//! `cifar-animals` (method §3): the CIFAR-10 binary version, bytes mapped to
 //! `(b - 120.93118286132812) / 64.14186096191406`, `y = -1` for classes 0, 1, 8, 9 (airplane,
 //! automobile, ship, truck) and `+1` for the six animal classes. Images 32x32x3, stored here in
 //! HWC order (the files hold each image as three 32x32 planes, R then G then B).
 //!
 //! A directory is searched for `data_batch_1..5.bin` and `test_batch.bin`, directly, in a
 //! `cifar-10-batches-bin/` subdirectory, or inside `cifar-10-binary.tar.gz` as distributed. The
-//! six files are pooled in that order (SPEC §3 then splits the pool with the two seeds).
+//! six files are pooled in that order (method §3 then splits the pool with the two seeds).
 
 use super::split::Pool;
 use crate::error::{Error, Result};

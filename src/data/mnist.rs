@@ -1,4 +1,4 @@
-//! `mnist-parity` (SPEC §3): MNIST IDX files (`.gz` or not), pixels mapped to
+//! `mnist-parity` (method §3): MNIST IDX files (`.gz` or not), pixels mapped to
 //! `(b - 33.31002426147461) / 78.56748962402344`, `y = +1` for even digits and `-1` for odd ones.
 //!
 //! A directory is searched for the standard `train-*` and `t10k-*` files (also the

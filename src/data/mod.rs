@@ -1,4 +1,4 @@
-//! Data sets (SPEC §3): every set gives inputs `x` (row-major, one row per point, images in HWC
+//! Data sets (method §3): every set gives inputs `x` (row-major, one row per point, images in HWC
 //! order) and labels `y = ±1`, with independent seeds for the test and the training set.
 
 pub mod cifar;

@@ -1,4 +1,4 @@
-//! Train/test split of a real data set (SPEC §3): the pool of all points is shuffled with the
+//! Train/test split of a real data set (method §3): the pool of all points is shuffled with the
 //! test seed and the first `P_test` become the test set; the rest is shuffled with the training
 //! seed and the first `P` become the training set. Only the selected points are converted to
 //! normalized `f32`.

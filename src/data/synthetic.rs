@@ -1,4 +1,4 @@
-//! `depleted-sign` (SPEC §3): `x_1 = s sqrt(2G)` with `G ~ Gamma((chi+1)/2, 1)` and a random sign
+//! `depleted-sign` (method §3): `x_1 = s sqrt(2G)` with `G ~ Gamma((chi+1)/2, 1)` and a random sign
 //! `s`, so that the density of `x_1` is `∝ |x_1|^chi exp(-x_1^2/2)`; `x_2..x_d ~ N(0,1)`;
 //! `y = sign(x_1)`. `chi = 0` is the Gaussian case.
 

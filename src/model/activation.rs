@@ -1,4 +1,4 @@
-//! The activation `phi` of the hidden layers (SPEC §2): `phi(z) = sigma(z) / c` with
+//! The activation `phi` of the hidden layers (method §2): `phi(z) = sigma(z) / c` with
 //! `c = sqrt(E[sigma(g)^2])`, `g ~ N(0,1)`, so that `E[phi(g)^2] = 1` for every choice.
 //!
 //! - `relu`: `c = 1/sqrt(2)`, so `phi = sqrt(2) relu`. Its backward pass needs only the output.

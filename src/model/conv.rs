@@ -1,4 +1,4 @@
-//! k x k convolution with stride and 'same' padding (SPEC §2, `simple-cnn` and `mnas`; issue #5),
+//! k x k convolution with stride and 'same' padding (method §2, `simple-cnn` and `mnas`; issue #5),
 //! as a forward/backward pair on sgemm through im2col (depthwise convolutions: `depthwise.rs`;
 //! odd-kernel layers of stride 1 or 2 with 8, 16 or 32 output channels go to `direct_conv/`
 //! where the CPU has FMA). Layout HWC: an image is `h × w × c`

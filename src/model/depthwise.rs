@@ -1,4 +1,4 @@
-//! Depthwise k x k convolution (SPEC §2, `mnas`: one filter per channel, 'same' padding, no
+//! Depthwise k x k convolution (method §2, `mnas`: one filter per channel, 'same' padding, no
 //! bias) as a forward/backward pair, HWC layout, weights `(ky, kx, c)`. With one filter per
 //! channel there is no matrix product for sgemm, so these are direct loops.
 //!

@@ -1,4 +1,4 @@
-//! `fc` (SPEC §2): `depth` hidden layers of `width` units without biases,
+//! `fc` (method §2): `depth` hidden layers of `width` units without biases,
 //! `x <- phi(W x / sqrt(fan_in))` with the normalized activation `phi` (relu, gelu or silu), and the readout
 //! `f = v . x / width`. Parameters: `hidden.1` (`width × d`), `hidden.2..depth`
 //! (`width × width`), `readout` (`width`), each matrix row-major `fan_out × fan_in`.

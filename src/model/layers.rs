@@ -1,4 +1,4 @@
-//! Layers as forward/backward pairs (SPEC §2). Activations are row-major `n × features`, one row
+//! Layers as forward/backward pairs (method §2). Activations are row-major `n × features`, one row
 //! per point. Scalings live in the forward pass (weights are drawn N(0,1)). A backward pass
 //! never allocates: the caller owns every buffer.
 
@@ -6,7 +6,7 @@ use super::gemm;
 use std::f32::consts::SQRT_2;
 
 /// Dense layer without bias: `z = scale · x Wᵀ` with `x: n×fan_in`, `W: fan_out×fan_in`.
-/// `scale` is `1/sqrt(fan_in)` for hidden layers and `1/h` for the readout (SPEC §2, `fc`).
+/// `scale` is `1/sqrt(fan_in)` for hidden layers and `1/h` for the readout (method §2, `fc`).
 ///
 /// The product runs with `alpha = 1` and the scale is applied after it: with another `alpha`,
 /// matrixmultiply rounds rows of partial tiles differently from rows of full tiles, and a
@@ -91,7 +91,7 @@ pub fn bias_backward(dz: &[f32], target: &mut [f32], n: usize, scale: f32, coeff
     }
 }
 
-/// Residual average `x <- (x + r) / sqrt(2)` (SPEC §2, `mnas` blocks), in place.
+/// Residual average `x <- (x + r) / sqrt(2)` (method §2, `mnas` blocks), in place.
 pub fn residual_forward(x: &mut [f32], r: &[f32]) {
     for (v, rv) in x.iter_mut().zip(r) {
         *v = (*v + rv) * std::f32::consts::FRAC_1_SQRT_2;

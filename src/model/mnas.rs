@@ -1,4 +1,4 @@
-//! `mnas` (SPEC §2, width `h`): a MnasNet-like net, 'same' padding, no convolution biases.
+//! `mnas` (method §2, width `h`): a MnasNet-like net, 'same' padding, no convolution biases.
 //! `conv(c, k, s)` divides its output by `k sqrt(C_in)`, `dwconv(k, s)` (depthwise) by `k`.
 //!
 //! Stem: `phi(conv(4h,5,2))`, `phi(dwconv(5,1))`, `phi(conv(2h,1,1))`. Inverted-residual blocks
@@ -13,13 +13,13 @@
 use super::activation::Activation;
 use super::cnn::{Act, Bias, Cnn, CnnBuilder};
 
-/// `conv(c, k, s)` of SPEC §2.
+/// `conv(c, k, s)` of method §2.
 fn conv(b: &mut CnnBuilder, name: &str, c_out: usize, k: usize, s: usize, act: Act) {
     let scale = 1.0 / (k as f32 * (b.channels() as f32).sqrt());
     b.conv(name, c_out, k, s, scale, Bias::No, act);
 }
 
-/// `dwconv(k, s)` of SPEC §2.
+/// `dwconv(k, s)` of method §2.
 fn dwconv(b: &mut CnnBuilder, name: &str, k: usize, s: usize) {
     b.depthwise(name, k, s, 1.0 / k as f32, Act::Phi);
 }

@@ -1,4 +1,4 @@
-//! Networks (SPEC §2). Every network keeps all its parameters in one contiguous `f32` buffer,
+//! Networks (method §2). Every network keeps all its parameters in one contiguous `f32` buffer,
 //! cut into named segments ([`ParamLayout`]): an SGD update, `|w - w0|` or `|w|` is one pass over
 //! the buffer, and per-layer observables are passes over its segments. A network owns the
 //! buffers of its forward and backward passes (a tape sized for one mini-batch, and chunked
@@ -88,7 +88,7 @@ pub trait Network: Send {
     /// Number of input features.
     fn input_dim(&self) -> usize;
 
-    /// Initial parameters `w0` (SPEC §2: N(0,1), or 0 for the perceptron).
+    /// Initial parameters `w0` (method §2: N(0,1), or 0 for the perceptron).
     fn init_params(&self, seed_init: u64) -> Vec<f32>;
 
     /// Outputs `f(w, x_i)` for the rows of `x` (any number, evaluated in chunks). For a given row

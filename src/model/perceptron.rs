@@ -1,4 +1,4 @@
-//! `perceptron` (SPEC §2): `F(w, x) = w . x / sqrt(d)` with `w0 = 0` (so `f0 = 0`). Linear in
+//! `perceptron` (method §2): `F(w, x) = w . x / sqrt(d)` with `w0 = 0` (so `f0 = 0`). Linear in
 //! `w`, hence always lazy. One segment, `w`; for `depleted-sign` data `w[0]` is the informative
 //! weight `w_1` and `w[1..]` are the uninformative ones, `w_perp`.
 

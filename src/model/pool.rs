@@ -1,4 +1,4 @@
-//! Pooling layers (SPEC §2; issue #5) as forward/backward pairs, HWC layout: 2x2 max-pool with
+//! Pooling layers (method §2; issue #5) as forward/backward pairs, HWC layout: 2x2 max-pool with
 //! stride 2 and 'same' padding (output `ceil(n/2)`; the padding at the end is left out of the
 //! window, so it never wins), and the global mean over space.
 

@@ -1,4 +1,4 @@
-//! Naive f64 forward passes of the convolutional nets, written straight from SPEC §2 with plain
+//! Naive f64 forward passes of the convolutional nets, written straight from method §2 with plain
 //! loops over an explicit parameter cursor (for tests: the engine in `cnn` must agree with them).
 
 use super::conv::same_padding;
@@ -111,7 +111,7 @@ pub fn map(mut x: Img, f: impl Fn(f64) -> f64) -> Img {
     x
 }
 
-/// `simple-cnn` of SPEC §2.
+/// `simple-cnn` of method §2.
 pub fn simple_cnn(x: Img, h: usize, w: &[f32]) -> f64 {
     let mut cur = Cursor { w, at: 0 };
     let mut x = x;
@@ -142,7 +142,7 @@ pub fn simple_cnn(x: Img, h: usize, w: &[f32]) -> f64 {
     hidden.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>() / (32 * h) as f64
 }
 
-/// `mnas` of SPEC §2.
+/// `mnas` of method §2.
 pub fn mnas(x: Img, h: usize, w: &[f32]) -> f64 {
     let mut cur = Cursor { w, at: 0 };
     let conv_ = |cur: &mut Cursor, x: &Img, c: usize, k: usize, s: usize| {

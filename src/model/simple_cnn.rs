@@ -1,4 +1,4 @@
-//! `simple-cnn` (SPEC §2, width `h`): two blocks of a 5x5 stride-1 'same' convolution with bias
+//! `simple-cnn` (method §2, width `h`): two blocks of a 5x5 stride-1 'same' convolution with bias
 //! (to `h`, then `2h` channels; output divided by `sqrt(k^2 C_in + 1)`), `phi` and a 2x2 'same'
 //! max-pool; then a dense layer to `32h` units with bias, divided by `sqrt(fan_in + 1)`, with no
 //! activation; then a dense readout to 1 without bias, divided by `fan_in`.

@@ -1,4 +1,4 @@
-//! The figures of SPEC §5 for an analyzed set of runs: raw and collapsed curves, test error vs
+//! The figures of method §5 for an analyzed set of runs: raw and collapsed curves, test error vs
 //! dw, training error vs time, perceptron panels, and phase diagrams.
 
 use super::{Plot, Series, plot_err, register_font, save_plot};
@@ -119,7 +119,7 @@ fn scaled(group: &str, f: &ObservableFit, exponent: f64, name: &str) -> Plot {
     .with_subtitle(&format!("{group} ({name})"))
 }
 
-/// `y P^beta` against `T P^a`: the test-error collapse of a lazy network (SPEC §5), with the
+/// `y P^beta` against `T P^a`: the test-error collapse of a lazy network (method §5), with the
 /// fitted height factor (`beta = 0` draws the unscaled heights).
 fn shifted(group: &str, f: &ObservableFit, a: f64, beta: f64, title: String) -> Plot {
     Plot {
@@ -403,7 +403,7 @@ fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
 }
 
 /// For runs that differ only in the batch size: dw against T, one curve per B, at the largest P
-/// all batch sizes share. Equal T = eta/B should give equal curves (SPEC §5).
+/// all batch sizes share. Equal T = eta/B should give equal curves (method §5).
 fn batch_checks(results: &[RunResult]) -> Vec<(String, Plot)> {
     let mut families: std::collections::BTreeMap<String, Vec<&RunResult>> = Default::default();
     for r in results {

@@ -1,4 +1,4 @@
-//! Figures (SPEC §5) as PNG and SVG, drawn with plotters. Text uses DejaVu Sans embedded in the
+//! Figures (method §5) as PNG and SVG, drawn with plotters. Text uses DejaVu Sans embedded in the
 //! binary (`assets/fonts`, Bitstream Vera license), so figures render on a headless machine
 //! with no fonts installed.
 

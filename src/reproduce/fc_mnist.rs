@@ -6,7 +6,7 @@
 //! - `phase`: `P` fixed, a grid of `(alpha, T)` up to and past the divergence.
 //!
 //! The `laptop` preset fits the 10,000 bundled digits and about 40 minutes on 2 cores; `cluster`
-//! is the authors' own settings (their commands, SPEC §7 of the method: `T = temp * h`) for a
+//! is the authors' own settings (their commands, method §7 of the method: `T = temp * h`) for a
 //! Slurm cluster and the full MNIST. [`Preset::departures`] lists where `laptop` departs.
 
 use crate::config::Regime;
@@ -161,7 +161,7 @@ impl Preset {
         ]
     }
 
-    /// Where this preset departs from the authors' settings (SPEC §7 of the method), as
+    /// Where this preset departs from the authors' settings (method §7 of the method), as
     /// Markdown table rows `| setting | authors | this preset |`.
     pub fn departures(self) -> Vec<[&'static str; 3]> {
         match self {

@@ -1,4 +1,4 @@
-//! `sgd-regimes reproduce perceptron`: the teacher-student perceptron of SPEC §5 on
+//! `sgd-regimes reproduce perceptron`: the teacher-student perceptron of method §5 on
 //! `depleted-sign` data (d = 128, B = 2) for chi in {0, 1, 3}: the sweep, the fits, the
 //! extreme-value Monte-Carlo, the figures and a Markdown report.
 //!

@@ -1,4 +1,4 @@
-//! Values of one grid axis (SPEC §4): a list, or a range written as a table:
+//! Values of one grid axis (method §4): a list, or a range written as a table:
 //! `{ log2 = [a, b], step = s }` (2^a, 2^(a+s), ... up to 2^b), `{ log10 = [a, b], num = n }`
 //! (n values log-spaced from 10^a to 10^b), `{ linear = [a, b], num = n }` or
 //! `{ linear = [a, b], step = s }` (default step 1).

@@ -1,4 +1,4 @@
-//! Run identity (SPEC §4): a hash of the full normalized config, so the same run is the same
+//! Run identity (method §4): a hash of the full normalized config, so the same run is the same
 //! file whichever sweep asks for it. Normalization fills defaults and clears fields that do not
 //! apply; floats are serialized in their shortest round-trip form, and grid ranges are rounded
 //! to 12 significant digits when generated, so equal configs give equal text.

@@ -1,4 +1,4 @@
-//! Sweeps (SPEC §4): grids of runs from a TOML file, a results directory with one atomically
+//! Sweeps (method §4): grids of runs from a TOML file, a results directory with one atomically
 //! written file per run (keyed by a hash of the run's normalized config), local parallel
 //! execution or a shard `I/N` of the run list, and status counts.
 

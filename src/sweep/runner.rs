@@ -1,4 +1,4 @@
-//! Running what is missing of a sweep (SPEC §4): each run single-threaded, `jobs` at a time,
+//! Running what is missing of a sweep (method §4): each run single-threaded, `jobs` at a time,
 //! the largest expected work first so the tail is short; `--shard I/N` takes every N-th run of
 //! the list starting at I, so N array tasks split it exactly.
 

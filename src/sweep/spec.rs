@@ -1,9 +1,9 @@
-//! Sweep files (SPEC §4): a `[base]` table with any run parameter and a `[grid]` table whose
+//! Sweep files (method §4): a `[base]` table with any run parameter and a `[grid]` table whose
 //! values are lists or ranges (see [`super::axis`]); the run list is the Cartesian product of the
 //! grid, the first axis varying slowest. The grid key `seed` sets `seed_init`, `seed_batch` and
 //! `seed_train` together (the test set stays that of `seed_test`, so test errors of different
 //! seeds are measured on the same points). An optional `[analysis]` table declares the
-//! experiment's regime (`regime = "lazy"` or `"feature"`, SPEC §5) for `analyze`.
+//! experiment's regime (`regime = "lazy"` or `"feature"`, method §5) for `analyze`.
 //!
 //! ```toml
 //! [base]

@@ -1,4 +1,4 @@
-//! The results directory of a sweep (SPEC §4):
+//! The results directory of a sweep (method §4):
 //!
 //! ```text
 //! DIR/sweep.toml            copy of the sweep file: what the directory is for

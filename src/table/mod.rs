@@ -1,4 +1,4 @@
-//! One row per run (SPEC §4): every config field and every final observable, with typed
+//! One row per run (method §4): every config field and every final observable, with typed
 //! columns, written as CSV or Parquet (one file per format behind [`TableWriter`]).
 //!
 //! Columns: `run_id`, the config fields (with `temperature` and `lr` the effective values,

@@ -1,4 +1,4 @@
-//! The hinge loss with margin `1/alpha` and the error count (SPEC §1).
+//! The hinge loss with margin `1/alpha` and the error count (method §1).
 
 /// `(1/alpha - y F)^+` of one point from its margin `y F`; NaN stays NaN.
 #[inline]

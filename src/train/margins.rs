@@ -2,7 +2,7 @@
 //!
 //! The weights carry a version number that grows by one each time a step changes them. A point's
 //! margin, once computed at the current version (by a mini-batch forward pass or a full-set
-//! check), is exact until the next change. This gives the stop rule of SPEC §1 for free: the
+//! check), is exact until the next change. This gives the stop rule of method §1 for free: the
 //! loss is zero exactly when every point is known at the current version and none is below the
 //! margin `1/alpha`; a step whose batch holds only points known to be fitted cannot change `w`
 //! and needs no forward pass; and a check only evaluates the points not yet known.

@@ -1,4 +1,4 @@
-//! One run (SPEC §1): SGD on the hinge loss with margin `1/alpha` until the training loss is
+//! One run (method §1): SGD on the hinge loss with margin `1/alpha` until the training loss is
 //! exactly zero (`converged`), the dynamics blow up to non-finite values (`diverged`), no step can
 //! change the weights any more (`stalled`) or the budget runs out (`budget`).
 //!

@@ -1,4 +1,4 @@
-//! Observables of a run at one time (SPEC §1): losses and errors on both sets, and weight
+//! Observables of a run at one time (method §1): losses and errors on both sets, and weight
 //! statistics over the whole parameter buffer and per segment.
 
 use super::loss::loss_and_error;

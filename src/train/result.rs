@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Identifies the layout of a result file.
 pub const SCHEMA: &str = "sgd-regimes/run/2";
 
-/// How a run ended (SPEC §1).
+/// How a run ended (method §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -81,7 +81,7 @@ pub struct LayerObservables {
     pub weight_change: f64,
 }
 
-/// The state of a run at one time (SPEC §1, observables).
+/// The state of a run at one time (method §1, observables).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observables {
     /// Time `t = step * eta`.

@@ -1,4 +1,4 @@
-//! Mini-batch indices (SPEC §1): each step draws `B` distinct indices uniformly from `0..P`,
+//! Mini-batch indices (method §1): each step draws `B` distinct indices uniformly from `0..P`,
 //! independently of earlier steps, in O(B) time and without touching the other `P - B` indices.
 //!
 //! Written by hand (Floyd's algorithm, ten lines) rather than `rand::seq::index::sample`, which

@@ -1,7 +1,7 @@
 //! A run that can never end: every training point with positive loss has an exactly zero
 //! gradient (every ReLU on its way is dead, e.g. after a large step), so no SGD step changes the
 //! weights again and the loss stays positive until `max_steps`. Such a run ends with its own
-//! status `stalled` (SPEC §1): an instability of large steps like a divergence, but not a
+//! status `stalled` (method §1): an instability of large steps like a divergence, but not a
 //! blow-up, so the phase diagram can report `T_max` with and without it.
 //!
 //! Watched at steps that are powers of two: if the weights are bit-identical to those of the

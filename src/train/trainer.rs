@@ -1,4 +1,4 @@
-//! The state of one run and its SGD step (SPEC §1).
+//! The state of one run and its SGD step (method §1).
 //!
 //! Step: draw `B` distinct points; if all are known fitted at the current weights, nothing can
 //! change (skip); otherwise forward the batch, keep the points with positive hinge loss
@@ -253,7 +253,7 @@ impl<'a> Trainer<'a> {
         self.margins.all_fitted()
     }
 
-    /// Has the run diverged, judged at a check (SPEC §1): a non-finite training loss or
+    /// Has the run diverged, judged at a check (method §1): a non-finite training loss or
     /// non-finite weights; and, only if the config opts in with `divergence_factor`, a loss
     /// above that multiple of its initial value `1/alpha`.
     pub fn diverged_at_check(&self) -> Option<String> {

@@ -1,5 +1,5 @@
 //! [`CnnBuilder`]: appends an op together with its parameter segments, tracking the image
-//! shape, so that `simple_cnn.rs` and `mnas.rs` read like the recipes of SPEC §2.
+//! shape, so that `simple_cnn.rs` and `mnas.rs` read like the recipes of method §2.
 
 use super::{Cnn, EVAL_CHUNK_MAX, EVAL_FLOATS, Op, OpKind, Tape};
 use crate::model::ParamLayout;

@@ -1,8 +1,8 @@
-//! The engine shared by the convolutional nets of SPEC §2 (`simple-cnn`, `mnas`): a net is a list
+//! The engine shared by the convolutional nets of method §2 (`simple-cnn`, `mnas`): a net is a list
 //! of [`Op`]s applied in order to a batch of HWC images, each op a forward/backward pair from
 //! `conv`, `pool` and `layers`. All parameters live in one flat buffer cut by a [`ParamLayout`];
 //! the [`CnnBuilder`] appends an op and its parameter segments together, so the architecture
-//! files read like the SPEC's recipes.
+//! files read like the recipes of method §2.
 //!
 //! Buffers are numbered: buffer 0 is the input, buffer `i + 1` the output of op `i`. A training
 //! [`Tape`] keeps all of them for one mini-batch (plus the im2col matrices);
