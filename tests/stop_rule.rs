@@ -38,7 +38,7 @@ fn perceptron(p: usize, p_test: usize, alpha: f64, lr: f64, batch: usize, dim: u
 
 fn run(cfg: &RunConfig, split: &Split, check: CheckPolicy) -> RunResult {
     run_on(
-        cfg,
+        &cfg.validated().unwrap(),
         split,
         Options {
             check,
@@ -143,7 +143,7 @@ fn t_star_does_not_depend_on_the_check_interval() {
             lr: Some(0.016),
             ..RunConfig::default()
         }
-        .normalized()
+        .validated()
         .unwrap(),
     )
     .unwrap();
@@ -250,7 +250,7 @@ fn divergence_is_a_status_not_a_panic() {
 fn split_sizes_must_match_the_config() {
     let split = one_point_split(1.0);
     let e = run_on(
-        &perceptron(2, 1, 1.0, 0.1, 1, 1),
+        &perceptron(2, 1, 1.0, 0.1, 1, 1).validated().unwrap(),
         &split,
         Options::default(),
     )

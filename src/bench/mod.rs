@@ -7,7 +7,7 @@
 //! into a zeroed gradient buffer over all rows, then `w -= lr g`.
 
 use crate::config::Activation;
-use crate::config::{DatasetKind, ModelKind, RunConfig};
+use crate::config::{DatasetKind, ModelKind, NetSpec, RunConfig, ValidConfig};
 use crate::data::{Dataset, Split, synthetic};
 use crate::model::{self, Update, gemm, vector::axpy};
 use crate::rng::{self, Stream};
@@ -184,8 +184,11 @@ fn always_active(model: ModelKind, dataset: DatasetKind, p: usize, batch: usize)
         data_dir: (dataset == DatasetKind::CifarAnimals).then(|| "(random images)".into()),
         ..RunConfig::default()
     }
-    .normalized()
-    .expect("benchmark configs are valid")
+}
+
+/// A benchmark's config, checked.
+fn valid(cfg: &RunConfig) -> ValidConfig {
+    cfg.validated().expect("benchmark configs are valid")
 }
 
 /// FLOPs of one `fc` step with every batch point active.
@@ -205,6 +208,7 @@ fn step_bench(
     target_s: f64,
     sample_s: f64,
 ) -> Measurement {
+    let cfg = &valid(cfg);
     let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive);
     let ours_s = time_per_call(
         || {
@@ -215,13 +219,13 @@ fn step_bench(
     );
 
     // Baseline: same sampler, gather and forward; full backward into a gradient buffer; axpy.
-    let mut net = model::build(cfg, split.train.shape);
-    let mut w = net.init_params(cfg.seed_init);
+    let mut net = model::build(&cfg.net, cfg.batch, split.train.shape);
+    let mut w = net.init_params(cfg.seeds.init);
     let mut grad = vec![0.0f32; w.len()];
     let mut sampler =
         crate::train::sampler::BatchSampler::new(cfg.p, cfg.batch, rng::stream(0, Stream::Batch));
     let d = split.train.dim();
-    let lr = cfg.learning_rate() as f32;
+    let lr = cfg.learning_rate as f32;
     let mut dout = vec![0.0f32; cfg.batch];
     let baseline_s = time_per_call(
         || {
@@ -303,7 +307,7 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     let (p, d, h) = (8192, 784, 64);
     let cfg = always_active(ModelKind::Fc, DatasetKind::MnistParity, 16, 16);
     let x = gaussian(p * d, 30);
-    let mut net = model::build(&cfg, [28, 28, 1]);
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1]);
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -345,11 +349,13 @@ fn cnn_reference(model: ModelKind, width: usize) -> (Jax, f64) {
 
 /// FLOPs of one CNN step with every batch point active: forward, weight gradients, and input
 /// gradients of every layer but the first.
-fn cnn_step_flops(cfg: &RunConfig, shape: [usize; 3]) -> f64 {
-    let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
-    let net = match cfg.model {
-        ModelKind::Mnas => model::mnas::mnas(shape, width, 1, Activation::Relu),
-        _ => model::simple_cnn::simple_cnn(shape, width, 1, Activation::Relu),
+fn cnn_step_flops(cfg: &ValidConfig, shape: [usize; 3]) -> f64 {
+    let net = match cfg.net {
+        NetSpec::Mnas { width, .. } => model::mnas::mnas(shape, width, 1, Activation::Relu),
+        NetSpec::SimpleCnn { width, .. } => {
+            model::simple_cnn::simple_cnn(shape, width, 1, Activation::Relu)
+        }
+        NetSpec::Fc { .. } | NetSpec::Perceptron => return f64::NAN,
     };
     let (total, first) = net.forward_macs();
     (2 * cfg.batch * (3 * total - first)) as f64
@@ -372,7 +378,7 @@ pub fn cnn_step(model: ModelKind, width: usize, sample_s: f64) -> Measurement {
         format!("{model} h={width} step (B=16, P=1024, 32x32x3)"),
         &cfg,
         &split,
-        Some(cnn_step_flops(&cfg, shape)),
+        Some(cnn_step_flops(&valid(&cfg), shape)),
         jax,
         target,
         sample_s,
@@ -384,7 +390,7 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
     let (p, shape) = (1024, [32, 32, 3]);
     let cfg = always_active(ModelKind::Mnas, DatasetKind::CifarAnimals, 16, 16);
     let x = gaussian(p * 3072, 50);
-    let mut net = model::build(&cfg, shape);
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape);
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -467,6 +473,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
             .or_else(|| Some("(random images)".into())),
         ..cfg.clone()
     };
+    let cfg = valid(&cfg);
     let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
     let step_s = time_per_call(
         || {
@@ -475,7 +482,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         0.02,
         3,
     );
-    let mut net = model::build(&cfg, shape);
+    let mut net = model::build(&cfg.net, cfg.batch, shape);
     let w = net.init_params(0);
     let n = 64;
     let x = gaussian(n * shape.iter().product::<usize>(), 62);

@@ -32,10 +32,10 @@ fn time_sweep(
     let start = Instant::now();
     let outcome = execute(&store, &todo, jobs, &AtomicBool::new(false), |_| {})?;
     let seconds = start.elapsed().as_secs_f64();
-    if outcome.failed > 0 {
+    if outcome.failed() > 0 {
         return Err(Error::config(format!(
             "{} benchmark runs failed",
-            outcome.failed
+            outcome.failed()
         )));
     }
     Ok((seconds, dir))
@@ -47,7 +47,7 @@ pub fn sweep_throughput() -> Result<(usize, f64, f64)> {
     let root = std::env::temp_dir().join(format!("sgd-regimes-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     // Load the digits once so neither timing pays for it.
-    crate::data::load(&spec.runs()?[0].config)?;
+    crate::data::load(&spec.runs()?[0].config.validated()?)?;
     let result = (|| {
         let (one, dir1) = time_sweep(&spec, &root, 1)?;
         let (two, dir2) = time_sweep(&spec, &root, 2)?;

@@ -1,6 +1,6 @@
 //! `sgd-regimes sweep plan|run`, `sgd-regimes status` and `sgd-regimes collect`.
 
-use crate::sweep::status::{LABELS, status};
+use crate::sweep::status::{Counts, RunState, status};
 use crate::sweep::{Event, RunStore, Shard, SweepSpec, collect::collect, execute, pending};
 use crate::table;
 use anyhow::Result;
@@ -152,7 +152,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         )
         .expect("static template"),
     );
-    let mut counts = [0usize; 5];
+    let mut counts = Counts::default();
     let stop = stop_on_signals()?;
     let mut announced = false;
     let outcome = execute(&store, &todo, jobs, &stop, |e| {
@@ -161,22 +161,15 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
             bar.suspend(|| eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)"));
         }
         match e {
-            Event::Finished { label, .. } => {
-                let k = ["converged", "diverged", "stalled", "budget", "failed"]
-                    .iter()
-                    .position(|l| l == label)
-                    .unwrap_or(4);
-                counts[k] += 1;
+            Event::Finished { state, .. } => {
+                counts.add(*state);
                 bar.inc(1);
             }
             Event::Tick { slowest } => {
                 let slow = slowest.as_ref().map_or(String::new(), |(d, t)| {
                     format!(" | slowest: {d} ({:.0} s)", t.as_secs_f64())
                 });
-                bar.set_message(format!(
-                    "{} converged, {} diverged, {} stalled, {} budget, {} failed{slow}",
-                    counts[0], counts[1], counts[2], counts[3], counts[4]
-                ));
+                bar.set_message(format!("{}{slow}", counts.describe(&RunState::FINISHED)));
             }
             Event::Started { .. } => {}
         }
@@ -191,16 +184,12 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         );
     }
     println!(
-        "ran {}: {} converged, {} diverged, {} stalled, {} budget, {} failed; results in {}",
+        "ran {}: {}; results in {}",
         o.finished(),
-        o.converged,
-        o.diverged,
-        o.stalled,
-        o.budget,
-        o.failed,
+        o.counts.describe(&RunState::FINISHED),
         a.results.display()
     );
-    if o.failed > 0 {
+    if o.failed() > 0 {
         println!(
             "failed runs are recorded as runs/<id>.failed.json; see `sgd-regimes status {}`",
             a.results.display()
@@ -226,10 +215,10 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
     let runs = spec.runs()?;
     let s = status(&store, &runs, a.by.as_deref())?;
     println!("{}: sweep of {} runs", a.dir.display(), runs.len());
-    let line = |c: &crate::sweep::status::Counts| {
-        LABELS
+    let line = |c: &Counts| {
+        RunState::ALL
             .iter()
-            .map(|l| format!("{l} {}", c.get(l)))
+            .map(|s| format!("{s} {}", c.get(*s)))
             .collect::<Vec<_>>()
             .join("  ")
     };
@@ -243,7 +232,7 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
             .max(axis.len());
         println!(
             "\n{axis:<width$}  {}",
-            LABELS.map(|l| format!("{l:>9}")).join(" ")
+            RunState::ALL.map(|s| format!("{s:>9}")).join(" ")
         );
         for (value, c) in rows {
             println!(
@@ -252,7 +241,7 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
             );
         }
     }
-    if s.total.get("failed") > 0 {
+    if s.total.get(RunState::Failed) > 0 {
         println!("\nfailed runs (first 5; `sweep run --retry-failed` runs them again):");
         let mut shown = 0;
         for r in runs.iter().filter(|r| store.has_failure(&r.id)) {

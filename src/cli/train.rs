@@ -1,7 +1,7 @@
 //! `sgd-regimes train`: one run from flags and/or a TOML config.
 
 use super::progress::RunSpinner;
-use crate::config::{Activation, DatasetKind, ModelKind, RunConfig};
+use crate::config::{Activation, DatasetKind, ModelKind, RunConfig, ValidConfig};
 use crate::error::Error;
 use crate::train::{self, Options, result::RunResult};
 use anyhow::Result;
@@ -108,8 +108,9 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The run config: `--config` file (if any), then the flags on top, then `$SGD_REGIMES_DATA`.
-    pub fn to_config(&self) -> crate::Result<RunConfig> {
+    /// The run config, checked: `--config` file (if any), then the flags on top, then
+    /// `$SGD_REGIMES_DATA`.
+    pub fn to_config(&self) -> crate::Result<ValidConfig> {
         let mut c = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -151,7 +152,7 @@ impl TrainArgs {
         {
             c.data_dir = Some(dir);
         }
-        c.normalized()
+        c.validated()
     }
 }
 
@@ -163,7 +164,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         progress: if args.quiet { None } else { Some(&mut report) },
         ..Options::default()
     };
-    let result = train::run(&cfg, opts);
+    let result = train::run_valid(&cfg, opts);
     spinner.finish();
     let result = result?;
     if let Some(out) = &args.out {

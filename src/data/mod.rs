@@ -8,8 +8,9 @@ pub mod mnist;
 pub mod split;
 pub mod synthetic;
 
-use crate::config::{DatasetKind, RunConfig};
+use crate::config::{DataSpec, DatasetKind, ValidConfig};
 use crate::error::Result;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// `n` points: inputs `x` (`n * dim()` floats, row-major) and labels `y` (±1).
@@ -53,10 +54,10 @@ pub struct Split {
 
 /// The pool of a real data set in `dir` (MNIST: or the bundled digits), read once per process:
 /// a sweep runs many short runs on the same files.
-fn cached_pool(kind: DatasetKind, dir: Option<&str>) -> Result<Arc<split::Pool>> {
-    type Key = (DatasetKind, Option<String>);
+fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>> {
+    type Key = (DatasetKind, Option<PathBuf>);
     static CACHE: Mutex<Vec<(Key, Arc<split::Pool>)>> = Mutex::new(Vec::new());
-    let key = (kind, dir.map(str::to_string));
+    let key = (kind, dir.map(Path::to_path_buf));
     if let Some((_, pool)) = CACHE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -66,13 +67,13 @@ fn cached_pool(kind: DatasetKind, dir: Option<&str>) -> Result<Arc<split::Pool>>
         return Ok(pool.clone());
     }
     let pool = Arc::new(match (kind, dir) {
-        (DatasetKind::CifarAnimals, Some(d)) => cifar::load_dir(std::path::Path::new(d))?,
+        (DatasetKind::CifarAnimals, Some(d)) => cifar::load_dir(d)?,
         (DatasetKind::CifarAnimals, None) => {
             return Err(crate::error::Error::config(
                 "dataset cifar-animals needs data_dir (--data-dir)",
             ));
         }
-        (_, Some(d)) => mnist::load_dir(std::path::Path::new(d))?,
+        (_, Some(d)) => mnist::load_dir(d)?,
         (_, None) => mnist::load_bundled()?,
     });
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -83,27 +84,29 @@ fn cached_pool(kind: DatasetKind, dir: Option<&str>) -> Result<Arc<split::Pool>>
     Ok(pool)
 }
 
-/// Load or generate the training and test sets that `cfg` (normalized) describes.
-pub fn load(cfg: &RunConfig) -> Result<Split> {
-    match cfg.dataset {
-        DatasetKind::DepletedSign => Ok(synthetic::depleted_sign_split(
-            cfg.dim.unwrap_or(crate::config::DEFAULT_DIM),
-            cfg.chi.unwrap_or(0.0),
-            cfg.p,
-            cfg.p_test,
-            cfg.seed_train,
-            cfg.seed_test,
-        )),
-        DatasetKind::MnistParity | DatasetKind::CifarAnimals => {
-            let pool = cached_pool(cfg.dataset, cfg.data_dir.as_deref())?;
-            let source = pool.source.clone();
-            let (train, test) =
-                split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seed_train, cfg.seed_test)?;
-            Ok(Split {
-                train,
-                test,
-                source,
-            })
+/// Load or generate the training and test sets of `cfg`.
+pub fn load(cfg: &ValidConfig) -> Result<Split> {
+    let (kind, dir) = match &cfg.data {
+        DataSpec::DepletedSign { dim, chi } => {
+            return Ok(synthetic::depleted_sign_split(
+                *dim,
+                *chi,
+                cfg.p,
+                cfg.p_test,
+                cfg.seeds.train,
+                cfg.seeds.test,
+            ));
         }
-    }
+        DataSpec::MnistParity { dir } => (DatasetKind::MnistParity, dir.as_deref()),
+        DataSpec::CifarAnimals { dir } => (DatasetKind::CifarAnimals, Some(dir.as_path())),
+    };
+    let pool = cached_pool(kind, dir)?;
+    let source = pool.source.clone();
+    let (train, test) =
+        split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seeds.train, cfg.seeds.test)?;
+    Ok(Split {
+        train,
+        test,
+        source,
+    })
 }

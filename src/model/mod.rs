@@ -24,7 +24,7 @@ pub(crate) mod gradcheck;
 #[cfg(test)]
 pub(crate) mod reference;
 
-use crate::config::{ModelKind, RunConfig};
+use crate::config::NetSpec;
 use crate::rng::{self, Stream};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -110,24 +110,24 @@ pub trait Network: Send {
     fn backward(&mut self, params: &mut [f32], dout: &[f32], update: Update<'_>);
 }
 
-/// Build the network of a normalized config for inputs of shape `[height, width, channels]`
-/// (vectors are `[1, 1, d]`; dense models flatten images), with a training tape for mini-batches
-/// of `cfg.batch` rows.
-pub fn build(cfg: &RunConfig, shape: [usize; 3]) -> Box<dyn Network> {
+/// Build the network `net` for inputs of shape `[height, width, channels]` (vectors are
+/// `[1, 1, d]`; dense models flatten images), with a training tape for mini-batches of `batch`
+/// rows.
+pub fn build(net: &NetSpec, batch: usize, shape: [usize; 3]) -> Box<dyn Network> {
     let input_dim = shape.iter().product();
-    let width = cfg.width.unwrap_or(crate::config::DEFAULT_CNN_WIDTH);
-    let act = cfg.activation.unwrap_or_default();
-    match cfg.model {
-        ModelKind::SimpleCnn => Box::new(simple_cnn::simple_cnn(shape, width, cfg.batch, act)),
-        ModelKind::Mnas => Box::new(mnas::mnas(shape, width, cfg.batch, act)),
-        ModelKind::Perceptron => Box::new(perceptron::Perceptron::new(input_dim, cfg.batch)),
-        ModelKind::Fc => Box::new(fc::Fc::new(
-            input_dim,
-            cfg.depth.unwrap_or(crate::config::DEFAULT_DEPTH),
-            cfg.width.unwrap_or(crate::config::DEFAULT_WIDTH),
-            cfg.batch,
-            act,
-        )),
+    match *net {
+        NetSpec::SimpleCnn { width, activation } => {
+            Box::new(simple_cnn::simple_cnn(shape, width, batch, activation))
+        }
+        NetSpec::Mnas { width, activation } => {
+            Box::new(mnas::mnas(shape, width, batch, activation))
+        }
+        NetSpec::Perceptron => Box::new(perceptron::Perceptron::new(input_dim, batch)),
+        NetSpec::Fc {
+            depth,
+            width,
+            activation,
+        } => Box::new(fc::Fc::new(input_dim, depth, width, batch, activation)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! the list starting at I, so N array tasks split it exactly.
 
 use super::spec::PlannedRun;
+use super::status::{Counts, RunState};
 use super::store::RunStore;
 use crate::config::{ModelKind, RunConfig};
 use crate::error::{Error, Result};
@@ -93,12 +94,12 @@ pub enum Event {
         worker: usize,
         description: String,
     },
-    /// `label` is a run status (`converged`, `diverged`, `stalled`, `budget`) or `failed`;
-    /// `task` is the run's position in the list given to [`execute_tasks`].
+    /// `state` is the run's status, or `Failed`; `task` is the run's position in the list
+    /// given to [`execute_tasks`].
     Finished {
         worker: usize,
         task: usize,
-        label: &'static str,
+        state: RunState,
         seconds: f64,
     },
     /// Sent every 200 ms while runs are in progress: the longest-running one.
@@ -110,18 +111,19 @@ pub enum Event {
 /// Counts of what this invocation ran.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
-    pub converged: usize,
-    pub diverged: usize,
-    pub stalled: usize,
-    pub budget: usize,
-    pub failed: usize,
+    /// Runs finished, by state (never `Missing`).
+    pub counts: Counts,
     /// Runs not started because `stop` was raised.
     pub not_started: usize,
 }
 
 impl Outcome {
     pub fn finished(&self) -> usize {
-        self.converged + self.diverged + self.stalled + self.budget + self.failed
+        self.counts.total()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.counts.get(RunState::Failed)
     }
 }
 
@@ -201,20 +203,20 @@ pub fn execute_tasks(
                             description: run.describe(),
                         });
                         let start = Instant::now();
-                        let label = match train::run(&run.config, Options::default()) {
+                        let state = match train::run(&run.config, Options::default()) {
                             Ok(result) => {
                                 store.write_result(&run.id, &result)?;
-                                result.status.as_str()
+                                RunState::Ended(result.status)
                             }
                             Err(e) => {
                                 store.write_failure(&run.id, &run.config, &e.to_string())?;
-                                "failed"
+                                RunState::Failed
                             }
                         };
                         let _ = tx.send(Event::Finished {
                             worker,
                             task: k,
-                            label,
+                            state,
                             seconds: start.elapsed().as_secs_f64(),
                         });
                     }
@@ -233,15 +235,9 @@ pub fn execute_tasks(
                         } => {
                             active.insert(*worker, (description.clone(), Instant::now()));
                         }
-                        Event::Finished { worker, label, .. } => {
+                        Event::Finished { worker, state, .. } => {
                             active.remove(worker);
-                            match *label {
-                                "converged" => outcome.converged += 1,
-                                "diverged" => outcome.diverged += 1,
-                                "stalled" => outcome.stalled += 1,
-                                "budget" => outcome.budget += 1,
-                                _ => outcome.failed += 1,
-                            }
+                            outcome.counts.add(*state);
                         }
                         Event::Tick { .. } => {}
                     }

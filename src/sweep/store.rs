@@ -13,6 +13,7 @@
 //! moment restarts with exactly the runs that are missing.
 
 use super::spec::SweepSpec;
+use super::status::RunState;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
@@ -42,12 +43,12 @@ pub enum Stored {
 }
 
 impl Stored {
-    /// A run's [`Status`] name, `failed` or `missing`.
-    pub fn label(&self) -> &'static str {
+    /// Where the run stands.
+    pub fn state(&self) -> RunState {
         match self {
-            Stored::Missing => "missing",
-            Stored::Failed(_) => "failed",
-            Stored::Done(r) => r.status.as_str(),
+            Stored::Missing => RunState::Missing,
+            Stored::Failed(_) => RunState::Failed,
+            Stored::Done(r) => RunState::Ended(r.status),
         }
     }
 }

@@ -206,7 +206,10 @@ pub fn result_row(run_id: &str, r: &RunResult) -> Vec<(String, Cell)> {
 /// The row of a run that ended in an error: its config, status `failed` and the message.
 pub fn failure_row(run_id: &str, f: &FailureRecord) -> Vec<(String, Cell)> {
     let mut cells = config_cells(run_id, &f.config);
-    cells.push(("status".into(), Cell::Str("failed".into())));
+    cells.push((
+        "status".into(),
+        Cell::Str(crate::sweep::status::RunState::Failed.as_str().into()),
+    ));
     cells.push(("status_detail".into(), Cell::Str(f.error.clone())));
     cells.push(("version".into(), Cell::Str(f.version.clone())));
     cells

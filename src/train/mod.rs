@@ -5,6 +5,9 @@
 //! `t*` is exact whatever the spacing of the checks: a step can only change `w` when its batch
 //! holds a point with positive loss, so once a check finds zero loss, `t*` is the time of the
 //! last step that changed `w` (see [`margins`]).
+//!
+//! The loop in [`run_on`] steps the [`Trainer`] and asks the rules of [`stop`] whether the run
+//! has ended; [`trajectory`] records the observables on the way, and `finish` builds the result.
 
 pub mod loss;
 pub mod margins;
@@ -12,15 +15,17 @@ pub mod observe;
 pub mod result;
 pub mod sampler;
 pub mod stall;
+pub mod stop;
 pub mod trainer;
+pub mod trajectory;
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, ValidConfig};
 use crate::data::{self, Split};
 use crate::error::{Error, Result};
-use observe::CheckpointSchedule;
-use result::{Derived, Observables, RunResult, SCHEMA, Status, Timing};
+use result::{Derived, RunResult, SCHEMA, Status, Timing};
 use std::time::{Duration, Instant};
 pub use trainer::{CheckPolicy, StepOutcome, Trainer};
+use trajectory::Trajectory;
 
 /// What a progress callback is told, at most every 100 ms.
 #[derive(Clone, Debug)]
@@ -40,21 +45,25 @@ pub struct Options<'a> {
     pub progress: Option<&'a mut dyn FnMut(&Progress)>,
 }
 
-/// Load the data of `cfg` and train.
+/// Check `cfg`, load its data and train.
 pub fn run(cfg: &RunConfig, opts: Options<'_>) -> Result<RunResult> {
-    let cfg = cfg.normalized()?;
+    run_valid(&cfg.validated()?, opts)
+}
+
+/// Load the data of a checked config and train.
+pub fn run_valid(cfg: &ValidConfig, opts: Options<'_>) -> Result<RunResult> {
     let start = Instant::now();
-    let split = data::load(&cfg)?;
+    let split = data::load(cfg)?;
     let data_s = start.elapsed().as_secs_f64();
-    let mut result = run_on(&cfg, &split, opts)?;
+    let mut result = run_on(cfg, &split, opts)?;
     result.timing.data_s = data_s;
     result.timing.wall_s += data_s;
     Ok(result)
 }
 
-/// Train on a given split (its sizes must be the config's `p` and `p_test`).
-pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<RunResult> {
-    let cfg = &cfg.normalized()?;
+/// Train on a given split (its sizes must be the config's `p` and `p_test`): step until a rule
+/// of [`stop`] ends the run, recording the trajectory on the way.
+pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result<RunResult> {
     if split.train.len() != cfg.p || split.test.len() != cfg.p_test {
         return Err(Error::config(format!(
             "the data has {} training and {} test points but the config asks for p = {} and p_test = {}",
@@ -65,51 +74,20 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
         )));
     }
     let start = Instant::now();
-    let max_steps = cfg.max_steps.unwrap_or(crate::config::DEFAULT_MAX_STEPS);
-    let max_wall = cfg.max_wall.map(Duration::from_secs_f64);
-    let mut schedule = CheckpointSchedule::new(cfg.checkpoints_per_decade.unwrap_or(0));
-    let mut observe_s = 0.0;
-
+    let budget = stop::Budget::new(cfg, start);
     let mut tr = Trainer::new(cfg, split, opts.check);
-    let mut observe = |tr: &mut Trainer, step: u64| {
-        let t0 = Instant::now();
-        let o = tr.observe_at(step);
-        observe_s += t0.elapsed().as_secs_f64();
-        o
-    };
-    let mut trajectory: Vec<Observables> = Vec::new();
-    // Number of weight updates at the last trajectory point.
-    let mut observed_updates: Option<u64> = None;
-    if cfg.checkpoints_per_decade != Some(0) {
-        trajectory.push(observe(&mut tr, 0));
-        observed_updates = Some(0);
-    }
-    let mut next_checkpoint = schedule.next_after(0);
+    let mut trajectory = Trajectory::start(cfg, &mut tr);
+    let mut stall = stall::StallWatch::default();
     let mut last_report = Instant::now();
     let mut last_unfitted: Option<usize> = None;
-    let mut stall = stall::StallWatch::default();
 
-    let (status, detail) = loop {
-        if tr.converged() {
-            break (
-                Status::Converged,
-                format!("training loss reached zero at step {}", tr.last_change),
-            );
-        }
-        if tr.steps() >= max_steps {
-            break (Status::Budget, format!("max_steps ({max_steps}) reached"));
+    let ended = loop {
+        if let Some(e) = stop::converged(&tr).or_else(|| budget.steps(&tr)) {
+            break e;
         }
         if tr.steps().is_multiple_of(256) {
-            let elapsed = start.elapsed();
-            if max_wall.is_some_and(|m| elapsed >= m) {
-                break (
-                    Status::Budget,
-                    format!(
-                        "max_wall ({} s) reached at step {}",
-                        cfg.max_wall.unwrap_or_default(),
-                        tr.steps()
-                    ),
-                );
+            if let Some(e) = budget.wall(&tr) {
+                break e;
             }
             if let Some(cb) = opts.progress.as_mut()
                 && last_report.elapsed() >= Duration::from_millis(100)
@@ -117,108 +95,84 @@ pub fn run_on(cfg: &RunConfig, split: &Split, mut opts: Options<'_>) -> Result<R
                 last_report = Instant::now();
                 cb(&Progress {
                     step: tr.steps(),
-                    t: tr.steps() as f64 * cfg.learning_rate(),
+                    t: cfg.time_at(tr.steps()),
                     unfitted: last_unfitted,
                     p: cfg.p,
-                    elapsed,
+                    elapsed: start.elapsed(),
                 });
             }
         }
-        if next_checkpoint == Some(tr.steps()) {
-            // Unchanged weights since the last checkpoint give the same observables.
-            let updates = tr.counters.updates;
-            let o = match (observed_updates, trajectory.last()) {
-                (Some(u), Some(prev)) if u == updates => Observables {
-                    t: tr.steps() as f64 * cfg.learning_rate(),
-                    step: tr.steps(),
-                    ..prev.clone()
-                },
-                _ => {
-                    let step = tr.steps();
-                    observe(&mut tr, step)
-                }
-            };
-            observed_updates = Some(updates);
-            last_unfitted = Some(o.unfitted);
-            trajectory.push(o);
-            next_checkpoint = schedule.next_after(tr.steps());
-            if let Some(why) = tr.diverged_at_check() {
-                break (Status::Diverged, why);
+        if trajectory.due(tr.steps()) {
+            last_unfitted = Some(trajectory.record(&mut tr));
+            if let Some(e) = stop::diverged(&tr) {
+                break e;
             }
             continue;
         }
-        if let Some(why) = stall.check(&mut tr) {
-            break (Status::Stalled, why);
+        if let Some(e) = stop::stalled(&mut stall, &mut tr) {
+            break e;
         }
         if tr.step() == StepOutcome::NonFinite {
-            break (
-                Status::Diverged,
-                format!("non-finite network output at step {}", tr.steps()),
-            );
+            break stop::non_finite_output(&tr);
         }
         if tr.check_due() {
             tr.check();
             last_unfitted = Some(tr.margins.known_unfitted());
-            if let Some(why) = tr.diverged_at_check() {
-                break (Status::Diverged, why);
+            if let Some(e) = stop::diverged(&tr) {
+                break e;
             }
         }
     };
+    Ok(finish(cfg, split, tr, trajectory, ended, start))
+}
 
-    // A budget run whose final evaluation finds zero loss has converged after all.
+/// The result of a run that ended: its final observables (at `t*` for a converged run), the
+/// trajectory up to them, counters and timing.
+fn finish(
+    cfg: &ValidConfig,
+    split: &Split,
+    mut tr: Trainer,
+    mut trajectory: Trajectory,
+    ended: stop::Ended,
+    start: Instant,
+) -> RunResult {
     let step = tr.steps();
-    let mut final_state = observe(&mut tr, step);
-    let status = if status == Status::Budget && tr.converged() {
-        Status::Converged
-    } else {
-        status
+    let mut final_state = trajectory.observe(&mut tr, step);
+    // A budget run whose final evaluation finds zero loss has converged after all.
+    let ended = match ended.status {
+        Status::Budget => stop::converged(&tr).unwrap_or(ended),
+        _ => ended,
     };
-    let detail = if status == Status::Converged {
-        format!("training loss reached zero at step {}", tr.last_change)
-    } else {
-        detail
-    };
-    if status == Status::Converged {
-        final_state.step = tr.last_change;
-        final_state.t = tr.last_change as f64 * cfg.learning_rate();
-        // Checkpoints after t* only repeat the final state, at times that depend on when the
-        // zero loss was seen: drop them.
-        trajectory.retain(|o| o.step <= tr.last_change);
+    let converged_at = (ended.status == Status::Converged).then_some(tr.last_change);
+    if let Some(step) = converged_at {
+        final_state.step = step;
+        final_state.t = cfg.time_at(step);
     }
-    if trajectory
-        .last()
-        .is_some_and(|o| o.step != final_state.step)
-        || (trajectory.is_empty() && cfg.checkpoints_per_decade != Some(0))
-    {
-        trajectory.push(final_state.clone());
-    }
-    let n_params = tr.params().len();
-    let counters = tr.counters.clone();
-    let check_s = tr.check_seconds;
-    drop(tr);
-    Ok(RunResult {
+    let trajectory_s = trajectory.observe_s;
+    let points = trajectory.finish(&final_state, converged_at);
+    RunResult {
         schema: SCHEMA.to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        config: cfg.clone(),
+        config: cfg.normalized.clone(),
         derived: Derived {
-            temperature: cfg.temperature_value(),
-            lr: cfg.learning_rate(),
+            temperature: cfg.temperature,
+            lr: cfg.learning_rate,
             margin: cfg.margin(),
-            n_params,
+            n_params: tr.params().len(),
             input_shape: split.train.shape,
             data_source: split.source.clone(),
         },
-        status,
-        status_detail: detail,
+        status: ended.status,
+        status_detail: ended.detail,
         final_state,
-        trajectory,
-        counters,
+        trajectory: points,
+        counters: tr.counters.clone(),
         timing: Timing {
             wall_s: start.elapsed().as_secs_f64(),
             data_s: 0.0,
-            check_s,
-            observe_s,
+            check_s: tr.check_seconds,
+            observe_s: trajectory_s,
         },
         adopted_from: None,
-    })
+    }
 }

@@ -5,7 +5,7 @@ use super::loss::loss_and_error;
 use super::margins::is_fitted;
 use super::result::{LayerObservables, Observables};
 use super::trainer::Trainer;
-use crate::config::ModelKind;
+use crate::config::NetSpec;
 use crate::model::vector::{distance, norm};
 
 /// Log-spaced checkpoint steps: 0, then `round(10^(k / per_decade))` for k = 0, 1, 2, ...
@@ -82,12 +82,12 @@ impl Trainer<'_> {
             .iter()
             .map(|s| layer(&s.name, &self.params[s.range()], &self.params0[s.range()]))
             .collect();
-        let (w_1, w_perp) = match self.cfg.model {
-            ModelKind::Perceptron => (Some(self.params[0] as f64), Some(norm(&self.params[1..]))),
+        let (w_1, w_perp) = match self.cfg.net {
+            NetSpec::Perceptron => (Some(self.params[0] as f64), Some(norm(&self.params[1..]))),
             _ => (None, None),
         };
         Observables {
-            t: step as f64 * self.cfg.learning_rate(),
+            t: self.cfg.time_at(step),
             step,
             train_loss,
             train_error,

@@ -84,7 +84,7 @@ mod tests {
             lr: Some(0.05),
             ..RunConfig::default()
         }
-        .normalized()
+        .validated()
         .unwrap();
         let split = crate::data::load(&cfg).unwrap();
 

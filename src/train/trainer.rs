@@ -9,7 +9,7 @@
 use super::loss::loss_and_error;
 use super::margins::{MarginCache, is_fitted};
 use super::sampler::BatchSampler;
-use crate::config::RunConfig;
+use crate::config::ValidConfig;
 use crate::data::{Dataset, Split};
 use crate::model::{self, Network, Update};
 use crate::rng::{self, Stream};
@@ -40,7 +40,7 @@ pub enum StepOutcome {
 }
 
 pub struct Trainer<'a> {
-    pub(super) cfg: &'a RunConfig,
+    pub(super) cfg: &'a ValidConfig,
     pub(super) train: &'a Dataset,
     pub(super) test: &'a Dataset,
     pub(super) net: Box<dyn Network>,
@@ -67,10 +67,10 @@ pub struct Trainer<'a> {
 }
 
 impl<'a> Trainer<'a> {
-    /// Initialize the network and everything a run needs. `cfg` must be normalized.
-    pub fn new(cfg: &'a RunConfig, split: &'a Split, policy: CheckPolicy) -> Self {
-        let mut net = model::build(cfg, split.train.shape);
-        let params0 = net.init_params(cfg.seed_init);
+    /// Initialize the network and everything a run needs.
+    pub fn new(cfg: &'a ValidConfig, split: &'a Split, policy: CheckPolicy) -> Self {
+        let mut net = model::build(&cfg.net, cfg.batch, split.train.shape);
+        let params0 = net.init_params(cfg.seeds.init);
         let mut f0_train = vec![0.0; split.train.len()];
         net.predict(&params0, &split.train.x, &mut f0_train);
         let mut f0_test = vec![0.0; split.test.len()];
@@ -88,10 +88,10 @@ impl<'a> Trainer<'a> {
             sampler: BatchSampler::new(
                 cfg.p,
                 cfg.batch,
-                rng::stream(cfg.seed_batch, Stream::Batch),
+                rng::stream(cfg.seeds.batch, Stream::Batch),
             ),
             margins: MarginCache::new(cfg.p, threshold),
-            lr: cfg.learning_rate() as f32,
+            lr: cfg.learning_rate as f32,
             threshold,
             inv_batch: 1.0 / cfg.batch as f32,
             policy,

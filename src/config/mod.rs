@@ -3,11 +3,15 @@
 //! A run is a pure function of its [`RunConfig`]: the same config gives a bit-identical result
 //! on the same kind of CPU, whatever else runs beside it. [`RunConfig::normalized`] fills
 //! defaults and clears fields that do not apply (e.g. `depth` for the perceptron), so that two
-//! descriptions of the same run compare equal.
+//! descriptions of the same run compare equal; [`RunConfig::validated`] does that and every
+//! check once and gives the [`ValidConfig`] that training takes (`valid.rs`).
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+mod valid;
+pub use valid::{DataSpec, NetSpec, Seeds, ValidConfig};
 
 /// Network architecture (method §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]

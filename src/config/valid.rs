@@ -1,0 +1,154 @@
+//! A run config checked once, at the edge (method §1–3): [`RunConfig::validated`] fills the
+//! defaults, clears what does not apply, checks every field and hands the trainer, the models
+//! and the data loaders concrete values, so none of them re-applies a default or normalizes
+//! again.
+
+use super::{Activation, DatasetKind, ModelKind, RunConfig};
+use crate::error::Result;
+use std::path::PathBuf;
+
+/// The network of a run with every size it needs (method §2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NetSpec {
+    Perceptron,
+    Fc {
+        depth: usize,
+        width: usize,
+        activation: Activation,
+    },
+    SimpleCnn {
+        width: usize,
+        activation: Activation,
+    },
+    Mnas {
+        width: usize,
+        activation: Activation,
+    },
+}
+
+/// Where the points of a run come from (method §3).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSpec {
+    DepletedSign {
+        dim: usize,
+        chi: f64,
+    },
+    /// `dir: None` is the 10,000 digits bundled in the binary.
+    MnistParity {
+        dir: Option<PathBuf>,
+    },
+    CifarAnimals {
+        dir: PathBuf,
+    },
+}
+
+impl DataSpec {
+    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors).
+    pub fn input_shape(&self) -> [usize; 3] {
+        match self {
+            DataSpec::MnistParity { .. } => [28, 28, 1],
+            DataSpec::CifarAnimals { .. } => [32, 32, 3],
+            DataSpec::DepletedSign { dim, .. } => [1, 1, *dim],
+        }
+    }
+}
+
+/// The seeds of a run's four random streams (`rng::Stream`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    pub init: u64,
+    pub batch: u64,
+    pub train: u64,
+    pub test: u64,
+}
+
+/// A run config that passed every check, with concrete values (see the module doc).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidConfig {
+    /// The normalized config: what a result records and what a run id hashes.
+    pub normalized: RunConfig,
+    pub net: NetSpec,
+    pub data: DataSpec,
+    /// Training-set size `P`.
+    pub p: usize,
+    pub p_test: usize,
+    /// Mini-batch size `B`.
+    pub batch: usize,
+    pub alpha: f64,
+    /// `T = eta / B`.
+    pub temperature: f64,
+    /// `eta`: the time one step advances (method §1).
+    pub learning_rate: f64,
+    pub max_steps: u64,
+    /// Wall-time budget in seconds.
+    pub max_wall: Option<f64>,
+    /// Trajectory points per decade of steps (0: no trajectory).
+    pub checkpoints_per_decade: u32,
+    pub divergence_factor: Option<f64>,
+    pub seeds: Seeds,
+}
+
+impl ValidConfig {
+    /// The hinge margin `1/alpha`.
+    pub fn margin(&self) -> f64 {
+        1.0 / self.alpha
+    }
+
+    /// The time after `step` steps, `step · eta` (method §1): the one place steps become time.
+    pub fn time_at(&self, step: u64) -> f64 {
+        step as f64 * self.learning_rate
+    }
+}
+
+impl RunConfig {
+    /// Normalize and check once; every later stage takes the result.
+    pub fn validated(&self) -> Result<ValidConfig> {
+        let n = self.normalized()?;
+        // `normalized` sets exactly the fields that apply, so these are present.
+        let activation = n.activation.unwrap_or_default();
+        let width = n.width.unwrap_or_default();
+        let net = match n.model {
+            ModelKind::Perceptron => NetSpec::Perceptron,
+            ModelKind::Fc => NetSpec::Fc {
+                depth: n.depth.unwrap_or_default(),
+                width,
+                activation,
+            },
+            ModelKind::SimpleCnn => NetSpec::SimpleCnn { width, activation },
+            ModelKind::Mnas => NetSpec::Mnas { width, activation },
+        };
+        let data = match n.dataset {
+            DatasetKind::DepletedSign => DataSpec::DepletedSign {
+                dim: n.dim.unwrap_or_default(),
+                chi: n.chi.unwrap_or_default(),
+            },
+            DatasetKind::MnistParity => DataSpec::MnistParity {
+                dir: n.data_dir.as_ref().map(PathBuf::from),
+            },
+            DatasetKind::CifarAnimals => DataSpec::CifarAnimals {
+                dir: PathBuf::from(n.data_dir.clone().unwrap_or_default()),
+            },
+        };
+        Ok(ValidConfig {
+            net,
+            data,
+            p: n.p,
+            p_test: n.p_test,
+            batch: n.batch,
+            alpha: n.alpha,
+            temperature: n.temperature_value(),
+            learning_rate: n.learning_rate(),
+            max_steps: n.max_steps.unwrap_or_default(),
+            max_wall: n.max_wall,
+            checkpoints_per_decade: n.checkpoints_per_decade.unwrap_or_default(),
+            divergence_factor: n.divergence_factor,
+            seeds: Seeds {
+                init: n.seed_init,
+                batch: n.seed_batch,
+                train: n.seed_train,
+                test: n.seed_test,
+            },
+            normalized: n,
+        })
+    }
+}
