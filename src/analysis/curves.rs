@@ -173,7 +173,8 @@ fn group_key(c: &RunConfig, keep_alpha: bool) -> String {
     serde_json::to_string(&k).expect("config serializes")
 }
 
-/// A short description: `fc L=5 h=64, mnist-parity, alpha=32768, B=16`.
+/// A short description: `fc L=5 h=64, mnist-parity, alpha=32768, B=16` (`, cross-entropy`
+/// appended for that loss).
 pub fn label(c: &RunConfig, with_alpha: bool) -> String {
     let model = c.model_label();
     let data = match (c.dim, c.chi) {
@@ -185,7 +186,12 @@ pub fn label(c: &RunConfig, with_alpha: bool) -> String {
     } else {
         String::new()
     };
-    format!("{model}, {data}{alpha}, B={}", c.batch)
+    // Hinge, the default, stays unnamed so labels (and figure file names) read as before.
+    let loss = match c.loss {
+        Some(l) if l != crate::config::Loss::Hinge => format!(", {l}"),
+        _ => String::new(),
+    };
+    format!("{model}, {data}{alpha}, B={}{loss}", c.batch)
 }
 
 /// Group runs by everything but T, P and seeds (`by_alpha`: alpha too splits groups).

@@ -594,6 +594,7 @@ pub(crate) mod tests {
             status: Status::Converged,
             status_detail: String::new(),
             final_state: obs.clone(),
+            stopping_point: None,
             trajectory: vec![obs],
             counters: Counters::default(),
             timing: Timing::default(),

@@ -1,7 +1,7 @@
 //! `sgd-regimes train`: one run from flags and/or a TOML config.
 
 use super::progress::RunSpinner;
-use crate::config::{Activation, DatasetKind, ModelKind, RunConfig, ValidConfig};
+use crate::config::{Activation, DatasetKind, Loss, ModelKind, RunConfig, ValidConfig};
 use crate::error::Error;
 use crate::train::{self, Options, result::RunResult};
 use anyhow::Result;
@@ -46,6 +46,12 @@ pub struct TrainArgs {
     /// Mini-batch size B (B = P is gradient descent) [default: 16].
     #[arg(long, visible_alias = "bs")]
     pub batch: Option<usize>,
+    /// Loss: hinge with margin 1/alpha (the run stops when every training point is fitted) or
+    /// cross-entropy log(1 + exp(-alpha y F))/alpha, stopped early: a checkpoint every epoch,
+    /// stop once the training error is zero and the test error did not improve; the result
+    /// reports the checkpoint of lowest test error [default: hinge].
+    #[arg(long, value_enum)]
+    pub loss: Option<Loss>,
     /// fc: number of hidden layers L [default: 5].
     #[arg(long)]
     pub depth: Option<usize>,
@@ -128,6 +134,7 @@ impl TrainArgs {
             model, dataset, p, p_test, alpha, batch, seed_init, seed_batch, seed_train, seed_test
         );
         set_opt!(
+            loss,
             depth,
             activation,
             width,
@@ -222,6 +229,16 @@ pub fn summary(r: &RunResult, out: Option<&std::path::Path>) -> String {
         fmt_opt(f.weight_distance),
         fmt_opt(f.weight_norm)
     );
+    if let Some(sp) = &r.stopping_point {
+        s += &format!(
+            "(the checkpoint of lowest test error; the run stopped at step {}, t = {:.6e}: train error {:.4}, test error {:.4}, dw {})\n",
+            sp.step,
+            sp.t,
+            sp.train_error,
+            sp.test_error,
+            fmt_opt(sp.weight_change)
+        );
+    }
     if let (Some(w1), Some(wp)) = (f.w_1, f.w_perp) {
         s += &format!("w_1 = {w1:.6e}  |w_perp| = {wp:.6e}\n");
     }

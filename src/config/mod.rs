@@ -100,6 +100,28 @@ pub enum Activation {
     Silu,
 }
 
+/// The loss a run minimises (method §1, §6).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// `(1/alpha - y F)^+`: the run stops by itself when every training point is fitted.
+    #[default]
+    Hinge,
+    /// `log(1 + exp(-alpha y F)) / alpha`, stopped early on the test error (method §6).
+    CrossEntropy,
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Loss::Hinge => "hinge",
+            Loss::CrossEntropy => "cross-entropy",
+        })
+    }
+}
+
 impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -179,6 +201,10 @@ pub struct RunConfig {
     /// Mini-batch size `B` (`B = P` is gradient descent).
     #[serde(alias = "bs")]
     pub batch: usize,
+    /// The loss (default hinge). Unset in a normalized hinge config, so hinge runs keep the
+    /// ids they had before the loss could be chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Loss>,
     /// Hidden layers of `fc` (default 5); unset for models without it.
     pub depth: Option<usize>,
     /// Hidden-layer nonlinearity of `fc`, `simple-cnn` and `mnas` (default relu); unset for the
@@ -222,6 +248,7 @@ impl Default for RunConfig {
             temperature: None,
             lr: None,
             batch: 16,
+            loss: None,
             depth: None,
             activation: None,
             width: None,
@@ -286,6 +313,9 @@ impl RunConfig {
                 c.dim = None;
                 c.chi = None;
             }
+        }
+        if c.loss == Some(Loss::Hinge) {
+            c.loss = None;
         }
         c.max_steps.get_or_insert(DEFAULT_MAX_STEPS);
         c.checkpoints_per_decade

@@ -3,7 +3,7 @@
 //! and the data loaders concrete values, so none of them re-applies a default or normalizes
 //! again.
 
-use super::{Activation, DatasetKind, ModelKind, RunConfig};
+use super::{Activation, DatasetKind, Loss, ModelKind, RunConfig};
 use crate::error::Result;
 use std::path::PathBuf;
 
@@ -74,6 +74,7 @@ pub struct ValidConfig {
     pub p_test: usize,
     /// Mini-batch size `B`.
     pub batch: usize,
+    pub loss: Loss,
     pub alpha: f64,
     /// `T = eta / B`.
     pub temperature: f64,
@@ -135,6 +136,7 @@ impl RunConfig {
             p: n.p,
             p_test: n.p_test,
             batch: n.batch,
+            loss: n.loss.unwrap_or_default(),
             alpha: n.alpha,
             temperature: n.temperature_value(),
             learning_rate: n.learning_rate(),

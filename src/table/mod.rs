@@ -13,6 +13,7 @@ mod parquet;
 pub use self::csv::CsvWriter;
 pub use self::parquet::ParquetWriter;
 
+use crate::config::Loss;
 use crate::error::{Error, Result};
 use crate::sweep::store::FailureRecord;
 use crate::train::result::{RunResult, Status};
@@ -151,6 +152,10 @@ fn config_cells(run_id: &str, config: &crate::config::RunConfig) -> Vec<(String,
             _ => {}
         }
     }
+    // Unset in a normalized hinge config (so its id stays as it was); a column in every row.
+    if config.loss.is_none() {
+        cells.push(("loss".into(), Cell::Str(Loss::Hinge.to_string())));
+    }
     cells.push(("given".into(), Cell::Str(given.into())));
     cells.push(("margin".into(), float(config.margin())));
     cells
@@ -187,6 +192,18 @@ pub fn result_row(run_id: &str, r: &RunResult) -> Vec<(String, Cell)> {
             format!("weight_norm.{}", layer.name),
             float(layer.weight_norm),
         ));
+    }
+    // Cross-entropy runs: where the run stopped, beside the checkpoint of lowest test error.
+    if let Some(sp) = &r.stopping_point {
+        for (k, v) in [
+            ("stop_t", sp.t),
+            ("stop_train_error", sp.train_error),
+            ("stop_test_error", sp.test_error),
+            ("stop_weight_change", sp.weight_change),
+        ] {
+            cells.push((k.into(), float(v)));
+        }
+        cells.push(("stop_step".into(), Cell::Int(sp.step as i64)));
     }
     let c = &r.counters;
     for (k, v) in [

@@ -19,10 +19,10 @@ pub mod stop;
 pub mod trainer;
 pub mod trajectory;
 
-use crate::config::{RunConfig, ValidConfig};
+use crate::config::{Loss, RunConfig, ValidConfig};
 use crate::data::{self, Split};
 use crate::error::{Error, Result};
-use result::{Derived, RunResult, SCHEMA, Status, Timing};
+use result::{Derived, Observables, RunResult, SCHEMA, Status, Timing};
 use std::time::{Duration, Instant};
 pub use trainer::{CheckPolicy, StepOutcome, Trainer};
 use trajectory::Trajectory;
@@ -81,8 +81,15 @@ pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result
     let mut last_report = Instant::now();
     let mut last_unfitted: Option<usize> = None;
 
+    // The hinge stops by itself at zero loss, checked on the full training set; cross-entropy
+    // stops early, judged at a checkpoint every epoch (method §6).
+    let hinge = cfg.loss == Loss::Hinge;
+    let epoch_steps = cfg.p.div_ceil(cfg.batch) as u64;
+    let mut early = (!hinge).then(|| (stop::EarlyStopping::default(), epoch_steps));
+
     let ended = loop {
-        if let Some(e) = stop::converged(&tr).or_else(|| budget.steps(&tr)) {
+        let zero_loss = if hinge { stop::converged(&tr) } else { None };
+        if let Some(e) = zero_loss.or_else(|| budget.steps(&tr)) {
             break e;
         }
         if tr.steps().is_multiple_of(256) {
@@ -109,13 +116,28 @@ pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result
             }
             continue;
         }
+        if let Some((rule, next_epoch)) = early.as_mut()
+            && tr.steps() == *next_epoch
+        {
+            *next_epoch += epoch_steps;
+            let step = tr.steps();
+            let o = trajectory.observe(&mut tr, step);
+            last_unfitted = Some(o.unfitted);
+            if let Some(e) = stop::diverged(&tr) {
+                break e;
+            }
+            if rule.checkpoint(&o) {
+                break stop::stopped_early(rule, step);
+            }
+            continue;
+        }
         if let Some(e) = stop::stalled(&mut stall, &mut tr) {
             break e;
         }
         if tr.step() == StepOutcome::NonFinite {
             break stop::non_finite_output(&tr);
         }
-        if tr.check_due() {
+        if hinge && tr.check_due() {
             tr.check();
             last_unfitted = Some(tr.margins.known_unfitted());
             if let Some(e) = stop::diverged(&tr) {
@@ -123,33 +145,44 @@ pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result
             }
         }
     };
-    Ok(finish(cfg, split, tr, trajectory, ended, start))
+    let best = early.and_then(|(rule, _)| rule.best().cloned());
+    Ok(finish(cfg, split, tr, trajectory, ended, best, start))
 }
 
-/// The result of a run that ended: its final observables (at `t*` for a converged run), the
-/// trajectory up to them, counters and timing.
+/// The result of a run that ended: its final observables (at `t*` for a converged hinge run,
+/// the `best` checkpoint of a cross-entropy run that did not diverge), the trajectory up to
+/// where it stopped, counters and timing.
 fn finish(
     cfg: &ValidConfig,
     split: &Split,
     mut tr: Trainer,
     mut trajectory: Trajectory,
     ended: stop::Ended,
+    best: Option<Observables>,
     start: Instant,
 ) -> RunResult {
     let step = tr.steps();
     let mut final_state = trajectory.observe(&mut tr, step);
-    // A budget run whose final evaluation finds zero loss has converged after all.
+    // A hinge run out of budget whose final evaluation finds zero loss has converged after all.
     let ended = match ended.status {
-        Status::Budget => stop::converged(&tr).unwrap_or(ended),
+        Status::Budget if cfg.loss == Loss::Hinge => stop::converged(&tr).unwrap_or(ended),
         _ => ended,
     };
-    let converged_at = (ended.status == Status::Converged).then_some(tr.last_change);
+    let converged_at =
+        (cfg.loss == Loss::Hinge && ended.status == Status::Converged).then_some(tr.last_change);
     if let Some(step) = converged_at {
         final_state.step = step;
         final_state.t = cfg.time_at(step);
     }
+    let mut stopping_point = None;
+    if let Some(best) = best.filter(|_| ended.status != Status::Diverged)
+        && best.step != final_state.step
+    {
+        stopping_point = Some(std::mem::replace(&mut final_state, best));
+    }
+    let last = stopping_point.as_ref().unwrap_or(&final_state).clone();
     let trajectory_s = trajectory.observe_s;
-    let points = trajectory.finish(&final_state, converged_at);
+    let points = trajectory.finish(&last, converged_at);
     RunResult {
         schema: SCHEMA.to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -165,6 +198,7 @@ fn finish(
         status: ended.status,
         status_detail: ended.detail,
         final_state,
+        stopping_point,
         trajectory: points,
         counters: tr.counters.clone(),
         timing: Timing {

@@ -1,7 +1,6 @@
 //! Observables of a run at one time (method §1): losses and errors on both sets, and weight
 //! statistics over the whole parameter buffer and per segment.
 
-use super::loss::loss_and_error;
 use super::margins::is_fitted;
 use super::result::{LayerObservables, Observables};
 use super::trainer::Trainer;
@@ -57,7 +56,7 @@ impl Trainer<'_> {
         self.refresh();
         let threshold = (self.cfg.margin() as f32) as f64;
         let margins = self.margins.margins();
-        let (train_loss, train_error) = loss_and_error(margins.iter().copied(), threshold);
+        let (train_loss, train_error) = self.loss.mean_and_error(margins.iter().copied());
         let unfitted = margins
             .iter()
             .filter(|&&m| !is_fitted(m, threshold as f32))
@@ -72,7 +71,7 @@ impl Trainer<'_> {
             .zip(&self.f0_test)
             .zip(&self.test.y)
             .map(|((&f, &f0), &y)| y * (f - f0));
-        let (test_loss, test_error) = loss_and_error(test_margins, threshold);
+        let (test_loss, test_error) = self.loss.mean_and_error(test_margins);
 
         let all = layer("all", &self.params, &self.params0);
         let layers = self

@@ -171,9 +171,14 @@ pub struct RunResult {
     pub status: Status,
     /// Why the run ended, in words.
     pub status_detail: String,
-    /// Observables at the end: at `t*` for a converged run.
+    /// Observables at the end: at `t*` for a converged hinge run; for a cross-entropy run the
+    /// epoch checkpoint of lowest test error (method §6).
     #[serde(rename = "final")]
     pub final_state: Observables,
+    /// Cross-entropy runs: the observables where the run stopped (early stopping, budget),
+    /// when they are not `final`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping_point: Option<Observables>,
     /// Observables at log-spaced steps (always step 0 and the final state).
     pub trajectory: Vec<Observables>,
     pub counters: Counters,

@@ -6,7 +6,7 @@
 //! a backward pass fused with the update. Checks of the full training set happen only when the
 //! loss may be zero, and are spaced so that they cost about a tenth of the training work.
 
-use super::loss::loss_and_error;
+use super::loss::PointLoss;
 use super::margins::{MarginCache, is_fitted};
 use super::sampler::BatchSampler;
 use crate::config::ValidConfig;
@@ -52,6 +52,7 @@ pub struct Trainer<'a> {
     pub(super) margins: MarginCache,
     lr: f32,
     threshold: f32,
+    pub(super) loss: PointLoss,
     inv_batch: f32,
     policy: CheckPolicy,
     /// Steps taken and the last step that changed the weights.
@@ -93,6 +94,7 @@ impl<'a> Trainer<'a> {
             margins: MarginCache::new(cfg.p, threshold),
             lr: cfg.learning_rate as f32,
             threshold,
+            loss: PointLoss::new(cfg.loss, cfg.alpha),
             inv_batch: 1.0 / cfg.batch as f32,
             policy,
             step: 0,
@@ -122,7 +124,7 @@ impl<'a> Trainer<'a> {
         self.step += 1;
         self.counters.steps_simulated += 1;
         let batch = self.sampler.draw();
-        if batch.iter().all(|&i| self.margins.known_fitted(i)) {
+        if self.loss.skips_fitted() && batch.iter().all(|&i| self.margins.known_fitted(i)) {
             self.counters.skipped_steps += 1;
             return StepOutcome::Continue;
         }
@@ -141,10 +143,12 @@ impl<'a> Trainer<'a> {
                 return StepOutcome::NonFinite;
             }
             let margin = self.margins.record(i, computed);
-            if !is_fitted(margin, self.threshold) {
+            let slope = self.loss.slope(margin);
+            if slope != 0.0 {
                 self.active.push(r);
-                // d/df of the batch loss (1/B) sum (1/alpha - y F)^+ for an active point.
-                self.dout.push(-y * self.inv_batch);
+                // d/df of the batch loss (1/B) sum l(y F): for the hinge, -y/B on a point
+                // below the margin (slope 1), and the point is left out above it (slope 0).
+                self.dout.push(-y * slope * self.inv_batch);
             }
         }
         self.work_since_check += batch.len() as f64;
@@ -216,11 +220,11 @@ impl<'a> Trainer<'a> {
         stale.len()
     }
 
-    /// Training loss `(1/P) sum (1/alpha - y F)^+` from the known margins (call after [`Self::refresh`]).
+    /// Training loss `(1/P) sum l(y F)` from the known margins (call after [`Self::refresh`]).
     pub fn train_loss(&self) -> f64 {
-        // The f32 margin, so that a point counts as fitted exactly when its loss is zero.
-        let thr = self.threshold as f64;
-        loss_and_error(self.margins.margins().iter().copied(), thr).0
+        self.loss
+            .mean_and_error(self.margins.margins().iter().copied())
+            .0
     }
 
     /// Does every training point with positive loss have an exactly zero gradient at the current
@@ -273,5 +277,78 @@ impl<'a> Trainer<'a> {
             return Some(format!("non-finite weights at step {}", self.step));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Activation, DatasetKind, Loss, ModelKind, RunConfig};
+
+    /// `(1/P) sum_mu l(y_mu F(w, x_mu))` over the training set at `w`, in f64 from f32 outputs.
+    fn mean_loss(tr: &mut Trainer, w: &[f32]) -> f64 {
+        let mut out = vec![0.0f32; tr.train.len()];
+        tr.net.predict(w, &tr.train.x, &mut out);
+        let margins = out
+            .iter()
+            .zip(&tr.f0_train)
+            .zip(&tr.train.y)
+            .map(|((&f, &f0), &y)| y * (f - f0));
+        tr.loss.mean_and_error(margins).0
+    }
+
+    #[test]
+    fn a_cross_entropy_step_follows_the_gradient_of_the_mean_loss() {
+        // Gradient descent (B = P) on a smooth net: one step is w - eta grad L exactly, so
+        // (w - w') / eta is compared with central differences of L itself.
+        let lr = 1e-2;
+        let cfg = RunConfig {
+            model: ModelKind::Fc,
+            dataset: DatasetKind::DepletedSign,
+            dim: Some(8),
+            depth: Some(2),
+            width: Some(8),
+            activation: Some(Activation::Gelu),
+            p: 16,
+            p_test: 4,
+            batch: 16,
+            alpha: 0.5,
+            lr: Some(lr),
+            loss: Some(Loss::CrossEntropy),
+            ..RunConfig::default()
+        }
+        .validated()
+        .unwrap();
+        let split = crate::data::load(&cfg).unwrap();
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        // Away from the initialization, where every margin is 0.
+        for _ in 0..20 {
+            assert_eq!(tr.step(), StepOutcome::Continue);
+        }
+        let w = tr.params.clone();
+        tr.step();
+        let stepped: Vec<f64> = w
+            .iter()
+            .zip(&tr.params)
+            .map(|(a, b)| (a - b) as f64 / lr)
+            .collect();
+        let scale = stepped.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        assert!(scale > 1e-3, "the gradient is not negligible: {scale}");
+        let h = 1e-2f32;
+        let mut checked = 0;
+        for i in (0..w.len()).step_by(3) {
+            let (mut plus, mut minus) = (w.clone(), w.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let fd = (mean_loss(&mut tr, &plus) - mean_loss(&mut tr, &minus))
+                / (plus[i] - minus[i]) as f64;
+            assert!(
+                (fd - stepped[i]).abs() <= 2e-2 * scale,
+                "parameter {i}: finite differences {fd}, step {}",
+                stepped[i]
+            );
+            checked += 1;
+        }
+        assert!(checked > 20);
     }
 }
