@@ -83,3 +83,18 @@ fn runs_recorded_by_an_earlier_version_are_reproduced_bit_for_bit() {
         );
     }
 }
+
+#[test]
+fn gradient_descent_is_sgd_with_the_whole_training_set_as_batch_step_for_step() {
+    let text = "model = \"fc\"\ndepth = 2\nwidth = 16\np = 128\np_test = 128\nalpha = 32768.0\nlr = 1.0\ncheckpoints_per_decade = 10\n";
+    let gd = RunConfig::from_toml(&format!("{text}dynamics = \"gd\"\nbatch = 4\n"), "gd").unwrap();
+    let sgd = RunConfig::from_toml(&format!("{text}batch = 128\n"), "sgd").unwrap();
+    assert_eq!(gd.normalized().unwrap(), sgd.normalized().unwrap());
+    let [a, b] = [gd, sgd]
+        .map(|c| comparable(serde_json::to_value(run(&c, Options::default()).unwrap()).unwrap()));
+    assert_eq!(first_difference(&a, &b, ""), None);
+    // Every trajectory point, step by step, is the same; and it is gradient descent: B = P.
+    assert!(a["trajectory"].as_array().unwrap().len() > 10);
+    assert_eq!(a["config"]["batch"], 128);
+    assert_eq!(a["status"], "converged");
+}

@@ -1,7 +1,7 @@
 //! `sgd-regimes train`: one run from flags and/or a TOML config.
 
 use super::progress::RunSpinner;
-use crate::config::{Activation, DatasetKind, Loss, ModelKind, RunConfig, ValidConfig};
+use crate::config::{Activation, DatasetKind, Dynamics, Loss, ModelKind, RunConfig, ValidConfig};
 use crate::error::Error;
 use crate::train::{self, Options, result::RunResult};
 use anyhow::Result;
@@ -52,6 +52,12 @@ pub struct TrainArgs {
     /// reports the checkpoint of lowest test error [default: hinge].
     #[arg(long, value_enum)]
     pub loss: Option<Loss>,
+    /// Dynamics: sgd (B distinct points per step), gd (gradient descent: B = P, --batch is
+    /// ignored) or sde (the full-batch gradient plus Gaussian noise with SGD's mini-batch
+    /// covariance at the same lr and B; one step of dt = lr per step, P points per step)
+    /// [default: sgd].
+    #[arg(long, value_enum)]
+    pub dynamics: Option<Dynamics>,
     /// fc: number of hidden layers L [default: 5].
     #[arg(long)]
     pub depth: Option<usize>,
@@ -135,6 +141,7 @@ impl TrainArgs {
         );
         set_opt!(
             loss,
+            dynamics,
             depth,
             activation,
             width,

@@ -113,6 +113,32 @@ pub enum Loss {
     CrossEntropy,
 }
 
+/// How the weights move (method §1, §6).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dynamics {
+    /// SGD: `B` distinct points per step.
+    #[default]
+    Sgd,
+    /// Gradient descent: SGD with `B = P` (the config's `batch` is set to `p`).
+    Gd,
+    /// The full-batch gradient plus Gaussian noise with the covariance of the mini-batch
+    /// gradient of SGD at the same `eta` and `B`, one Euler-Maruyama step of `dt = eta` per step.
+    Sde,
+}
+
+impl fmt::Display for Dynamics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dynamics::Sgd => "sgd",
+            Dynamics::Gd => "gd",
+            Dynamics::Sde => "sde",
+        })
+    }
+}
+
 impl fmt::Display for Loss {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -205,6 +231,10 @@ pub struct RunConfig {
     /// ids they had before the loss could be chosen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss: Option<Loss>,
+    /// The dynamics (default sgd). `gd` normalizes to sgd with `batch = p` (the same run);
+    /// unset in a normalized sgd config, so sgd runs keep their ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamics: Option<Dynamics>,
     /// Hidden layers of `fc` (default 5); unset for models without it.
     pub depth: Option<usize>,
     /// Hidden-layer nonlinearity of `fc`, `simple-cnn` and `mnas` (default relu); unset for the
@@ -249,6 +279,7 @@ impl Default for RunConfig {
             lr: None,
             batch: 16,
             loss: None,
+            dynamics: None,
             depth: None,
             activation: None,
             width: None,
@@ -316,6 +347,14 @@ impl RunConfig {
         }
         if c.loss == Some(Loss::Hinge) {
             c.loss = None;
+        }
+        match c.dynamics {
+            Some(Dynamics::Sgd) => c.dynamics = None,
+            Some(Dynamics::Gd) => {
+                c.dynamics = None;
+                c.batch = c.p;
+            }
+            Some(Dynamics::Sde) | None => {}
         }
         c.max_steps.get_or_insert(DEFAULT_MAX_STEPS);
         c.checkpoints_per_decade

@@ -3,7 +3,7 @@
 //! and the data loaders concrete values, so none of them re-applies a default or normalizes
 //! again.
 
-use super::{Activation, DatasetKind, Loss, ModelKind, RunConfig};
+use super::{Activation, DatasetKind, Dynamics, Loss, ModelKind, RunConfig};
 use crate::error::Result;
 use std::path::PathBuf;
 
@@ -75,6 +75,8 @@ pub struct ValidConfig {
     /// Mini-batch size `B`.
     pub batch: usize,
     pub loss: Loss,
+    /// `Sgd` or `Sde` (`Gd` is normalized to `Sgd` with `B = P`).
+    pub dynamics: Dynamics,
     pub alpha: f64,
     /// `T = eta / B`.
     pub temperature: f64,
@@ -137,6 +139,7 @@ impl RunConfig {
             p_test: n.p_test,
             batch: n.batch,
             loss: n.loss.unwrap_or_default(),
+            dynamics: n.dynamics.unwrap_or_default(),
             alpha: n.alpha,
             temperature: n.temperature_value(),
             learning_rate: n.learning_rate(),

@@ -9,6 +9,7 @@
 //! The loop in [`run_on`] steps the [`Trainer`] and asks the rules of [`stop`] whether the run
 //! has ended; [`trajectory`] records the observables on the way, and `finish` builds the result.
 
+pub mod dynamics;
 pub mod loss;
 pub mod margins;
 pub mod observe;

@@ -6,13 +6,12 @@
 //! a backward pass fused with the update. Checks of the full training set happen only when the
 //! loss may be zero, and are spaced so that they cost about a tenth of the training work.
 
+use super::dynamics::StepPoints;
 use super::loss::PointLoss;
 use super::margins::{MarginCache, is_fitted};
-use super::sampler::BatchSampler;
 use crate::config::ValidConfig;
 use crate::data::{Dataset, Split};
 use crate::model::{self, Network, Update};
-use crate::rng::{self, Stream};
 
 /// When to check the full training set for zero loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -48,12 +47,11 @@ pub struct Trainer<'a> {
     pub(super) params0: Vec<f32>,
     pub(super) f0_train: Vec<f32>,
     pub(super) f0_test: Vec<f32>,
-    sampler: BatchSampler,
+    points: StepPoints,
     pub(super) margins: MarginCache,
     lr: f32,
     threshold: f32,
     pub(super) loss: PointLoss,
-    inv_batch: f32,
     policy: CheckPolicy,
     /// Steps taken and the last step that changed the weights.
     pub(super) step: u64,
@@ -70,7 +68,7 @@ pub struct Trainer<'a> {
 impl<'a> Trainer<'a> {
     /// Initialize the network and everything a run needs.
     pub fn new(cfg: &'a ValidConfig, split: &'a Split, policy: CheckPolicy) -> Self {
-        let mut net = model::build(&cfg.net, cfg.batch, split.train.shape);
+        let mut net = model::build(&cfg.net, StepPoints::rows(cfg), split.train.shape);
         let params0 = net.init_params(cfg.seeds.init);
         let mut f0_train = vec![0.0; split.train.len()];
         net.predict(&params0, &split.train.x, &mut f0_train);
@@ -86,23 +84,18 @@ impl<'a> Trainer<'a> {
             params0,
             f0_train,
             f0_test,
-            sampler: BatchSampler::new(
-                cfg.p,
-                cfg.batch,
-                rng::stream(cfg.seeds.batch, Stream::Batch),
-            ),
+            points: StepPoints::new(cfg),
             margins: MarginCache::new(cfg.p, threshold),
             lr: cfg.learning_rate as f32,
             threshold,
             loss: PointLoss::new(cfg.loss, cfg.alpha),
-            inv_batch: 1.0 / cfg.batch as f32,
             policy,
             step: 0,
             last_change: 0,
             counters: Default::default(),
             work_since_check: 0.0,
-            active: Vec::with_capacity(cfg.batch),
-            dout: Vec::with_capacity(cfg.batch),
+            active: Vec::with_capacity(StepPoints::rows(cfg)),
+            dout: Vec::with_capacity(StepPoints::rows(cfg)),
             gather: Vec::new(),
             outputs: Vec::new(),
             check_seconds: 0.0,
@@ -123,7 +116,7 @@ impl<'a> Trainer<'a> {
     pub fn step(&mut self) -> StepOutcome {
         self.step += 1;
         self.counters.steps_simulated += 1;
-        let batch = self.sampler.draw();
+        let (batch, weights) = self.points.draw();
         if self.loss.skips_fitted() && batch.iter().all(|&i| self.margins.known_fitted(i)) {
             self.counters.skipped_steps += 1;
             return StepOutcome::Continue;
@@ -146,9 +139,9 @@ impl<'a> Trainer<'a> {
             let slope = self.loss.slope(margin);
             if slope != 0.0 {
                 self.active.push(r);
-                // d/df of the batch loss (1/B) sum l(y F): for the hinge, -y/B on a point
-                // below the margin (slope 1), and the point is left out above it (slope 0).
-                self.dout.push(-y * slope * self.inv_batch);
+                // d/df of the step's loss sum_r weight_r l(y F): for SGD's hinge, -y/B on a
+                // point below the margin (slope 1), and the point is left out above it.
+                self.dout.push(-y * slope * weights.at(r));
             }
         }
         self.work_since_check += batch.len() as f64;
@@ -283,7 +276,7 @@ impl<'a> Trainer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Activation, DatasetKind, Loss, ModelKind, RunConfig};
+    use crate::config::{Activation, DatasetKind, Dynamics, Loss, ModelKind, RunConfig};
 
     /// `(1/P) sum_mu l(y_mu F(w, x_mu))` over the training set at `w`, in f64 from f32 outputs.
     fn mean_loss(tr: &mut Trainer, w: &[f32]) -> f64 {
@@ -350,5 +343,130 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 20);
+    }
+
+    /// Mean and covariance of the weight change of `n` steps, each from the weights `w`.
+    fn step_moments(tr: &mut Trainer, w: &[f32], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let d = w.len();
+        let (mut mean, mut second) = (vec![0.0; d], vec![vec![0.0; d]; d]);
+        for _ in 0..n {
+            tr.params.copy_from_slice(w);
+            tr.margins.invalidate();
+            tr.step();
+            let delta: Vec<f64> = tr
+                .params
+                .iter()
+                .zip(w)
+                .map(|(a, b)| (a - b) as f64)
+                .collect();
+            for i in 0..d {
+                mean[i] += delta[i] / n as f64;
+                for j in 0..d {
+                    second[i][j] += delta[i] * delta[j] / n as f64;
+                }
+            }
+        }
+        let cov = (0..d)
+            .map(|i| (0..d).map(|j| second[i][j] - mean[i] * mean[j]).collect())
+            .collect();
+        (mean, cov)
+    }
+
+    fn frobenius(a: &[Vec<f64>]) -> f64 {
+        a.iter().flatten().map(|x| x * x).sum::<f64>().sqrt()
+    }
+
+    #[test]
+    fn the_sde_step_has_the_drift_and_the_exact_covariance_of_the_sgd_step() {
+        // A perceptron (grad l_mu = -y x_mu / sqrt(d) below the margin, 0 above) at weights
+        // where some points are fitted: the exact mean of an SGD step is -eta grad L and its
+        // covariance eta^2 (P - B) / (B (P - 1)) C, with C the covariance of the per-point
+        // gradients over the P points (fitted ones count as zeros).
+        let (d, p, b, lr) = (3usize, 6usize, 2usize, 0.1f64);
+        let w = [1.5f32, 0.3, -0.3];
+        let n = 40_000;
+        let mut moments = Vec::new();
+        for dynamics in [Dynamics::Sgd, Dynamics::Sde] {
+            let cfg = RunConfig {
+                model: ModelKind::Perceptron,
+                dataset: DatasetKind::DepletedSign,
+                dim: Some(d),
+                p,
+                p_test: 2,
+                batch: b,
+                alpha: 1.0,
+                lr: Some(lr),
+                dynamics: Some(dynamics),
+                ..RunConfig::default()
+            }
+            .validated()
+            .unwrap();
+            let split = crate::data::load(&cfg).unwrap();
+            let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+            moments.push(step_moments(&mut tr, &w, n));
+            if dynamics == Dynamics::Sde {
+                // The exact moments, from the per-point gradients.
+                let grads: Vec<Vec<f64>> = (0..p)
+                    .map(|mu| {
+                        let x = split.train.row(mu);
+                        let y = split.train.y[mu] as f64;
+                        let f: f64 = x.iter().zip(&w).map(|(a, b)| (a * b) as f64).sum::<f64>()
+                            / (d as f64).sqrt();
+                        let active = y * f < 1.0;
+                        x.iter()
+                            .map(|&xi| {
+                                if active {
+                                    -y * xi as f64 / (d as f64).sqrt()
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let fitted = grads.iter().filter(|g| g.iter().all(|&v| v == 0.0)).count();
+                assert!((1..=p - 2).contains(&fitted), "{fitted} fitted points");
+                let g_mean: Vec<f64> = (0..d)
+                    .map(|i| grads.iter().map(|g| g[i]).sum::<f64>() / p as f64)
+                    .collect();
+                let factor = lr * lr * (p - b) as f64 / (b as f64 * (p - 1) as f64);
+                let exact: Vec<Vec<f64>> = (0..d)
+                    .map(|i| {
+                        (0..d)
+                            .map(|j| {
+                                factor
+                                    * grads
+                                        .iter()
+                                        .map(|g| (g[i] - g_mean[i]) * (g[j] - g_mean[j]))
+                                        .sum::<f64>()
+                                    / p as f64
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let drift: Vec<f64> = g_mean.iter().map(|g| -lr * g).collect();
+                let size = frobenius(&exact);
+                // Sampling error of a covariance from n draws: about sqrt(2/n) of its size.
+                let tolerance = 5.0 * (2.0 / n as f64).sqrt() * size;
+                for (name, (mean, cov)) in ["sgd", "sde"].iter().zip(&moments) {
+                    let diff: Vec<Vec<f64>> = cov
+                        .iter()
+                        .zip(&exact)
+                        .map(|(r, e)| r.iter().zip(e).map(|(a, b)| a - b).collect())
+                        .collect();
+                    assert!(
+                        frobenius(&diff) < tolerance,
+                        "{name}: covariance {cov:?} against exact {exact:?}"
+                    );
+                    for i in 0..d {
+                        assert!(
+                            (mean[i] - drift[i]).abs()
+                                < 5.0 * (exact[i][i] / n as f64).sqrt() + 1e-6,
+                            "{name}: mean {mean:?} against drift {drift:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
