@@ -1,7 +1,8 @@
-//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1`.
+//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b`.
 
 use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
+use crate::reproduce::eta_over_b;
 use crate::reproduce::fc_mnist::{self, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
@@ -54,6 +55,23 @@ pub enum ReproduceCommand {
     /// fc-mnist`), mnas and simple-cnn lazy on MNIST parity, perceptron at chi = 1.5 and 4, and
     /// with CIFAR-10 the CIFAR rows and Fig. 1b. Resumable; --dry-run estimates the time per row.
     Table1(Table1Args),
+    /// SGD's effect is set by T = eta/B (the paper's Figs. 18-19): fc on MNIST parity, P =
+    /// 1024, temperatures x batch sizes 4 .. 128 at alpha = 1 and alpha = 32768; figures of test
+    /// error, dw and t* against T (one colour per B) and a verdict per observable. About 10
+    /// minutes on 2 cores; resumable.
+    EtaOverB(EtaOverBArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EtaOverBArgs {
+    /// Output directory (sweeps/, results/, figures/, report.md).
+    #[arg(long, default_value = "reproduce-eta-over-b")]
+    pub out: PathBuf,
+    /// A smoke test: a small net, two batch sizes, three temperatures, two seeds.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +177,7 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         ReproduceCommand::Perceptron(a) => perceptron(a),
         ReproduceCommand::FcMnist(a) => fc_mnist(a),
         ReproduceCommand::Table1(a) => table1(a),
+        ReproduceCommand::EtaOverB(a) => eta_over_b(a),
     }
 }
 
@@ -259,6 +278,48 @@ fn table1(a: &Table1Args) -> Result<()> {
         report.path.display(),
         report.figures,
         out.join("figures").display()
+    );
+    Ok(())
+}
+
+fn eta_over_b(a: &EtaOverBArgs) -> Result<()> {
+    let planned = eta_over_b::plan(&a.out, a.quick)?;
+    let total: usize = fc_mnist::missing(&planned).iter().sum();
+    if a.run.dry_run {
+        for p in &planned {
+            println!(
+                "  {:<8} {:<40} {:>5} runs",
+                p.part.name,
+                p.part.what,
+                p.runs.len()
+            );
+        }
+        println!("  total: {total} runs to do");
+        return Ok(());
+    }
+    if !a.run.no_run && total > 0 {
+        eprintln!("{total} runs to do in {}", a.out.join("results").display());
+        let bar = run_bar(total, a.run.quiet);
+        let stop = super::sweep::stop_on_signals()?;
+        let not_started = fc_mnist::run_all(&planned, jobs(a.run.jobs), &stop, |e| {
+            if let Event::Finished { .. } = e {
+                bar.inc(1);
+            }
+        })?;
+        bar.finish_and_clear();
+        if not_started > 0 {
+            bail!(
+                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
+            );
+        }
+    }
+    let report = eta_over_b::write_report(&a.out, &planned)?;
+    println!("{}", report.summary);
+    println!(
+        "report: {} ({} figures in {})",
+        report.path.display(),
+        report.figures.len(),
+        a.out.join("figures").display()
     );
     Ok(())
 }

@@ -240,9 +240,15 @@ pub fn plan(out: &Path, preset: Preset, data_dir: Option<&str>) -> Result<Vec<Pl
                 .map_err(|e| Error::data(Path::new(d), format!("--data-dir: {e}")))
         })
         .transpose()?;
+    plan_parts(out, preset.parts(data_dir.as_deref()))
+}
+
+/// Write each part's sweep file to `OUT/sweeps/<name>.toml` and open its results directory
+/// `OUT/results/<name>` (resuming what is there).
+pub fn plan_parts(out: &Path, parts: Vec<Part>) -> Result<Vec<Planned>> {
     std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
     let mut planned = Vec::new();
-    for part in preset.parts(data_dir.as_deref()) {
+    for part in parts {
         let path = out.join("sweeps").join(format!("{}.toml", part.name));
         crate::io::write_atomic(&path, part.text.as_bytes())?;
         let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;

@@ -1,5 +1,6 @@
 //! One-command reproductions of published results.
 
+pub mod eta_over_b;
 pub mod fc_mnist;
 pub mod fc_mnist_report;
 pub mod perceptron;
