@@ -8,6 +8,7 @@ pub mod evt;
 pub mod exponents;
 pub mod fit;
 pub mod phase;
+pub mod variants;
 
 use crate::config::Regime;
 use crate::error::Result;

@@ -1,13 +1,14 @@
-//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b`.
+//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b|
+//! sgd-vs-sde`.
 
 use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
-use crate::reproduce::eta_over_b;
 use crate::reproduce::fc_mnist::{self, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
+use crate::reproduce::{equal_t, eta_over_b, sgd_vs_sde};
 use crate::sweep::{Event, execute_tasks, pending, queue};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -59,14 +60,20 @@ pub enum ReproduceCommand {
     /// 1024, temperatures x batch sizes 4 .. 128 at alpha = 1 and alpha = 32768; figures of test
     /// error, dw and t* against T (one colour per B) and a verdict per observable. About 10
     /// minutes on 2 cores; resumable.
-    EtaOverB(EtaOverBArgs),
+    EtaOverB(EqualTArgs),
+    /// SGD against its SDE (full-batch gradient plus Gaussian noise with SGD's mini-batch
+    /// covariance) at equal T: fc on MNIST parity, B = 16, lazy (P = 1024) and alpha = 1 (P =
+    /// 256); figures of test error, dw and t* against T and a verdict per observable. Resumable.
+    SgdVsSde(EqualTArgs),
 }
 
+/// `reproduce eta-over-b` and `reproduce sgd-vs-sde`.
 #[derive(Args, Debug)]
-pub struct EtaOverBArgs {
-    /// Output directory (sweeps/, results/, figures/, report.md).
-    #[arg(long, default_value = "reproduce-eta-over-b")]
-    pub out: PathBuf,
+pub struct EqualTArgs {
+    /// Output directory (sweeps/, results/, figures/, report.md)
+    /// [default: reproduce-eta-over-b, reproduce-sgd-vs-sde].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// A smoke test: a small net, two batch sizes, three temperatures, two seeds.
     #[arg(long)]
     pub quick: bool,
@@ -177,7 +184,12 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         ReproduceCommand::Perceptron(a) => perceptron(a),
         ReproduceCommand::FcMnist(a) => fc_mnist(a),
         ReproduceCommand::Table1(a) => table1(a),
-        ReproduceCommand::EtaOverB(a) => eta_over_b(a),
+        ReproduceCommand::EtaOverB(a) => {
+            equal_t(a, "eta-over-b", eta_over_b::plan, eta_over_b::report)
+        }
+        ReproduceCommand::SgdVsSde(a) => {
+            equal_t(a, "sgd-vs-sde", sgd_vs_sde::plan, sgd_vs_sde::report)
+        }
     }
 }
 
@@ -282,8 +294,18 @@ fn table1(a: &Table1Args) -> Result<()> {
     Ok(())
 }
 
-fn eta_over_b(a: &EtaOverBArgs) -> Result<()> {
-    let planned = eta_over_b::plan(&a.out, a.quick)?;
+/// Plan, run and report a reproduction that compares runs at equal T.
+fn equal_t(
+    a: &EqualTArgs,
+    name: &str,
+    plan: fn(&std::path::Path, bool) -> crate::Result<Vec<fc_mnist::Planned>>,
+    report: fn(&std::path::Path, &[fc_mnist::Planned]) -> crate::Result<equal_t::Report>,
+) -> Result<()> {
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("reproduce-{name}")));
+    let planned = plan(&out, a.quick)?;
     let total: usize = fc_mnist::missing(&planned).iter().sum();
     if a.run.dry_run {
         for p in &planned {
@@ -298,7 +320,7 @@ fn eta_over_b(a: &EtaOverBArgs) -> Result<()> {
         return Ok(());
     }
     if !a.run.no_run && total > 0 {
-        eprintln!("{total} runs to do in {}", a.out.join("results").display());
+        eprintln!("{total} runs to do in {}", out.join("results").display());
         let bar = run_bar(total, a.run.quiet);
         let stop = super::sweep::stop_on_signals()?;
         let not_started = fc_mnist::run_all(&planned, jobs(a.run.jobs), &stop, |e| {
@@ -313,13 +335,13 @@ fn eta_over_b(a: &EtaOverBArgs) -> Result<()> {
             );
         }
     }
-    let report = eta_over_b::write_report(&a.out, &planned)?;
+    let report = report(&out, &planned)?;
     println!("{}", report.summary);
     println!(
         "report: {} ({} figures in {})",
         report.path.display(),
         report.figures.len(),
-        a.out.join("figures").display()
+        out.join("figures").display()
     );
     Ok(())
 }

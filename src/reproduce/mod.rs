@@ -1,8 +1,10 @@
 //! One-command reproductions of published results.
 
+pub mod equal_t;
 pub mod eta_over_b;
 pub mod fc_mnist;
 pub mod fc_mnist_report;
 pub mod perceptron;
+pub mod sgd_vs_sde;
 pub mod table1;
 pub mod table1_report;

@@ -1,0 +1,104 @@
+//! The report of a reproduction that compares runs at equal `T` across a variant (batch size
+//! or dynamics): per sweep and observable a figure and a verdict (`analysis::variants`).
+
+use super::fc_mnist::Planned;
+use crate::analysis::curves::Observable;
+use crate::analysis::load_results;
+use crate::analysis::variants::{Variant, agreement};
+use crate::error::Result;
+use crate::plot::save_plot;
+use crate::plot::variants::variants_figure;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The observables compared.
+pub const OBSERVABLES: [Observable; 3] = [
+    Observable::TestError,
+    Observable::WeightChange,
+    Observable::TStar,
+];
+
+pub struct Report {
+    pub path: PathBuf,
+    pub figures: Vec<PathBuf>,
+    pub summary: String,
+}
+
+/// Figures and `report.md` (titled `title`, introduced by `intro`) from the runs done so far.
+pub fn write_report(
+    out: &Path,
+    planned: &[Planned],
+    variant: Variant,
+    title: &str,
+    intro: &str,
+) -> Result<Report> {
+    let fig_dir = out.join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|e| crate::Error::io(&fig_dir, e))?;
+    let mut figures = Vec::new();
+    let mut table = String::from(
+        "| sweep | observable | temperatures compared | spread across {0} | spread across seeds | verdict |\n|---|---|---|---|---|---|\n",
+    )
+    .replace("{0}", variant.name());
+    let mut links = String::new();
+    for p in planned {
+        let runs = load_results(&p.store.dir)?;
+        for obs in OBSERVABLES {
+            let plot = variants_figure(
+                &runs,
+                obs,
+                variant,
+                &format!("{}: {} against T", p.part.what, obs.name()),
+            );
+            let png = save_plot(
+                &plot,
+                &fig_dir.join(format!("{}__{}", p.part.name, obs.slug())),
+            )?;
+            let _ = writeln!(
+                links,
+                "![{} {}](figures/{})",
+                p.part.name,
+                obs.name(),
+                png.file_name().unwrap_or_default().to_string_lossy()
+            );
+            figures.push(png);
+            let row = match agreement(&runs, obs, variant) {
+                Some(a) => format!(
+                    "| {} | {} | {} | {:.3} | {:.3} | {} |",
+                    p.part.what,
+                    obs.name(),
+                    a.temperatures,
+                    a.across_variants,
+                    a.across_seeds,
+                    if a.agree() {
+                        format!(
+                            "{} does not matter at equal T (within single-run scatter)",
+                            variant.name()
+                        )
+                    } else {
+                        format!("{} matters beyond T", variant.name())
+                    }
+                ),
+                None => format!(
+                    "| {} | {} | - | - | - | not enough runs |",
+                    p.part.what,
+                    obs.name()
+                ),
+            };
+            table += &row;
+            table.push('\n');
+        }
+    }
+    let v = variant.name();
+    let text = format!(
+        "# {title}\n\n{intro}\n\n\
+         Spreads are standard deviations of `ln y`: across {v}, of the medians over seeds at one `T` (the median over temperatures is shown); across seeds, of single runs in one `({v}, T)` cell (median over cells). Only converged runs count.\n\n\
+         {table}\n## Figures\n\n{links}"
+    );
+    let path = out.join("report.md");
+    crate::io::write_atomic(&path, text.as_bytes())?;
+    Ok(Report {
+        path,
+        figures,
+        summary: table,
+    })
+}
