@@ -102,7 +102,7 @@ fn collapsed(group: &str, f: &ObservableFit) -> Option<Plot> {
 }
 
 impl Plot {
-    fn with_subtitle(mut self, group: &str) -> Self {
+    pub(crate) fn with_subtitle(mut self, group: &str) -> Self {
         self.title = format!("{} | {group}", self.title);
         self
     }

@@ -3,6 +3,7 @@
 //! with no fonts installed.
 
 pub mod figures;
+pub mod trajectories;
 pub mod variants;
 
 use crate::error::{Error, Result};

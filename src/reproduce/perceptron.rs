@@ -11,6 +11,7 @@ use crate::analysis::evt::{EvtCheck, evt_check};
 use crate::analysis::{Analysis, analyze, conventions, load_results};
 use crate::error::Result;
 use crate::plot::figures::{all_figures, slug};
+use crate::plot::trajectories::perceptron_trajectories;
 use crate::sweep::{Event, RunStore, SweepSpec, execute, pending};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -164,7 +165,8 @@ pub fn reproduce(
         });
     }
 
-    let figures = all_figures(&analysis, &results, &out.join("figures"))?;
+    let mut figures = all_figures(&analysis, &results, &out.join("figures"))?;
+    figures.extend(perceptron_trajectories(&results, &out.join("figures"))?);
     let analysis_dir = out.join("analysis");
     std::fs::create_dir_all(&analysis_dir).map_err(|e| crate::Error::io(&analysis_dir, e))?;
     crate::io::write_atomic(
@@ -254,6 +256,15 @@ fn report_text(
             ),
             ("wperp_raw", "|w_perp| against T: slope 1, independent of P"),
             ("tstar_scaled", "t* P^(-b) against T"),
+            (
+                "w1_trajectory_by_T",
+                "w_1(t) at one P, one curve per T (the paper's Fig. 21)",
+            ),
+            (
+                "wperp_trajectory_by_T",
+                "|w_perp|(t) at one P, one curve per T",
+            ),
+            ("w1_trajectory_by_P", "w_1(t) at one T, one curve per P"),
         ] {
             let _ = writeln!(s, "![{caption}](figures/{sl}__{name}.png)\n");
         }
