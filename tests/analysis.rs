@@ -57,7 +57,13 @@ fn reproduce_perceptron_quick_recovers_the_exponents() {
         .collect();
     // Per chi: four curve families and three trajectory figures (the paper's Fig. 21).
     assert_eq!(figures.len(), 21);
-    assert_eq!(figures.iter().filter(|f| f.contains("_trajectory_")).count(), 9);
+    assert_eq!(
+        figures
+            .iter()
+            .filter(|f| f.contains("_trajectory_"))
+            .count(),
+        9
+    );
     for f in figures {
         assert!(is_png(&out.join(f)), "{f}");
         let svg = std::fs::read_to_string(out.join(f).with_extension("svg")).unwrap();

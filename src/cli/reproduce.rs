@@ -1,5 +1,5 @@
 //! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b|
-//! sgd-vs-sde`.
+//! sgd-vs-sde|decision-boundary`.
 
 use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
@@ -8,7 +8,7 @@ use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
-use crate::reproduce::{equal_t, eta_over_b, sgd_vs_sde};
+use crate::reproduce::{decision_boundary, equal_t, eta_over_b, sgd_vs_sde};
 use crate::sweep::{Event, execute_tasks, pending, queue};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -65,6 +65,17 @@ pub enum ReproduceCommand {
     /// covariance) at equal T: fc on MNIST parity, B = 16, lazy (P = 1024) and alpha = 1 (P =
     /// 256); figures of test error, dw and t* against T and a verdict per observable. Resumable.
     SgdVsSde(EqualTArgs),
+    /// The paper's Fig. 5: decision boundaries learnt at increasing T in two dimensions (32
+    /// points; the perceptron and a one-hidden-layer fc net), drawn over the true boundary.
+    /// A few seconds.
+    DecisionBoundary(DecisionBoundaryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DecisionBoundaryArgs {
+    /// Output directory (decision_boundaries.png and .svg, report.md).
+    #[arg(long, default_value = "reproduce-decision-boundary")]
+    pub out: PathBuf,
 }
 
 /// `reproduce eta-over-b` and `reproduce sgd-vs-sde`.
@@ -186,6 +197,16 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         ReproduceCommand::Table1(a) => table1(a),
         ReproduceCommand::EtaOverB(a) => {
             equal_t(a, "eta-over-b", eta_over_b::plan, eta_over_b::report)
+        }
+        ReproduceCommand::DecisionBoundary(a) => {
+            let r = decision_boundary::reproduce(&a.out)?;
+            println!(
+                "{}\nreport: {} (figure {})",
+                r.summary,
+                r.path.display(),
+                r.figure.display()
+            );
+            Ok(())
         }
         ReproduceCommand::SgdVsSde(a) => {
             equal_t(a, "sgd-vs-sde", sgd_vs_sde::plan, sgd_vs_sde::report)

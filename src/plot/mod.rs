@@ -2,6 +2,7 @@
 //! binary (`assets/fonts`, Bitstream Vera license), so figures render on a headless machine
 //! with no fonts installed.
 
+pub mod boundary;
 pub mod figures;
 pub mod trajectories;
 pub mod variants;

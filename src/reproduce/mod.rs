@@ -1,5 +1,6 @@
 //! One-command reproductions of published results.
 
+pub mod decision_boundary;
 pub mod equal_t;
 pub mod eta_over_b;
 pub mod fc_mnist;

@@ -64,7 +64,17 @@ pub fn run_valid(cfg: &ValidConfig, opts: Options<'_>) -> Result<RunResult> {
 
 /// Train on a given split (its sizes must be the config's `p` and `p_test`): step until a rule
 /// of [`stop`] ends the run, recording the trajectory on the way.
-pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result<RunResult> {
+pub fn run_on(cfg: &ValidConfig, split: &Split, opts: Options<'_>) -> Result<RunResult> {
+    Ok(run_on_keeping_weights(cfg, split, opts)?.0)
+}
+
+/// As [`run_on`], also returning the weights where the run stopped (e.g. to draw the function
+/// the net learnt).
+pub fn run_on_keeping_weights(
+    cfg: &ValidConfig,
+    split: &Split,
+    mut opts: Options<'_>,
+) -> Result<(RunResult, Vec<f32>)> {
     if split.train.len() != cfg.p || split.test.len() != cfg.p_test {
         return Err(Error::config(format!(
             "the data has {} training and {} test points but the config asks for p = {} and p_test = {}",
@@ -147,7 +157,11 @@ pub fn run_on(cfg: &ValidConfig, split: &Split, mut opts: Options<'_>) -> Result
         }
     };
     let best = early.and_then(|(rule, _)| rule.best().cloned());
-    Ok(finish(cfg, split, tr, trajectory, ended, best, start))
+    let weights = tr.params().to_vec();
+    Ok((
+        finish(cfg, split, tr, trajectory, ended, best, start),
+        weights,
+    ))
 }
 
 /// The result of a run that ended: its final observables (at `t*` for a converged hinge run,
