@@ -1,5 +1,5 @@
 //! Curves of one observable against `T` that should coincide: runs at equal `T = eta/B` that
-//! differ only in the batch size, or only in the dynamics (SGD or its SDE) (method §6). The
+//! differ only in the batch size, the dynamics (SGD or its SDE) or the loss (method §6). The
 //! verdict compares the spread of the variants' medians at equal `T` with the scatter of single
 //! runs across seeds.
 
@@ -11,6 +11,7 @@ use crate::train::result::RunResult;
 pub enum Variant {
     Batch,
     Dynamics,
+    Loss,
 }
 
 impl Variant {
@@ -22,14 +23,19 @@ impl Variant {
                 let d = r.config.dynamics.unwrap_or_default();
                 (d as usize, d.to_string())
             }
+            Variant::Loss => {
+                let l = r.config.loss.unwrap_or_default();
+                (l as usize, l.to_string())
+            }
         }
     }
 
-    /// `B` or `dynamics`.
+    /// `B`, `dynamics` or `loss`.
     pub fn name(self) -> &'static str {
         match self {
             Variant::Batch => "B",
             Variant::Dynamics => "dynamics",
+            Variant::Loss => "loss",
         }
     }
 }

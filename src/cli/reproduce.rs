@@ -8,7 +8,7 @@ use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
-use crate::reproduce::{decision_boundary, equal_t, eta_over_b, sgd_vs_sde};
+use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, sgd_vs_sde};
 use crate::sweep::{Event, execute_tasks, pending, queue};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -69,6 +69,10 @@ pub enum ReproduceCommand {
     /// points; the perceptron and a one-hidden-layer fc net), drawn over the true boundary.
     /// A few seconds.
     DecisionBoundary(DecisionBoundaryArgs),
+    /// The lazy fc exponents with the hinge loss and with cross-entropy stopped early (the
+    /// paper's Fig. 17): the same grid, the same analysis; Table 1's row per loss and figures.
+    /// Resumable.
+    HingeVsCe(EqualTArgs),
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +202,7 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         ReproduceCommand::EtaOverB(a) => {
             equal_t(a, "eta-over-b", eta_over_b::plan, eta_over_b::report)
         }
+        ReproduceCommand::HingeVsCe(a) => hinge_vs_ce(a),
         ReproduceCommand::DecisionBoundary(a) => {
             let r = decision_boundary::reproduce(&a.out)?;
             println!(
@@ -315,6 +320,65 @@ fn table1(a: &Table1Args) -> Result<()> {
     Ok(())
 }
 
+fn hinge_vs_ce(a: &EqualTArgs) -> Result<()> {
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reproduce-hinge-vs-ce"));
+    let planned = hinge_vs_ce::plan(&out, a.quick)?;
+    if !run_planned(&planned, &out, &a.run)? {
+        return Ok(());
+    }
+    let report = hinge_vs_ce::report(&out, &planned)?;
+    println!("{}", report.summary);
+    println!(
+        "report: {} ({} figures in {})",
+        report.path.display(),
+        report.figures.len(),
+        out.join("figures").display()
+    );
+    Ok(())
+}
+
+/// Run what is missing of `planned` (one queue, progress bar, stop on signals); with
+/// `--dry-run` print the plan instead and return `false` (nothing to report).
+fn run_planned(
+    planned: &[fc_mnist::Planned],
+    out: &std::path::Path,
+    run: &RunFlags,
+) -> Result<bool> {
+    let total: usize = fc_mnist::missing(planned).iter().sum();
+    if run.dry_run {
+        for p in planned {
+            println!(
+                "  {:<14} {:<44} {:>5} runs",
+                p.part.name,
+                p.part.what,
+                p.runs.len()
+            );
+        }
+        println!("  total: {total} runs to do");
+        return Ok(false);
+    }
+    if !run.no_run && total > 0 {
+        eprintln!("{total} runs to do in {}", out.join("results").display());
+        let bar = run_bar(total, run.quiet);
+        let stop = super::sweep::stop_on_signals()?;
+        let not_started = fc_mnist::run_all(planned, jobs(run.jobs), &stop, |e| {
+            if let Event::Finished { .. } = e {
+                bar.inc(1);
+            }
+        })?;
+        bar.finish_and_clear();
+        if not_started > 0 {
+            bail!(
+                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
+            );
+        }
+    }
+    Ok(true)
+}
+
 /// Plan, run and report a reproduction that compares runs at equal T.
 fn equal_t(
     a: &EqualTArgs,
@@ -327,34 +391,8 @@ fn equal_t(
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-{name}")));
     let planned = plan(&out, a.quick)?;
-    let total: usize = fc_mnist::missing(&planned).iter().sum();
-    if a.run.dry_run {
-        for p in &planned {
-            println!(
-                "  {:<8} {:<40} {:>5} runs",
-                p.part.name,
-                p.part.what,
-                p.runs.len()
-            );
-        }
-        println!("  total: {total} runs to do");
+    if !run_planned(&planned, &out, &a.run)? {
         return Ok(());
-    }
-    if !a.run.no_run && total > 0 {
-        eprintln!("{total} runs to do in {}", out.join("results").display());
-        let bar = run_bar(total, a.run.quiet);
-        let stop = super::sweep::stop_on_signals()?;
-        let not_started = fc_mnist::run_all(&planned, jobs(a.run.jobs), &stop, |e| {
-            if let Event::Finished { .. } = e {
-                bar.inc(1);
-            }
-        })?;
-        bar.finish_and_clear();
-        if not_started > 0 {
-            bail!(
-                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            );
-        }
     }
     let report = report(&out, &planned)?;
     println!("{}", report.summary);

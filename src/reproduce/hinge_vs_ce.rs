@@ -1,0 +1,164 @@
+//! `sgd-regimes reproduce hinge-vs-ce`: the lazy fc exponents with the hinge loss and with
+//! cross-entropy stopped early (method §6; the paper's Fig. 17). The same grid for both losses
+//! (fc L = 5, h = 64, MNIST parity, alpha = 32768, B = 16), analysed by the same code as the
+//! hinge sweeps (declared lazy): Table 1's row for each loss, each loss's figures, and test
+//! error, dw and t* against T at the largest P with one colour per loss.
+
+use super::fc_mnist::{Part, Planned, plan_parts};
+use super::fc_mnist_report::table1_row;
+use crate::analysis::curves::Observable;
+use crate::analysis::variants::Variant;
+use crate::analysis::{analyze_declared, load_results};
+use crate::config::Regime;
+use crate::error::Result;
+use crate::plot::figures::all_figures;
+use crate::plot::save_plot;
+use crate::plot::variants::variants_figure;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One sweep per loss. `quick`: a small net, three sizes, five temperatures, one seed.
+pub fn parts(quick: bool) -> Vec<Part> {
+    let (net, ps, t, seeds, p_test) = if quick {
+        (
+            "depth = 2\nwidth = 16\n",
+            "[128, 256, 512]",
+            "{ log2 = [-12, 0], step = 3 }",
+            0,
+            512,
+        )
+    } else {
+        (
+            "depth = 5\nwidth = 64\n",
+            "[256, 512, 1024, 2048]",
+            "{ log2 = [-14, 2], step = 1 }",
+            1,
+            2048,
+        )
+    };
+    [("hinge", "fc lazy, hinge loss", "hinge"), ("cross-entropy", "fc lazy, cross-entropy with early stopping", "cross-entropy")]
+        .into_iter()
+        .map(|(name, what, loss)| Part {
+            name,
+            what,
+            regime: Some(Regime::Lazy),
+            text: format!(
+                "# sgd-regimes reproduce hinge-vs-ce{}: {what}\n\
+                 [base]\nmodel = \"fc\"\n{net}dataset = \"mnist-parity\"\nalpha = 32768.0\nbatch = 16\np_test = {p_test}\nloss = \"{loss}\"\n\n\
+                 [grid]\np = {ps}\ntemperature = {t}\nseed = {{ linear = [0, {seeds}] }}\n\n\
+                 [analysis]\nregime = \"lazy\"\n",
+                if quick { " --quick" } else { "" }
+            ),
+        })
+        .collect()
+}
+
+/// Write the sweep files and open the results directories under `out`.
+pub fn plan(out: &Path, quick: bool) -> Result<Vec<Planned>> {
+    plan_parts(out, parts(quick))
+}
+
+pub struct Report {
+    pub path: PathBuf,
+    pub figures: Vec<PathBuf>,
+    pub summary: String,
+}
+
+/// Analyse each loss's runs, draw, and write `report.md`.
+pub fn report(out: &Path, planned: &[Planned]) -> Result<Report> {
+    let fig_dir = out.join("figures");
+    let mut rows = String::new();
+    let mut figures = Vec::new();
+    let mut links = String::new();
+    let mut all = Vec::new();
+    for p in planned {
+        let runs = load_results(&p.store.dir)?;
+        let analysis = analyze_declared(&runs, p.part.regime);
+        for g in &analysis.groups {
+            rows += &table1_row(g).replacen("| fc", &format!("| {} fc", p.part.name), 1);
+        }
+        figures.extend(all_figures(&analysis, &runs, &fig_dir.join(p.part.name))?);
+        for g in &analysis.groups {
+            let stem = crate::plot::figures::slug(&g.label);
+            let _ = writeln!(
+                links,
+                "![{0} dw P^-gamma](figures/{0}/{stem}__dw_scaled.png)",
+                p.part.name
+            );
+        }
+        all.extend(runs);
+    }
+    // The largest P both losses reached: one colour per loss.
+    let p_max = all.iter().map(|r| r.config.p).max().unwrap_or(0);
+    let at_p: Vec<_> = all.into_iter().filter(|r| r.config.p == p_max).collect();
+    for obs in [
+        Observable::TestError,
+        Observable::WeightChange,
+        Observable::TStar,
+    ] {
+        let plot = variants_figure(
+            &at_p,
+            obs,
+            Variant::Loss,
+            &format!(
+                "{} against T at P = {p_max}, hinge and cross-entropy",
+                obs.name()
+            ),
+        );
+        let png = save_plot(&plot, &fig_dir.join(format!("losses__{}", obs.slug())))?;
+        let _ = writeln!(
+            links,
+            "![{} by loss](figures/losses__{}.png)",
+            obs.name(),
+            obs.slug()
+        );
+        figures.push(png);
+    }
+    let table = format!(
+        "| loss, model / regime | b | gamma | delta | zeta | gamma/delta | a | verdict |\n|---|---|---|---|---|---|---|---|\n{rows}"
+    );
+    let text = format!(
+        "# `sgd-regimes reproduce hinge-vs-ce`\n\n\
+         The lazy fc exponents with the hinge loss and with cross-entropy stopped early (a checkpoint every epoch; stop once the training error is zero and the test error did not improve; each run reported at its checkpoint of lowest test error, so `t*` is that checkpoint's time). Same grid, same analysis (declared lazy). Each exponent as value ± statistical error [acceptable range].\n\n\
+         {table}\n## Figures\n\n{links}"
+    );
+    let path = out.join("report.md");
+    crate::io::write_atomic(&path, text.as_bytes())?;
+    Ok(Report {
+        path,
+        figures,
+        summary: table,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Loss;
+    use crate::sweep::SweepSpec;
+
+    #[test]
+    fn both_losses_run_the_same_grid_declared_lazy() {
+        for quick in [false, true] {
+            let specs: Vec<SweepSpec> = parts(quick)
+                .iter()
+                .map(|p| SweepSpec::parse(&p.text, p.name).unwrap())
+                .collect();
+            let [hinge, ce] = [&specs[0], &specs[1]].map(|s| s.runs().unwrap());
+            assert_eq!(hinge.len(), ce.len());
+            assert!(specs.iter().all(|s| s.regime == Some(Regime::Lazy)));
+            assert!(
+                hinge
+                    .iter()
+                    .all(|r| r.config.loss.unwrap_or_default() == Loss::Hinge)
+            );
+            assert!(ce.iter().all(|r| r.config.loss == Some(Loss::CrossEntropy)));
+            for (h, c) in hinge.iter().zip(&ce) {
+                assert_eq!(
+                    (h.config.p, h.config.temperature),
+                    (c.config.p, c.config.temperature)
+                );
+            }
+        }
+    }
+}
