@@ -59,16 +59,26 @@ where
                 0
             }
         };
+        // The background as one rectangle per run of equal sign along each row (small SVGs).
+        let mut runs = Vec::new();
+        for j in 0..n {
+            let mut start = 0;
+            for i in 1..=n {
+                if i == n || side(at(i, j)) != side(at(start, j)) {
+                    runs.push((start, i, j, side(at(start, j))));
+                    start = i;
+                }
+            }
+        }
         chart
-            .draw_series((0..n * n).map(|k| {
-                let (i, j) = (k % n, k / n);
-                let (x, y) = (-e + i as f64 * h, -e + j as f64 * h);
-                let color = match side(at(i, j)) {
+            .draw_series(runs.into_iter().map(|(i0, i1, j, sign)| {
+                let (x0, x1, y) = (-e + i0 as f64 * h, -e + i1 as f64 * h, -e + j as f64 * h);
+                let color = match sign {
                     1 => RGBColor(214, 228, 247),
                     -1 => RGBColor(250, 222, 205),
                     _ => RGBColor(235, 235, 235),
                 };
-                Rectangle::new([(x, y), (x + h, y + h)], color.filled())
+                Rectangle::new([(x0, y), (x1, y + h)], color.filled())
             }))
             .map_err(plot_err)?;
         // The learnt boundary: cells whose sign differs from the right or the upper neighbour.
