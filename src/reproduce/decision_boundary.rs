@@ -88,7 +88,7 @@ pub fn reproduce(out: &Path) -> Result<Report> {
     std::fs::create_dir_all(out).map_err(|e| crate::Error::io(out, e))?;
     let mut panels = Vec::new();
     let mut table = String::from(
-        "| net | T | status | t* or t | test error | dw |\n|---|---|---|---|---|---|\n",
+        "| net | T | status | t* or t | test error | dw (perceptron, w0 = 0: norm of w) |\n|---|---|---|---|---|---|\n",
     );
     for (label, base, temps) in settings() {
         for t in temps {
@@ -103,8 +103,15 @@ pub fn reproduce(out: &Path) -> Result<Report> {
             let f = &r.final_state;
             let _ = writeln!(
                 table,
-                "| {label} | {t:e} | {} | {:.3e} | {:.3} | {:.2e} |",
-                r.status, f.t, f.test_error, f.weight_change
+                "| {label} | {t:e} | {} | {:.3e} | {:.3} | {} |",
+                r.status,
+                f.t,
+                f.test_error,
+                if f.weight_change.is_finite() {
+                    format!("dw {:.2e}", f.weight_change)
+                } else {
+                    format!("norm {:.2e}", f.weight_norm)
+                }
             );
             panels.push(BoundaryPanel {
                 title: match r.status {
