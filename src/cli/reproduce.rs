@@ -82,11 +82,11 @@ pub struct DecisionBoundaryArgs {
     pub out: PathBuf,
 }
 
-/// `reproduce eta-over-b` and `reproduce sgd-vs-sde`.
+/// `reproduce eta-over-b`, `sgd-vs-sde` and `hinge-vs-ce`.
 #[derive(Args, Debug)]
 pub struct EqualTArgs {
     /// Output directory (sweeps/, results/, figures/, report.md)
-    /// [default: reproduce-eta-over-b, reproduce-sgd-vs-sde].
+    /// [default: reproduce-eta-over-b, reproduce-sgd-vs-sde, reproduce-hinge-vs-ce].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// A smoke test: a small net, two batch sizes, three temperatures, two seeds.
@@ -202,7 +202,9 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         ReproduceCommand::EtaOverB(a) => {
             equal_t(a, "eta-over-b", eta_over_b::plan, eta_over_b::report)
         }
-        ReproduceCommand::HingeVsCe(a) => hinge_vs_ce(a),
+        ReproduceCommand::HingeVsCe(a) => {
+            equal_t(a, "hinge-vs-ce", hinge_vs_ce::plan, hinge_vs_ce::report)
+        }
         ReproduceCommand::DecisionBoundary(a) => {
             let r = decision_boundary::reproduce(&a.out)?;
             println!(
@@ -320,26 +322,6 @@ fn table1(a: &Table1Args) -> Result<()> {
     Ok(())
 }
 
-fn hinge_vs_ce(a: &EqualTArgs) -> Result<()> {
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reproduce-hinge-vs-ce"));
-    let planned = hinge_vs_ce::plan(&out, a.quick)?;
-    if !run_planned(&planned, &out, &a.run)? {
-        return Ok(());
-    }
-    let report = hinge_vs_ce::report(&out, &planned)?;
-    println!("{}", report.summary);
-    println!(
-        "report: {} ({} figures in {})",
-        report.path.display(),
-        report.figures.len(),
-        out.join("figures").display()
-    );
-    Ok(())
-}
-
 /// Run what is missing of `planned` (one queue, progress bar, stop on signals); with
 /// `--dry-run` print the plan instead and return `false` (nothing to report).
 fn run_planned(
@@ -379,7 +361,8 @@ fn run_planned(
     Ok(true)
 }
 
-/// Plan, run and report a reproduction that compares runs at equal T.
+/// Plan, run and report a reproduction of several sweeps (the comparisons at equal T,
+/// hinge against cross-entropy).
 fn equal_t(
     a: &EqualTArgs,
     name: &str,

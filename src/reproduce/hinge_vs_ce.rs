@@ -4,6 +4,7 @@
 //! hinge sweeps (declared lazy): Table 1's row for each loss, each loss's figures, and test
 //! error, dw and t* against T at the largest P with one colour per loss.
 
+use super::equal_t::Report;
 use super::fc_mnist::{Part, Planned, plan_parts};
 use super::fc_mnist_report::table1_row;
 use crate::analysis::curves::Observable;
@@ -15,7 +16,7 @@ use crate::plot::figures::all_figures;
 use crate::plot::save_plot;
 use crate::plot::variants::variants_figure;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One sweep per loss. `quick`: a small net, three sizes, five temperatures, one seed.
 pub fn parts(quick: bool) -> Vec<Part> {
@@ -56,12 +57,6 @@ pub fn parts(quick: bool) -> Vec<Part> {
 /// Write the sweep files and open the results directories under `out`.
 pub fn plan(out: &Path, quick: bool) -> Result<Vec<Planned>> {
     plan_parts(out, parts(quick))
-}
-
-pub struct Report {
-    pub path: PathBuf,
-    pub figures: Vec<PathBuf>,
-    pub summary: String,
 }
 
 /// Analyse each loss's runs, draw, and write `report.md`.
