@@ -47,7 +47,7 @@ fn spread<T: Copy + PartialOrd>(mut v: Vec<T>, n: usize) -> Vec<T> {
 /// of the first seed). Returns the PNG paths.
 pub fn perceptron_trajectories(results: &[RunResult], out: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for g in group_runs(results, false) {
+    for g in group_runs(results, true) {
         let runs: Vec<&RunResult> = g
             .runs
             .iter()
