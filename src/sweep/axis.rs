@@ -96,6 +96,11 @@ pub fn expand(v: &Value) -> Result<Vec<Value>, String> {
                 }
             }
             let (a, b) = pair(&t[kind], kind)?;
+            if !(a.is_finite() && b.is_finite()) {
+                return Err(format!(
+                    "the ends of a `{kind}` range must be finite numbers (got [{a}, {b}])"
+                ));
+            }
             let step = t
                 .get("step")
                 .map(|s| number(s).ok_or("`step` must be a number"));
@@ -189,6 +194,14 @@ mod tests {
         assert!(err("{ log2 = [0, 1], log10 = [0, 1], num = 2 }").contains("exactly one"));
         assert!(err("[]").contains("empty list"));
         assert!(err("{ linear = [0, 1], step = 0 }").contains("positive"));
+        // Non-finite ends: an error, not an empty or one-run axis (issue #12, case 7).
+        for bad in [
+            "{ log2 = [-16, inf], step = 0.5 }",
+            "{ log2 = [-16, nan], step = 0.5 }",
+            "{ linear = [-inf, 0], num = 3 }",
+        ] {
+            assert!(err(bad).contains("must be finite"), "{bad}: {}", err(bad));
+        }
     }
 
     #[test]
