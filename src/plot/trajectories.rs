@@ -34,7 +34,7 @@ fn series(label: String, color: usize, run: &RunResult, y: Along) -> Series {
 
 /// Up to `n` values of `v` spread evenly over its sorted distinct values.
 fn spread<T: Copy + PartialOrd>(mut v: Vec<T>, n: usize) -> Vec<T> {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v.dedup();
     if v.len() <= n {
         return v;
