@@ -1,38 +1,98 @@
 //! Writing result files so that a reader never sees half of one: write a temporary file in the
 //! same directory, fsync it, rename it over the target (atomic on POSIX), fsync the directory.
+//! Only a regular, writable file (or nothing) is ever replaced: a symlink, FIFO, device node,
+//! directory or read-only file at the target is refused, so `--out /dev/full` or a link into
+//! someone else's data cannot be swapped for a JSON file.
 
 use crate::error::{Error, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Write `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+/// Refuse a target that is not ours to replace: anything that exists and is not a regular
+/// writable file.
+pub fn check_replaceable(path: &Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
     };
+    let kind = meta.file_type();
+    let what = if kind.is_symlink() {
+        "is a symbolic link"
+    } else if kind.is_dir() {
+        "is a directory"
+    } else if !kind.is_file() {
+        "is not a regular file (a device, FIFO or socket)"
+    } else if meta.permissions().readonly() {
+        "is read-only"
+    } else {
+        return Ok(());
+    };
+    Err(Error::data(
+        path,
+        format!("{what}; refusing to replace it: give a path to a regular file or a new one"),
+    ))
+}
+
+/// Write `bytes` to `path` atomically; see the module comment for what is refused.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_via(path, |tmp| {
+        let mut f = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
+        f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        f.sync_all().map_err(|e| Error::io(path, e))
+    })
+}
+
+/// The temporary file `write` fills before it replaces `path`: hidden, in the same directory,
+/// named after the target and this process, ending in the target's extension (plotters picks
+/// the image format from it). [`is_temporary`] recognises these names.
+pub fn temporary_path(path: &Path) -> Result<PathBuf> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::config(format!("{}: not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+    let mut tmp = format!(
+        ".{}.{}{TMP_MARK}",
         name.to_string_lossy(),
         std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
+    );
+    if let Some(ext) = path.extension() {
+        tmp.push('.');
+        tmp.push_str(&ext.to_string_lossy());
+    }
+    Ok(parent_dir(path).join(tmp))
+}
+
+const TMP_MARK: &str = ".tmp";
+
+/// Whether a file name is one of [`temporary_path`]'s: what a killed writer leaves behind.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && (name.ends_with(TMP_MARK) || name.contains(".tmp."))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Let `write` fill a temporary file, then rename it over `path` (atomic on POSIX) and fsync
+/// the directory. The target is checked first ([`check_replaceable`]); on any failure the
+/// temporary file is removed and `path` is untouched.
+pub fn replace_via(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    check_replaceable(path)?;
+    let tmp = temporary_path(path)?;
+    let result = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+        if let Ok(d) = std::fs::File::open(parent_dir(path)) {
             let _ = d.sync_all();
         }
         Ok(())
-    })();
-    result.map_err(|e: std::io::Error| {
+    });
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    }
+    result
 }
 
 #[cfg(test)]
@@ -51,5 +111,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing/r.json"), "{e}");
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_regular_writable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("data.bin");
+        std::fs::write(&target, b"theirs").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_atomic(&link, b"ours").unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"theirs");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+
+        let e = write_atomic(dir.path(), b"x").unwrap_err().to_string();
+        assert!(e.contains("directory"), "{e}");
+
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = write_atomic(&fifo, b"x").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+
+        let e = write_atomic(Path::new("/dev/null"), b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+
+        let ro = dir.path().join("ro.json");
+        std::fs::write(&ro, b"keep").unwrap();
+        let mut perm = std::fs::metadata(&ro).unwrap().permissions();
+        perm.set_readonly(true);
+        std::fs::set_permissions(&ro, perm).unwrap();
+        let e = write_atomic(&ro, b"x").unwrap_err().to_string();
+        assert!(e.contains("read-only"), "{e}");
+        assert_eq!(std::fs::read(&ro).unwrap(), b"keep");
     }
 }

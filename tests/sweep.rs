@@ -41,11 +41,15 @@ fn write_sweep(dir: &Path, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// Result and failure files in a results directory (a killed writer's temporary files excluded).
+/// Result and failure files in a results directory (a killed writer's temporary files and
+/// the claim files of running runs excluded).
 fn done(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
         d.flatten()
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                !name.starts_with('.') && name.ends_with(".json")
+            })
             .count()
     })
 }
@@ -55,8 +59,8 @@ fn results(dir: &Path) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(dir.join("runs")).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue; // a killed writer's temporary file: never a result
+        if name.starts_with('.') || name.ends_with(".claim") {
+            continue; // a killed writer's temporary file or claim: never a result
         }
         assert!(
             name.ends_with(".json") && !name.ends_with(".failed.json"),
@@ -400,12 +404,23 @@ fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
     );
     let dir = tmp.path().join("r");
     let d = dir.to_str().unwrap();
-    let out = ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    // The sweep goes on past the failed run, then exits non-zero saying so.
+    let o = sgd(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         out.contains("1 converged") || out.contains("1 budget"),
         "{out}"
     );
     assert!(out.contains("1 failed"), "{out}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .starts_with("error: 1 run(s) failed"),
+        "{err}"
+    );
     let s = ok(&["status", d]);
     assert!(
         s.contains("failed 1")
@@ -421,18 +436,17 @@ fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
     );
     // Failed runs are not retried unless asked.
     assert!(ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]).contains("ran 0:"));
-    assert!(
-        ok(&[
-            "sweep",
-            "run",
-            &sweep,
-            "--results",
-            d,
-            "--quiet",
-            "--retry-failed"
-        ])
-        .contains("ran 1:")
-    );
+    let o = sgd(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        d,
+        "--quiet",
+        "--retry-failed",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ran 1:"));
 }
 
 #[test]
@@ -465,7 +479,11 @@ fn sigterm_stops_starting_runs_and_a_rerun_finishes() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "a stopped sweep exits non-zero");
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "a sweep SIGTERM stopped exits 128 + 15, as the shell convention"
+    );
     assert!(
         err.contains("stopping: no new runs start") && err.contains("stopped by a signal"),
         "{err}"
@@ -592,4 +610,159 @@ fn a_new_step_budget_keeps_the_runs_that_finished_within_it() {
     let sweep = write_sweep(tmp.path(), &long.replace("width = 32", "width = 16"));
     let err = fails(&["sweep", "run", &sweep, "--results", dir.to_str().unwrap()]);
     assert!(err.contains("different sweep file"), "{err}");
+}
+
+/// A sweep of 16 quick runs: each run is one seed.
+const SIXTEEN: &str = r#"
+[base]
+model = "fc"
+depth = 2
+width = 16
+alpha = 1
+p = 128
+p_test = 128
+temperature = 0.01
+
+[grid]
+seed_init = { linear = [0, 15] }
+"#;
+
+fn ran(stdout: &[u8]) -> usize {
+    let out = String::from_utf8_lossy(stdout);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("ran "))
+        .unwrap_or_else(|| panic!("{out}"));
+    line[4..line.find(':').unwrap()].parse().unwrap()
+}
+
+fn spawn_sweep(sweep: &str, dir: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args([
+            "sweep",
+            "run",
+            sweep,
+            "--results",
+            dir.to_str().unwrap(),
+            "--jobs",
+            "1",
+            "--quiet",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn two_sweeps_on_one_directory_run_each_run_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), SIXTEEN);
+    let dir = tmp.path().join("r");
+    // Three processes started together, as a resubmitted array or a second terminal would.
+    let children: Vec<_> = (0..3).map(|_| spawn_sweep(&sweep, &dir)).collect();
+    let mut total = 0;
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        total += ran(&o.stdout);
+    }
+    assert_eq!(
+        total, 16,
+        "every run executed exactly once across the processes"
+    );
+    assert_eq!(results(&dir).len(), 16);
+    let s = ok(&["status", dir.to_str().unwrap()]);
+    assert!(s.contains("missing 0") && !s.contains("leftover"), "{s}");
+}
+
+#[test]
+fn a_killed_owner_frees_its_runs_and_corrupt_results_are_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), SIXTEEN);
+    let dir = tmp.path().join("r");
+    // kill -9 while a run is claimed: its claim file stays, unlocked.
+    let mut child = spawn_sweep(&sweep, &dir);
+    let claims = |dir: &Path| {
+        std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".claim"))
+                .count()
+        })
+    };
+    while claims(&dir) == 0 || done(&dir) < 2 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = done(&dir);
+    let d = dir.to_str().unwrap();
+    if claims(&dir) > 0 {
+        let s = ok(&["status", d]);
+        assert!(s.contains("leftover file(s) of killed processes"), "{s}");
+    }
+    let o = sgd(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    assert!(o.status.success());
+    assert_eq!(ran(&o.stdout), 16 - before);
+    assert_eq!(claims(&dir), 0, "the dead owner's claim is cleaned up");
+
+    // A truncated result, an empty one, and one copied under another run's id.
+    let mut ids: Vec<String> = results(&dir).into_keys().collect();
+    ids.sort();
+    let runs = dir.join("runs");
+    let full = std::fs::read(runs.join(&ids[0])).unwrap();
+    std::fs::write(runs.join(&ids[0]), &full[..full.len() / 2]).unwrap();
+    std::fs::write(runs.join(&ids[1]), b"").unwrap();
+    std::fs::copy(runs.join(&ids[3]), runs.join(&ids[2])).unwrap();
+    for args in [
+        vec!["status", d],
+        vec!["collect", d, "--out", "/dev/null/x.csv"],
+    ] {
+        let e = fails(&args.iter().map(|s| &**s).collect::<Vec<_>>());
+        assert!(e.contains("sets it aside and runs"), "{e}");
+    }
+    let o = sgd(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(ran(&o.stdout), 3, "{err}");
+    assert_eq!(err.matches("set aside as").count(), 3, "{err}");
+    assert!(
+        err.contains("not a valid run result") && err.contains("holds run"),
+        "{err}"
+    );
+    for id in &ids[..3] {
+        assert!(runs.join(format!("{id}.corrupt")).is_file());
+    }
+    let csv = tmp.path().join("t.csv");
+    ok(&["collect", d, "--out", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 17, "16 distinct runs and a header");
+    assert!(ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]).contains("ran 0:"));
+}
+
+#[test]
+fn a_sweep_file_that_cannot_be_written_leaves_nothing_and_a_retry_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = write_sweep(tmp.path(), SIXTEEN);
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    // A file-size limit of 0 makes every non-empty write fail (EFBIG), as a full disk would;
+    // SIGXFSZ is ignored so the write returns the error instead of killing the process.
+    let bin = env!("CARGO_BIN_EXE_sgd-regimes");
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            &format!("trap '' XFSZ; ulimit -f 0; exec '{bin}' sweep run '{sweep}' --results '{d}'"),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.starts_with("error: ") && err.contains("sweep.toml"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "the new results directory is taken back");
+    let out = ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    assert!(out.contains("ran 16:"), "{out}");
 }

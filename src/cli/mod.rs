@@ -61,6 +61,7 @@ pub fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    one_line_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -98,9 +99,31 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&format!("{e:#}")));
-            ExitCode::FAILURE
+            match e.downcast_ref::<sweep::Stopped>() {
+                Some(s) => ExitCode::from((128 + s.signal) as u8),
+                None => ExitCode::FAILURE,
+            }
         }
     }
+}
+
+/// A panic is a bug; say so in one line (where, and what) instead of a backtrace, unless the
+/// user asked for one with `RUST_BACKTRACE`. In a sweep the run is then recorded as failed
+/// and the sweep goes on (`sweep::runner`).
+fn one_line_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let what = crate::error::panic_message(info.payload());
+        let place = info
+            .location()
+            .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "error: internal error (a bug in sgd-regimes; please report it with the command): {}{place}",
+            one_line(&what)
+        );
+    }));
 }
 
 fn one_line(s: &str) -> String {

@@ -304,10 +304,10 @@ fn table1(a: &Table1Args) -> Result<()> {
         }
         if outcome.not_started > 0 {
             bar.finish_and_clear();
-            bail!(
+            return Err(stop.error(format!(
                 "stopped by a signal ({} of {total} runs not started); rerun the same command to resume",
                 outcome.not_started,
-            );
+            )));
         }
         bar.finish_and_clear();
     }
@@ -353,9 +353,9 @@ fn run_planned(
         })?;
         bar.finish_and_clear();
         if not_started > 0 {
-            bail!(
+            return Err(stop.error(format!(
                 "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            );
+            )));
         }
     }
     Ok(true)
@@ -428,9 +428,9 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         })?;
         bar.finish_and_clear();
         if not_started > 0 {
-            bail!(
+            return Err(stop.error(format!(
                 "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            );
+            )));
         }
     }
     let report = fc_mnist_report::write(&out, a.preset, &planned)?;

@@ -26,8 +26,8 @@ pub struct SlurmArgs {
     /// CPUs per task; each task runs this many runs at a time.
     #[arg(long, default_value_t = 1)]
     pub cpus_per_task: usize,
-    /// Time limit per task (HH:MM:SS).
-    #[arg(long)]
+    /// Time limit per task (HH:MM:SS, D-HH:MM:SS or minutes).
+    #[arg(long, value_parser = crate::sweep::slurm::check_time)]
     pub time: Option<String>,
     #[arg(long)]
     pub partition: Option<String>,

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[derive(Subcommand, Debug)]
 pub enum SweepCommand {
@@ -85,7 +85,17 @@ pub fn run(cmd: &SweepCommand) -> Result<()> {
 
 fn plan(a: &PlanArgs) -> Result<()> {
     let spec = SweepSpec::load(&a.file)?;
-    let runs = spec.runs()?;
+    // Streamed: only the runs shown are kept, so a grid of millions of points plans in little
+    // memory.
+    let mut shown = Vec::new();
+    let mut count = 0usize;
+    spec.for_each_run(|r| {
+        if shown.len() < a.show {
+            shown.push(r);
+        }
+        count += 1;
+        Ok(())
+    })?;
     let axes: Vec<String> = spec
         .axes
         .iter()
@@ -94,24 +104,24 @@ fn plan(a: &PlanArgs) -> Result<()> {
     println!(
         "{}: {} runs (grid {} = {} points{})",
         a.file.display(),
-        runs.len(),
+        count,
         if axes.is_empty() {
             "of one point".into()
         } else {
             axes.join(" x ")
         },
         spec.grid_size(),
-        if runs.len() < spec.grid_size() {
+        if count < spec.grid_size() {
             ", identical runs merged"
         } else {
             ""
         }
     );
-    for (k, r) in runs.iter().take(a.show).enumerate() {
+    for (k, r) in shown.iter().enumerate() {
         println!("{:>6}  {}  {}", k + 1, r.id, r.describe());
     }
-    if runs.len() > a.show {
-        println!("   ... {} more", runs.len() - a.show);
+    if count > shown.len() {
+        println!("   ... {} more", count - shown.len());
     }
     Ok(())
 }
@@ -131,7 +141,8 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+        // No more workers than runs: `--jobs 100000` on 16 runs starts 16 threads.
+        .clamp(1, todo.len().max(1));
     let scope = a.shard.map_or(String::new(), |s| {
         format!(", shard {}/{}", s.index, s.count)
     });
@@ -171,17 +182,18 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
                 });
                 bar.set_message(format!("{}{slow}", counts.describe(&RunState::FINISHED)));
             }
+            Event::Skipped { .. } => bar.inc(1),
             Event::Started { .. } => {}
         }
     });
     bar.finish_and_clear();
     let o = outcome?;
     if o.not_started > 0 {
-        anyhow::bail!(
+        return Err(stop.error(format!(
             "stopped by a signal after {} runs ({} not started); rerun the same command to finish the sweep",
             o.finished(),
             o.not_started
-        );
+        )));
     }
     println!(
         "ran {}: {}; results in {}",
@@ -189,25 +201,69 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         o.counts.describe(&RunState::FINISHED),
         a.results.display()
     );
-    if o.failed() > 0 {
+    if o.skipped > 0 {
         println!(
-            "failed runs are recorded as runs/<id>.failed.json; see `sgd-regimes status {}`",
+            "{} run(s) left to another process working on {}",
+            o.skipped,
+            a.results.display()
+        );
+    }
+    if o.failed() > 0 {
+        anyhow::bail!(
+            "{} run(s) failed; their errors are in runs/<id>.failed.json (`sgd-regimes status {}` lists them, `sweep run --retry-failed` runs them again)",
+            o.failed(),
             a.results.display()
         );
     }
     Ok(())
 }
 
-/// SIGTERM (a cluster's warning before a kill) or SIGINT (Ctrl-C) raises the returned flag: no
-/// new run starts, running runs finish and write their results. A second signal exits at once;
-/// results are written atomically, so the runs it interrupts are simply missing.
-pub(super) fn stop_on_signals() -> Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;
-        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+/// SIGTERM (a cluster's warning before a kill) or SIGINT (Ctrl-C) raises the flag: no new run
+/// starts, running runs finish and write their results, and the command ends with
+/// [`StopSignal::error`] (exit code 128 + the signal, as a shell reports a process the signal
+/// ended). A second signal exits at once with that code; results are written atomically, so
+/// the runs it interrupts are simply missing.
+pub(super) struct StopSignal {
+    flag: Arc<AtomicBool>,
+    signal: Arc<AtomicUsize>,
+}
+
+impl std::ops::Deref for StopSignal {
+    type Target = AtomicBool;
+
+    fn deref(&self) -> &AtomicBool {
+        &self.flag
     }
-    Ok(stop)
+}
+
+impl StopSignal {
+    /// The error that ends a command the signal stopped: `message` and the exit code.
+    pub(super) fn error(&self, message: String) -> anyhow::Error {
+        Stopped {
+            signal: self.signal.load(Ordering::SeqCst) as i32,
+            message,
+        }
+        .into()
+    }
+}
+
+/// A command stopped by a signal; `cli::main` exits with 128 + `signal`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(super) struct Stopped {
+    pub signal: i32,
+    message: String,
+}
+
+pub(super) fn stop_on_signals() -> Result<StopSignal> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let signal = Arc::new(AtomicUsize::new(signal_hook::consts::SIGTERM as usize));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&flag))?;
+        signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)?;
+        signal_hook::flag::register(sig, Arc::clone(&flag))?;
+    }
+    Ok(StopSignal { flag, signal })
 }
 
 pub fn status_cmd(a: &StatusArgs) -> Result<()> {
@@ -262,6 +318,16 @@ pub fn status_cmd(a: &StatusArgs) -> Result<()> {
         if lines.is_empty() {
             println!("  none queued or running");
         }
+    }
+    let running = store.running()?;
+    if running > 0 {
+        println!("\n{running} run(s) being run now by a live process (claimed in runs/*.claim)");
+    }
+    let orphans = store.orphans()?;
+    if orphans > 0 {
+        println!(
+            "\n{orphans} leftover file(s) of killed processes in runs/ (temporary or unclaimed claim files); the next `sweep run` on this directory removes them"
+        );
     }
     if s.foreign > 0 {
         println!(

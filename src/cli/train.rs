@@ -166,7 +166,44 @@ impl TrainArgs {
         {
             c.data_dir = Some(dir);
         }
+        refuse_inapplicable(&c)?;
         c.validated()
+    }
+}
+
+/// A size given for another model or data set would be dropped without a word (a sweep drops
+/// them on purpose, for grids over models); for one run it is a mistake worth naming.
+fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
+    use crate::config::{DatasetKind, ModelKind};
+    let depleted = c.dataset == DatasetKind::DepletedSign;
+    let unused = [
+        (
+            "chi",
+            c.chi.is_some() && !depleted,
+            "--dataset depleted-sign",
+        ),
+        (
+            "dim",
+            c.dim.is_some() && !depleted,
+            "--dataset depleted-sign",
+        ),
+        (
+            "depth",
+            c.depth.is_some() && c.model != ModelKind::Fc,
+            "--model fc",
+        ),
+        (
+            "width",
+            c.width.is_some() && c.model == ModelKind::Perceptron,
+            "--model fc, simple-cnn or mnas",
+        ),
+    ];
+    match unused.iter().find(|(_, unused, _)| *unused) {
+        Some((field, _, applies)) => Err(Error::config(format!(
+            "--{field} applies only to {applies} (this run is {} on {}); remove it",
+            c.model, c.dataset
+        ))),
+        None => Ok(()),
     }
 }
 

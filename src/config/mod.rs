@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod memory;
 mod valid;
 pub use valid::{DataSpec, NetSpec, Seeds, ValidConfig};
 

@@ -132,7 +132,7 @@ impl RunConfig {
                 dir: PathBuf::from(n.data_dir.clone().unwrap_or_default()),
             },
         };
-        Ok(ValidConfig {
+        let valid = ValidConfig {
             net,
             data,
             p: n.p,
@@ -154,6 +154,10 @@ impl RunConfig {
                 test: n.seed_test,
             },
             normalized: n,
-        })
+        };
+        if let Some(physical) = super::memory::physical_memory() {
+            valid.check_memory(physical)?;
+        }
+        Ok(valid)
     }
 }

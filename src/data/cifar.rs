@@ -50,12 +50,10 @@ pub fn present(dir: &Path) -> bool {
 
 /// Pool the six CIFAR-10 binary files found in `dir`.
 pub fn load_dir(dir: &Path) -> Result<Pool> {
-    if !dir.is_dir() {
-        return Err(Error::data(
-            dir,
-            "data directory does not exist; pass --data-dir with the CIFAR-10 binary files (`sgd-regimes data fetch cifar10 --dir DIR` downloads them)",
-        ));
-    }
+    super::check_data_dir(
+        dir,
+        "pass --data-dir with the CIFAR-10 binary files (`sgd-regimes data fetch cifar10 --dir DIR` downloads them)",
+    )?;
     for base in [dir.to_path_buf(), dir.join(ARCHIVE_DIR)] {
         if FILES.iter().any(|f| base.join(f).is_file()) {
             return load_files(&base);

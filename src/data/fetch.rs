@@ -4,7 +4,8 @@
 //! Each file is streamed to `NAME.part` while its SHA-256 is computed, and renamed to `NAME` only
 //! when the digest matches: a killed or corrupt download never leaves a file that looks complete.
 //! A file already present with the right digest is not downloaded again. Mirrors are tried in
-//! order; `--mirror URL` replaces them (the files are then `URL/NAME`).
+//! order; `--mirror URL` replaces them (the files are then `URL/NAME`). A mirror that does
+//! not connect, or stops sending for [`Source::stall_timeout`], is given up for the next one.
 
 use crate::config::DatasetKind;
 use crate::error::{Error, Result};
@@ -31,7 +32,13 @@ pub struct Source {
     /// The default directory, and the data set it is for.
     pub default_dir: &'static str,
     pub dataset: DatasetKind,
+    /// Give a mirror up when connecting, or any single read, takes longer than this (a slow
+    /// but moving download is never cut).
+    pub stall_timeout: std::time::Duration,
 }
+
+/// [`Source::stall_timeout`] of the official sources.
+const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn remote(name: &str, sha256: &str) -> Remote {
     Remote {
@@ -69,6 +76,7 @@ pub fn mnist() -> Source {
         unpack: false,
         default_dir: "data/mnist",
         dataset: DatasetKind::MnistParity,
+        stall_timeout: STALL_TIMEOUT,
     }
 }
 
@@ -84,6 +92,7 @@ pub fn cifar10() -> Source {
         unpack: true,
         default_dir: "data/cifar10",
         dataset: DatasetKind::CifarAnimals,
+        stall_timeout: STALL_TIMEOUT,
     }
 }
 
@@ -132,11 +141,23 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Download `url` to `dest` through `dest.part`, checking its SHA-256 against `want`.
-fn download(url: &str, dest: &Path, want: &str, progress: &mut dyn Progress) -> Result<u64> {
+fn download(
+    url: &str,
+    dest: &Path,
+    want: &str,
+    stall: std::time::Duration,
+    progress: &mut dyn Progress,
+) -> Result<u64> {
     let part = dest.with_extension(dest.extension().map_or("part".to_string(), |e| {
         format!("{}.part", e.to_string_lossy())
     }));
-    let mut response = ureq::get(url)
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(stall))
+        .timeout_per_read(Some(stall))
+        .build()
+        .into();
+    let mut response = agent
+        .get(url)
         .call()
         .map_err(|e| Error::External(format!("{url}: {e}")))?;
     let len = response
@@ -212,7 +233,7 @@ pub fn fetch(source: &Source, dir: &Path, progress: &mut dyn Progress) -> Result
         let mut done = None;
         for base in &source.mirrors {
             let url = format!("{}/{}", base.trim_end_matches('/'), file.name);
-            match download(&url, &dest, &file.sha256, progress) {
+            match download(&url, &dest, &file.sha256, source.stall_timeout, progress) {
                 Ok(bytes) => {
                     done = Some(Outcome::Downloaded { url, bytes });
                     break;
@@ -385,6 +406,51 @@ mod tests {
             }]
         );
         assert_eq!(std::fs::read(dir.path().join("f.gz")).unwrap(), good);
+    }
+
+    #[test]
+    fn a_mirror_that_never_answers_is_given_up_for_the_next() {
+        // Accepts connections and reads the request, then says nothing.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent_url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                held.push(stream.unwrap());
+            }
+        });
+        let good = b"the real bytes".to_vec();
+        let (good_url, _) = serve(vec![("f.gz".into(), good.clone())]);
+        let dir = tempfile::tempdir().unwrap();
+        let source = Source {
+            mirrors: vec![silent_url.clone(), good_url.clone()],
+            files: vec![remote("f.gz", &sha(&good))],
+            stall_timeout: std::time::Duration::from_millis(300),
+            ..mnist()
+        };
+        let out = fetch(&source, dir.path(), &mut Silent).unwrap();
+        assert_eq!(
+            out,
+            [Outcome::Downloaded {
+                url: format!("{good_url}/f.gz"),
+                bytes: good.len() as u64
+            }]
+        );
+        let only_silent = Source {
+            mirrors: vec![silent_url],
+            ..source
+        };
+        let e = fetch(
+            &only_silent,
+            tempfile::tempdir().unwrap().path(),
+            &mut Silent,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("could not fetch f.gz") && e.contains("imeout"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,12 +58,10 @@ fn find(dir: &Path, stem: &str, kind: &str, suffix: &str) -> Option<PathBuf> {
 
 /// Pool every MNIST image/label file pair found in `dir` (or `dir/mnist`).
 pub fn load_dir(dir: &Path) -> Result<Pool> {
-    if !dir.is_dir() {
-        return Err(Error::data(
-            dir,
-            "data directory does not exist; pass --data-dir with the MNIST IDX files, or omit it to use the bundled digits",
-        ));
-    }
+    super::check_data_dir(
+        dir,
+        "pass --data-dir with the MNIST IDX files, or omit it to use the bundled digits",
+    )?;
     let mut pairs = Vec::new();
     for base in [dir.to_path_buf(), dir.join("mnist")] {
         for stem in ["train", "t10k"] {

@@ -110,3 +110,15 @@ pub fn load(cfg: &ValidConfig) -> Result<Split> {
         source,
     })
 }
+
+/// A `--data-dir` must be a directory: say which of "missing" or "a file" it is, with the fix.
+pub(crate) fn check_data_dir(dir: &std::path::Path, fix: &str) -> Result<()> {
+    let what = if dir.is_dir() {
+        return Ok(());
+    } else if dir.exists() {
+        "is a file, not a data directory"
+    } else {
+        "data directory does not exist"
+    };
+    Err(crate::Error::data(dir, format!("{what}; {fix}")))
+}

@@ -49,7 +49,7 @@ pub fn split_pool(
     seed_test: u64,
 ) -> Result<(Dataset, Dataset)> {
     let n = pool.labels.len();
-    if p + p_test > n {
+    if p.checked_add(p_test).is_none_or(|total| total > n) {
         return Err(Error::config(format!(
             "p ({p}) + p_test ({p_test}) exceeds the {n} points of {}; lower them or pass a larger data set with --data-dir",
             pool.source

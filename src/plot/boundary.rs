@@ -134,17 +134,21 @@ pub fn save_boundaries(
     let rows = panels.len().div_ceil(columns) as u32;
     let size = (300 * columns as u32, 300 * rows + 40);
     let png = with_suffix(stem, "png");
-    draw(
-        panels,
-        columns,
-        caption,
-        BitMapBackend::new(&png, size).into_drawing_area(),
-    )?;
-    draw(
-        panels,
-        columns,
-        caption,
-        SVGBackend::new(&with_suffix(stem, "svg"), size).into_drawing_area(),
-    )?;
+    crate::io::replace_via(&png, |tmp| {
+        draw(
+            panels,
+            columns,
+            caption,
+            BitMapBackend::new(tmp, size).into_drawing_area(),
+        )
+    })?;
+    crate::io::replace_via(&with_suffix(stem, "svg"), |tmp| {
+        draw(
+            panels,
+            columns,
+            caption,
+            SVGBackend::new(tmp, size).into_drawing_area(),
+        )
+    })?;
     Ok(png)
 }

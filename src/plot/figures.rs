@@ -394,11 +394,12 @@ where
 fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
     register_font()?;
     let png = super::with_suffix(stem, "png");
-    draw_phase(d, BitMapBackend::new(&png, (800, 600)).into_drawing_area())?;
-    draw_phase(
-        d,
-        SVGBackend::new(&super::with_suffix(stem, "svg"), (800, 600)).into_drawing_area(),
-    )?;
+    crate::io::replace_via(&png, |tmp| {
+        draw_phase(d, BitMapBackend::new(tmp, (800, 600)).into_drawing_area())
+    })?;
+    crate::io::replace_via(&super::with_suffix(stem, "svg"), |tmp| {
+        draw_phase(d, SVGBackend::new(tmp, (800, 600)).into_drawing_area())
+    })?;
     Ok(png)
 }
 

@@ -217,18 +217,19 @@ pub fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Write `plot` as `stem.png` and `stem.svg`.
+/// Write `plot` as `stem.png` and `stem.svg`, each atomically (`io::replace_via`).
 pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
     register_font()?;
     let png = with_suffix(stem, "png");
-    draw_plot(
-        plot,
-        BitMapBackend::new(&png, (800, 560)).into_drawing_area(),
-    )?;
-    draw_plot(
-        plot,
-        SVGBackend::new(&with_suffix(stem, "svg"), (800, 560)).into_drawing_area(),
-    )?;
+    crate::io::replace_via(&png, |tmp| {
+        draw_plot(
+            plot,
+            BitMapBackend::new(tmp, (800, 560)).into_drawing_area(),
+        )
+    })?;
+    crate::io::replace_via(&with_suffix(stem, "svg"), |tmp| {
+        draw_plot(plot, SVGBackend::new(tmp, (800, 560)).into_drawing_area())
+    })?;
     Ok(png)
 }
 

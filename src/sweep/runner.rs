@@ -68,7 +68,9 @@ pub fn expected_work(cfg: &RunConfig) -> f64 {
 }
 
 /// The runs to do now: this shard's, without a result (nor a failure record unless
-/// `retry_failed`), largest expected work first (ties in sweep order).
+/// `retry_failed`), largest expected work first (ties in sweep order). Result and failure files
+/// of these runs that do not parse or name another run are set aside first
+/// ([`RunStore::set_aside_corrupt`]), so those runs are done again.
 pub fn pending<'a>(
     store: &RunStore,
     runs: &'a [PlannedRun],
@@ -79,6 +81,7 @@ pub fn pending<'a>(
         Some(s) => s.select(runs),
         None => runs.iter().collect(),
     };
+    store.set_aside_corrupt(mine.iter().map(|r| r.id.as_str()));
     let mut todo: Vec<&PlannedRun> = mine
         .into_iter()
         .filter(|r| !store.has_result(&r.id) && (retry_failed || !store.has_failure(&r.id)))
@@ -102,6 +105,10 @@ pub enum Event {
         state: RunState,
         seconds: f64,
     },
+    /// The run was not started: another process holds its claim or has just finished it.
+    Skipped {
+        task: usize,
+    },
     /// Sent every 200 ms while runs are in progress: the longest-running one.
     Tick {
         slowest: Option<(String, Duration)>,
@@ -115,6 +122,8 @@ pub struct Outcome {
     pub counts: Counts,
     /// Runs not started because `stop` was raised.
     pub not_started: usize,
+    /// Runs left to another process that held them or had just done them.
+    pub skipped: usize,
 }
 
 impl Outcome {
@@ -185,7 +194,7 @@ pub fn execute_tasks(
     let mut outcome = Outcome::default();
     let mut write_error: Option<Error> = None;
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs.max(1))
+        let workers: Vec<_> = (0..jobs.clamp(1, tasks.len().max(1)))
             .map(|worker| {
                 let tx = tx.clone();
                 let next = &next;
@@ -198,18 +207,28 @@ pub fn execute_tasks(
                         let Some(&Task { store, run, .. }) = tasks.get(k) else {
                             return Ok(());
                         };
+                        // Another process (a second `sweep run`, a resubmitted array task)
+                        // may hold this run or have finished it since we planned.
+                        let Some(_claim) = store.claim(&run.id)? else {
+                            let _ = tx.send(Event::Skipped { task: k });
+                            continue;
+                        };
+                        if store.done_by_another(&run.id) {
+                            let _ = tx.send(Event::Skipped { task: k });
+                            continue;
+                        }
                         let _ = tx.send(Event::Started {
                             worker,
                             description: run.describe(),
                         });
                         let start = Instant::now();
-                        let state = match train::run(&run.config, Options::default()) {
+                        let state = match run_catching_panics(&run.config) {
                             Ok(result) => {
                                 store.write_result(&run.id, &result)?;
                                 RunState::Ended(result.status)
                             }
-                            Err(e) => {
-                                store.write_failure(&run.id, &run.config, &e.to_string())?;
+                            Err(message) => {
+                                store.write_failure(&run.id, &run.config, &message)?;
                                 RunState::Failed
                             }
                         };
@@ -239,6 +258,7 @@ pub fn execute_tasks(
                             active.remove(worker);
                             outcome.counts.add(*state);
                         }
+                        Event::Skipped { .. } => outcome.skipped += 1,
                         Event::Tick { .. } => {}
                     }
                     on_event(&event);
@@ -263,8 +283,27 @@ pub fn execute_tasks(
     if let Some(e) = write_error {
         return Err(e);
     }
-    outcome.not_started = tasks.len() - outcome.finished();
+    outcome.not_started = tasks.len() - outcome.finished() - outcome.skipped;
     Ok(outcome)
+}
+
+/// Train one run; an error or a panic (a bug, but one run's bug must not end a sweep of
+/// thousands, nor be met again on every rerun) becomes the message of its failure record.
+fn run_catching_panics(cfg: &RunConfig) -> std::result::Result<train::result::RunResult, String> {
+    catching_panics(|| train::run(cfg, Options::default()))
+}
+
+fn catching_panics<T>(run: impl FnOnce() -> Result<T>) -> std::result::Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(result)) => Ok(result),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(payload) => {
+            let what = crate::error::panic_message(payload.as_ref());
+            Err(format!(
+                "internal error (a bug in sgd-regimes, please report it with this run's config): {what}"
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +340,21 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_panicking_run_becomes_a_failure_message() {
+        let e = catching_panics(|| -> Result<()> { panic!("index out of bounds: 7") }).unwrap_err();
+        assert!(
+            e.starts_with("internal error (a bug") && e.ends_with("index out of bounds: 7"),
+            "{e}"
+        );
+        let n = 3;
+        let e = catching_panics(|| -> Result<()> { panic!("formatted {n}") }).unwrap_err();
+        assert!(e.ends_with("formatted 3"), "{e}");
+        let e = catching_panics(|| -> Result<()> { Err(Error::config("bad p")) }).unwrap_err();
+        assert_eq!(e, "invalid config: bad p");
+        assert_eq!(catching_panics(|| Ok(5)).unwrap(), 5);
     }
 
     #[test]

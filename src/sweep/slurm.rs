@@ -194,9 +194,86 @@ pub fn queue(dir: &Path) -> Option<Vec<String>> {
     })
 }
 
+/// Check a Slurm time limit (`--time`) in one of the forms `sbatch` takes: `M`, `M:S`,
+/// `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`; minutes and seconds after the first field
+/// are below 60, hours after a day count below 24.
+pub fn check_time(s: &str) -> std::result::Result<String, String> {
+    let bad = |why: &str| {
+        format!(
+            "invalid Slurm time `{s}`: {why}; use HH:MM:SS (e.g. 04:00:00), D-HH:MM:SS or minutes"
+        )
+    };
+    if matches!(s, "UNLIMITED" | "INFINITE" | "unlimited" | "infinite") {
+        return Ok(s.to_string());
+    }
+    let (days, rest) = match s.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, s),
+    };
+    let number = |f: &str| -> std::result::Result<u64, String> {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) || f.len() > 9 {
+            return Err(bad(&format!("`{f}` is not a number")));
+        }
+        f.parse()
+            .map_err(|_| bad(&format!("`{f}` is not a number")))
+    };
+    if let Some(d) = days {
+        number(d)?;
+    }
+    let fields = rest
+        .split(':')
+        .map(number)
+        .collect::<std::result::Result<Vec<u64>, String>>()?;
+    // Which fields are minutes/seconds (< 60) and hours (< 24 after a day count).
+    let limits: &[u64] = match (days.is_some(), fields.len()) {
+        (false, 1) => &[u64::MAX],
+        (false, 2) => &[u64::MAX, 60],
+        (false, 3) => &[u64::MAX, 60, 60],
+        (true, 1) => &[24],
+        (true, 2) => &[24, 60],
+        (true, 3) => &[24, 60, 60],
+        _ => return Err(bad("too many fields")),
+    };
+    if let Some((v, lim)) = fields.iter().zip(limits).find(|(v, lim)| v >= lim) {
+        return Err(bad(&format!("{v} is out of range (below {lim})")));
+    }
+    Ok(s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slurm_times_in_range_only() {
+        for ok in [
+            "04:00:00",
+            "90",
+            "30:00",
+            "48:00:00",
+            "1-12",
+            "2-00:30",
+            "1-23:59:59",
+            "UNLIMITED",
+        ] {
+            assert_eq!(check_time(ok).unwrap(), ok);
+        }
+        for bad in [
+            "99:99:99",
+            "1:60:00",
+            "0:0:60",
+            "1-24",
+            "1-2:3:4:5",
+            "abc",
+            "",
+            "-1",
+            "1:-5",
+            "12:",
+        ] {
+            let e = check_time(bad).unwrap_err();
+            assert!(e.starts_with(&format!("invalid Slurm time `{bad}`")), "{e}");
+        }
+    }
 
     #[test]
     fn script_has_the_array_resources_and_the_command() {

@@ -137,6 +137,34 @@ impl SweepSpec {
                 }
             }
         }
+        // A key set twice would be silently overridden by the grid: say so instead.
+        for (name, _) in &axes {
+            let overridden: Vec<&str> = if name == "seed" {
+                ["seed_init", "seed_batch", "seed_train"]
+                    .into_iter()
+                    .filter(|k| base.contains_key(*k) || axes.iter().any(|(a, _)| a == k))
+                    .collect()
+            } else if base.contains_key(name) {
+                vec![name.as_str()]
+            } else {
+                vec![]
+            };
+            if let Some(k) = overridden.first() {
+                let what = if name == "seed" {
+                    format!(
+                        "[grid] seed sets seed_init, seed_batch and seed_train, so `{k}` is overridden"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is both in [base] and in [grid], so the [base] value is never used"
+                    )
+                };
+                return Err(Error::config(format!(
+                    "{}: {what}; keep it in one place",
+                    at(name)
+                )));
+            }
+        }
         let spec = SweepSpec {
             base,
             axes,
@@ -180,9 +208,19 @@ impl SweepSpec {
 
     /// Every run, normalized and validated, identical runs merged (first occurrence kept).
     pub fn runs(&self) -> Result<Vec<PlannedRun>> {
+        let mut runs = Vec::new();
+        self.for_each_run(|r| {
+            runs.push(r);
+            Ok(())
+        })?;
+        Ok(runs)
+    }
+
+    /// The runs of [`Self::runs`] one at a time, holding only their ids (8 bytes each) to
+    /// merge identical runs: `sweep plan` of a grid of millions of points stays small.
+    pub fn for_each_run(&self, mut f: impl FnMut(PlannedRun) -> Result<()>) -> Result<()> {
         let sizes: Vec<usize> = self.axes.iter().map(|(_, v)| v.len()).collect();
         let mut seen = std::collections::HashSet::new();
-        let mut runs = Vec::new();
         for index in 0..self.grid_size() {
             let mut rem = index;
             let mut point = vec![Value::Boolean(false); sizes.len()];
@@ -198,11 +236,13 @@ impl SweepSpec {
                 .collect();
             let config = self.config_at(&point)?;
             let id = run_id(&config);
-            if seen.insert(id.clone()) {
-                runs.push(PlannedRun { id, config, point });
+            // Ids are 16 hex digits: the u64 they spell is the key.
+            let key = u64::from_str_radix(&id, 16).expect("run ids are 16 hex digits");
+            if seen.insert(key) {
+                f(PlannedRun { id, config, point })?;
             }
         }
-        Ok(runs)
+        Ok(())
     }
 
     fn config_at(&self, point: &[(String, Value)]) -> Result<RunConfig> {
@@ -355,6 +395,37 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn keys_set_twice_are_errors_not_silent_overrides() {
+        let e = SweepSpec::parse("[base]\np = 64\nlr = 0.1\n[grid]\np = [32, 64]\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.toml:2: `p` is both in [base] and in [grid]"),
+            "{e}"
+        );
+        let e = SweepSpec::parse(
+            "[base]\nlr = 0.1\nseed_init = 3\n[grid]\nseed = [0, 1]\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("seed_init` is overridden"), "{e}");
+        let e = SweepSpec::parse(
+            "[base]\nlr = 0.1\n[grid]\nseed = [0, 1]\nseed_batch = [0, 1]\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("seed_batch` is overridden"), "{e}");
+        // Distinct keys are fine, seed_test included (the grid's seed does not set it).
+        SweepSpec::parse(
+            "[base]\nlr = 0.1\nseed_test = 4\n[grid]\nseed = [0, 1]\n",
+            "s.toml",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -4,13 +4,19 @@
 //! DIR/sweep.toml            copy of the sweep file: what the directory is for
 //! DIR/runs/<id>.json        result of run <id> (the `train` JSON), written atomically
 //! DIR/runs/<id>.failed.json a run that ended in an error: its config and the message
+//! DIR/runs/<id>.claim       held (flock) by the process running <id>: its PID and host
+//! DIR/runs/<id>.*.corrupt   a result or failure file that did not parse or named another
+//!                           run, set aside by `sweep run`, which runs <id> again
 //! ```
 //!
 //! A sweep file that changes only the step budget (`max_steps`, `max_wall`) reopens the
 //! directory and keeps the runs that finished within the new budget (`super::adopt`).
 //!
 //! A result file exists only complete (temp file + fsync + rename), so a sweep killed at any
-//! moment restarts with exactly the runs that are missing.
+//! moment restarts with exactly the runs that are missing. Several processes may work on one
+//! directory (a resubmitted Slurm array, two terminals): each run is claimed with an exclusive
+//! `flock` on its claim file before it starts ([`RunStore::claim`]), so it runs once; the
+//! kernel releases the lock of a process that dies, so a killed owner's runs are free again.
 
 use super::spec::SweepSpec;
 use super::status::RunState;
@@ -19,10 +25,14 @@ use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::train::result::RunResult;
 use serde::{Deserialize, Serialize};
+use std::fs::{File, TryLockError};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 pub const SWEEP_FILE: &str = "sweep.toml";
+const CLAIM_SUFFIX: &str = ".claim";
 pub const FAILURE_SCHEMA: &str = "sgd-regimes/failed-run/1";
 
 /// What is recorded of a run that ended in an error rather than a status.
@@ -59,6 +69,61 @@ pub struct RunStore {
     /// Finished runs of an earlier step budget kept under this sweep's ids when it was opened
     /// (`super::adopt`).
     pub adopted: usize,
+    /// When this process opened the directory: failure records written later are another
+    /// process's (see [`Self::done_by_another`]).
+    opened_at: SystemTime,
+}
+
+/// A temporary file older than a minute: its writer was killed (a live writer renames its
+/// temporary file within moments of creating it).
+fn is_stale_temporary(e: &std::fs::DirEntry) -> bool {
+    crate::io::is_temporary(&e.file_name().to_string_lossy())
+        && e.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
+            SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(60)
+        })
+}
+
+/// Whether a process holds the claim file at `path` (`None`: it is gone or unreadable). A
+/// shared lock probes without taking the run: it fails only against an exclusive one.
+fn claim_held(path: &Path) -> Option<bool> {
+    let f = File::open(path).ok()?;
+    match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            Some(false)
+        }
+        Err(TryLockError::WouldBlock) => Some(true),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
+/// This machine's name, for the owner line of a claim file.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or
+    // truncates, and we stop at the first NUL or the end.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown host".into()
+    }
+}
+
+/// The exclusive right to run one run of a results directory, held until dropped: an open,
+/// `flock`ed claim file. Dropping it removes the file while the lock is still held.
+pub struct Claim {
+    path: PathBuf,
+    file: File,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        // Only the holder of the lock on the inode at `path` unlinks it (see `RunStore::claim`).
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
 }
 
 impl RunStore {
@@ -86,7 +151,12 @@ impl RunStore {
             let foreign = std::fs::read_dir(dir)
                 .map_err(|e| Error::io(dir, e))?
                 .filter_map(|e| e.ok())
-                .any(|e| !matches!(e.file_name().to_str(), Some("runs" | "slurm" | "analysis")));
+                .any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    // Another process may be writing the sweep file right now.
+                    !matches!(name.as_str(), "runs" | "slurm" | "analysis")
+                        && !crate::io::is_temporary(&name)
+                });
             if foreign {
                 return Err(Error::config(format!(
                     "{} is not empty and has no {SWEEP_FILE}, so it is not a sweep results directory; choose a new or empty directory",
@@ -94,11 +164,8 @@ impl RunStore {
                 )));
             }
         }
-        let mut store = RunStore {
-            dir: dir.to_path_buf(),
-            runs: dir.join("runs"),
-            adopted: 0,
-        };
+        let mut store = RunStore::at(dir);
+        let new_dir = !dir.exists();
         std::fs::create_dir_all(&store.runs).map_err(|e| {
             Error::data(
                 dir,
@@ -114,8 +181,16 @@ impl RunStore {
         if budget_changed {
             store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
         }
-        if !sweep_copy.is_file() || budget_changed {
-            write_atomic(&sweep_copy, spec.text.as_bytes())?;
+        if (!sweep_copy.is_file() || budget_changed)
+            && let Err(e) = write_atomic(&sweep_copy, spec.text.as_bytes())
+        {
+            // A directory this call made is taken back (a full disk must not leave an empty
+            // results directory behind); `remove_dir` removes only empty ones.
+            if new_dir {
+                let _ = std::fs::remove_dir(&store.runs);
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e);
         }
         Ok(store)
     }
@@ -132,14 +207,16 @@ impl RunStore {
             ));
         }
         let spec = SweepSpec::load(&sweep_copy)?;
-        Ok((
-            RunStore {
-                dir: dir.to_path_buf(),
-                runs: dir.join("runs"),
-                adopted: 0,
-            },
-            spec,
-        ))
+        Ok((RunStore::at(dir), spec))
+    }
+
+    fn at(dir: &Path) -> Self {
+        RunStore {
+            dir: dir.to_path_buf(),
+            runs: dir.join("runs"),
+            adopted: 0,
+            opened_at: SystemTime::now(),
+        }
     }
 
     fn check_writable(&self) -> Result<()> {
@@ -158,20 +235,113 @@ impl RunStore {
             })
     }
 
-    /// Temporary files older than a minute belong to writers that were killed.
+    /// Temporary files older than a minute belong to writers that were killed; claim files that
+    /// no process holds belong to owners that died.
     fn remove_stale_temporaries(&self) {
         let Ok(entries) = std::fs::read_dir(&self.runs) else {
             return;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let old = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
-                SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(60)
-            });
-            if name.starts_with('.') && name.ends_with(".tmp") && old {
+            if is_stale_temporary(&e) {
                 let _ = std::fs::remove_file(e.path());
+            } else if let Some(id) = name.strip_suffix(CLAIM_SUFFIX) {
+                // Taking the claim and dropping it removes the file, if no one holds it.
+                let _ = self.claim(id);
             }
         }
+    }
+
+    /// Leftovers of killed processes: temporary files and claim files no process holds.
+    /// Removed the next time a sweep opens the directory.
+    pub fn orphans(&self) -> Result<usize> {
+        Ok(std::fs::read_dir(&self.runs)
+            .map_err(|e| Error::io(&self.runs, e))?
+            .flatten()
+            .filter(|e| {
+                is_stale_temporary(e)
+                    || (e.file_name().to_string_lossy().ends_with(CLAIM_SUFFIX)
+                        && claim_held(&e.path()) == Some(false))
+            })
+            .count())
+    }
+
+    /// Runs being run now by some process: claim files whose lock is held.
+    pub fn running(&self) -> Result<usize> {
+        Ok(std::fs::read_dir(&self.runs)
+            .map_err(|e| Error::io(&self.runs, e))?
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(CLAIM_SUFFIX))
+            .filter(|e| claim_held(&e.path()) == Some(true))
+            .count())
+    }
+
+    /// Claim run `id` for this process, or `None` if another live process holds it. The caller
+    /// must check again, after claiming, that the run is still to do: a process that finished
+    /// it a moment ago wrote its result before it let go of the claim.
+    ///
+    /// Protocol (the classic lock-file-with-unlink one): open or create `<id>.claim`, take an
+    /// exclusive non-blocking `flock`, then check that the path still names the locked inode
+    /// (the previous holder may have unlinked it between our open and our lock); if not, start
+    /// over. Only a holder unlinks, so two processes never both hold a claim to one path.
+    /// On NFS, Linux emulates `flock` with POSIX byte-range locks, which NFSv4 (and v3 with
+    /// `lockd`) honour across clients; a client that crashes loses its locks when its lease
+    /// ends (about 90 s on NFSv4), so its runs are free again after that. With `nolock`
+    /// mounts, locks are local to each client and two clients can run one run twice.
+    pub fn claim(&self, id: &str) -> Result<Option<Claim>> {
+        let path = self.runs.join(format!("{id}{CLAIM_SUFFIX}"));
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+            let held = file.metadata().map_err(|e| Error::io(&path, e))?;
+            let current = std::fs::metadata(&path);
+            if current.is_ok_and(|m| m.ino() == held.ino() && m.dev() == held.dev()) {
+                let mut claim = Claim { path, file };
+                let owner = format!("pid {} on {}\n", std::process::id(), hostname());
+                let _ = claim.file.set_len(0);
+                let _ = claim.file.write_all(owner.as_bytes());
+                return Ok(Some(claim));
+            }
+            // The inode we locked was unlinked by its holder: try the path afresh.
+        }
+    }
+
+    /// Check the result and failure files of `runs` and set aside (rename to
+    /// `<name>.corrupt`) each one that does not parse or holds another run's config, so the
+    /// run is done again; each one is a warning line on stderr. Returns how many.
+    pub fn set_aside_corrupt<'a>(&self, runs: impl IntoIterator<Item = &'a str>) -> usize {
+        let mut n = 0;
+        for id in runs {
+            for path in [self.result_path(id), self.failure_path(id)] {
+                if !path.is_file() {
+                    continue;
+                }
+                let Err(why) = self.check(&path, id) else {
+                    continue;
+                };
+                let mut aside = path.clone().into_os_string();
+                aside.push(".corrupt");
+                // Another process may have moved it first: then it is gone, as wanted.
+                if std::fs::rename(&path, &aside).is_ok() {
+                    n += 1;
+                    eprintln!(
+                        "warning: {}: {why}; set aside as {} and run again",
+                        path.display(),
+                        Path::new(&aside).display()
+                    );
+                }
+            }
+        }
+        n
     }
 
     /// A line for the user when opening kept runs of an earlier budget.
@@ -193,6 +363,17 @@ impl RunStore {
         self.runs.join(format!("{id}.failed.json"))
     }
 
+    /// Called with the claim of `id` held: has another process done `id` since this one planned
+    /// its runs? Yes if a result exists, or a failure record written after this process opened
+    /// the directory (older failure records are either skipped when planning, or meant to be
+    /// retried with `--retry-failed`).
+    pub fn done_by_another(&self, id: &str) -> bool {
+        self.has_result(id)
+            || std::fs::metadata(self.failure_path(id))
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= self.opened_at)
+    }
+
     /// Is there a result or a failure record for `id`? (No parsing: cheap.)
     pub fn has_result(&self, id: &str) -> bool {
         self.result_path(id).is_file()
@@ -202,31 +383,46 @@ impl RunStore {
         self.failure_path(id).is_file()
     }
 
-    /// Read what is stored for `id`. An unreadable file is an error naming it.
+    /// Read what is stored for `id`. A file that does not parse, or holds the config of
+    /// another run, is an error naming it (`sweep run` sets such files aside and reruns).
     pub fn load(&self, id: &str) -> Result<Stored> {
-        let path = self.result_path(id);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let r: RunResult = serde_json::from_str(&text).map_err(|e| {
-                Error::data(
-                    &path,
-                    format!("not a valid run result ({e}); delete it to run it again"),
-                )
-            })?;
-            return Ok(Stored::Done(Box::new(r)));
-        }
-        let path = self.failure_path(id);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let r: FailureRecord = serde_json::from_str(&text).map_err(|e| {
-                Error::data(
-                    &path,
-                    format!("not a valid failure record ({e}); delete it to run it again"),
-                )
-            })?;
-            return Ok(Stored::Failed(Box::new(r)));
+        for path in [self.result_path(id), self.failure_path(id)] {
+            if path.is_file() {
+                return self.read_checked(&path, id);
+            }
         }
         Ok(Stored::Missing)
+    }
+
+    fn read_checked(&self, path: &Path, id: &str) -> Result<Stored> {
+        self.check(path, id).map_err(|why| {
+            Error::data(
+                path,
+                format!("{why}; `sgd-regimes sweep run` sets it aside and runs {id} again"),
+            )
+        })
+    }
+
+    /// Parse the result or failure file at `path` and check that it is run `id`'s; the
+    /// error says what is wrong with it.
+    fn check(&self, path: &Path, id: &str) -> std::result::Result<Stored, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("unreadable ({e})"))?;
+        let (stored, config) = if path.to_string_lossy().ends_with(".failed.json") {
+            let r: FailureRecord = serde_json::from_str(&text)
+                .map_err(|e| format!("not a valid failure record ({e})"))?;
+            let config = r.config.clone();
+            (Stored::Failed(Box::new(r)), config)
+        } else {
+            let r: RunResult =
+                serde_json::from_str(&text).map_err(|e| format!("not a valid run result ({e})"))?;
+            let config = r.config.clone();
+            (Stored::Done(Box::new(r)), config)
+        };
+        let actual = super::id::run_id(&config);
+        if actual != id {
+            return Err(format!("holds run {actual}, not run {id}"));
+        }
+        Ok(stored)
     }
 
     pub fn write_result(&self, id: &str, result: &RunResult) -> Result<()> {
