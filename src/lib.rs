@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod fuzz;
 pub mod io;
 pub mod model;
 pub mod plot;

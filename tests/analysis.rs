@@ -88,7 +88,7 @@ fn analyze_and_plot_a_fc_sweep() {
     let sweep = tmp.path().join("fc.toml");
     std::fs::write(
         &sweep,
-        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 32\np_test = 256\nbatch = 16\nmax_steps = 3000\n[grid]\nalpha = [0.01, 1.0, 100.0]\ntemperature = { log2 = [-8, 4], step = 2 }\np = [128, 256]\nbatch = [8, 16]\n",
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 32\np_test = 256\nmax_steps = 3000\n[grid]\nalpha = [0.01, 1.0, 100.0]\ntemperature = { log2 = [-8, 4], step = 2 }\np = [128, 256]\nbatch = [8, 16]\n",
     )
     .unwrap();
     let dir = tmp.path().join("r");

@@ -342,6 +342,7 @@ pub fn collect_cmd(a: &CollectArgs) -> Result<()> {
     let (store, spec) = RunStore::open(&a.dir)?;
     let runs = spec.runs()?;
     table::writer_for(&a.out)?;
+    crate::io::check_replaceable(&a.out)?;
     let (t, missing) = collect(&store, &runs)?;
     table::write(&t, &a.out)?;
     println!(

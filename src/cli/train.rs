@@ -209,6 +209,10 @@ fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let cfg = args.to_config()?;
+    // Refuse a target we would not write before training, not after.
+    if let Some(out) = &args.out {
+        crate::io::check_replaceable(out)?;
+    }
     let mut spinner = RunSpinner::default();
     let mut report = |p: &train::Progress| spinner.update(p);
     let opts = Options {

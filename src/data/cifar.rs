@@ -90,10 +90,15 @@ fn load_files(base: &Path) -> Result<Pool> {
 
 /// Read the six files straight out of the distributed `.tar.gz`.
 fn load_archive(archive: &Path) -> Result<Pool> {
-    let origin = archive.display().to_string();
-    let bad = |e: std::io::Error| Error::data(archive, format!("not a readable .tar.gz ({e})"));
     let file = std::fs::File::open(archive).map_err(|e| Error::io(archive, e))?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive_from_reader(file, &archive.display().to_string())
+}
+
+/// The pool held by a `.tar.gz` read from `reader`; `origin` names it in errors.
+pub fn archive_from_reader(reader: impl Read, origin: &str) -> Result<Pool> {
+    let archive = origin;
+    let bad = |e: std::io::Error| Error::data(archive, format!("not a readable .tar.gz ({e})"));
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     let mut found: Vec<Option<Vec<u8>>> = vec![None; FILES.len()];
     for entry in tar.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
@@ -129,6 +134,13 @@ fn empty_pool(source: String) -> Pool {
         std: STD,
         source,
     }
+}
+
+/// The pool of one file of the binary version (`origin` names it in errors).
+pub fn batch_from_bytes(bytes: &[u8], origin: &str) -> Result<Pool> {
+    let mut pool = empty_pool(origin.to_string());
+    append(&mut pool, bytes, origin)?;
+    Ok(pool)
 }
 
 /// Validate the records of one file and append them (images converted to HWC).

@@ -110,6 +110,15 @@ pub fn load_dir(dir: &Path) -> Result<Pool> {
     Ok(pool)
 }
 
+/// The pool of one image/label file pair, each raw IDX or gzipped.
+pub fn pair_from_bytes(images: Vec<u8>, labels: Vec<u8>, origin: &str) -> Result<Pool> {
+    let images = idx::decompress_if_gz(images, origin)?;
+    let labels = idx::decompress_if_gz(labels, origin)?;
+    let mut pool = empty_pool(origin.to_string());
+    append(&mut pool, &images, origin, &labels, origin)?;
+    Ok(pool)
+}
+
 /// Validate one image/label pair and append it to the pool with parity labels.
 fn append(
     pool: &mut Pool,

@@ -83,6 +83,27 @@ fn is_stale_temporary(e: &std::fs::DirEntry) -> bool {
         })
 }
 
+/// Parse the text of a result file (or, if `failed`, a failure record) that should hold run
+/// `id`; the error says what is wrong with it.
+pub fn parse_stored(text: &str, id: &str, failed: bool) -> std::result::Result<Stored, String> {
+    let (stored, config) = if failed {
+        let r: FailureRecord =
+            serde_json::from_str(text).map_err(|e| format!("not a valid failure record ({e})"))?;
+        let config = r.config.clone();
+        (Stored::Failed(Box::new(r)), config)
+    } else {
+        let r: RunResult =
+            serde_json::from_str(text).map_err(|e| format!("not a valid run result ({e})"))?;
+        let config = r.config.clone();
+        (Stored::Done(Box::new(r)), config)
+    };
+    let actual = super::id::run_id(&config);
+    if actual != id {
+        return Err(format!("holds run {actual}, not run {id}"));
+    }
+    Ok(stored)
+}
+
 /// Whether a process holds the claim file at `path` (`None`: it is gone or unreadable). A
 /// shared lock probes without taking the run: it fails only against an exclusive one.
 fn claim_held(path: &Path) -> Option<bool> {
@@ -407,22 +428,8 @@ impl RunStore {
     /// error says what is wrong with it.
     fn check(&self, path: &Path, id: &str) -> std::result::Result<Stored, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("unreadable ({e})"))?;
-        let (stored, config) = if path.to_string_lossy().ends_with(".failed.json") {
-            let r: FailureRecord = serde_json::from_str(&text)
-                .map_err(|e| format!("not a valid failure record ({e})"))?;
-            let config = r.config.clone();
-            (Stored::Failed(Box::new(r)), config)
-        } else {
-            let r: RunResult =
-                serde_json::from_str(&text).map_err(|e| format!("not a valid run result ({e})"))?;
-            let config = r.config.clone();
-            (Stored::Done(Box::new(r)), config)
-        };
-        let actual = super::id::run_id(&config);
-        if actual != id {
-            return Err(format!("holds run {actual}, not run {id}"));
-        }
-        Ok(stored)
+        let failed = path.to_string_lossy().ends_with(".failed.json");
+        parse_stored(&text, id, failed)
     }
 
     pub fn write_result(&self, id: &str, result: &RunResult) -> Result<()> {
