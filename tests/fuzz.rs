@@ -4,14 +4,17 @@
 //! random bytes. A panic fails the test; proptest shrinks it and saves it to
 //! `tests/fuzz.proptest-regressions`, which is committed so it is replayed forever.
 //!
-//! `FUZZ_CASES=N` sets the mutations per target (default 8192: about a second each); the long,
+//! `FUZZ_CASES=N` sets the mutations per target (default 32,768: under a second each here); the long,
 //! coverage-guided runs are `cargo +nightly fuzz run <target>` in `fuzz/`.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use std::path::PathBuf;
 
+/// The seeds of `target` (`tests/fuzz/corpus/<target>/*`) and the entries of the corpus
+/// libFuzzer grew from them (`libfuzzer.tar.gz` there, minimized with `cargo fuzz cmin`).
 fn corpus(target: &str) -> Vec<Vec<u8>> {
+    use std::io::Read;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz/corpus")
         .join(target);
@@ -20,10 +23,24 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    files
-        .into_iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect()
+    let mut inputs = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        if path.file_name().is_some_and(|n| n == "libfuzzer.tar.gz") {
+            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+            for entry in tar.entries().unwrap() {
+                let mut entry = entry.unwrap();
+                if entry.header().entry_type().is_file() {
+                    let mut input = Vec::new();
+                    entry.read_to_end(&mut input).unwrap();
+                    inputs.push(input);
+                }
+            }
+        } else {
+            inputs.push(bytes);
+        }
+    }
+    inputs
 }
 
 /// One edit of an input.
@@ -108,7 +125,7 @@ fn cases() -> u32 {
     std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8192)
+        .unwrap_or(32_768)
 }
 
 /// Replay the corpus, then mutate it (`cases()` inputs) and feed random bytes (a quarter as many).

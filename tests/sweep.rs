@@ -766,3 +766,80 @@ fn a_sweep_file_that_cannot_be_written_leaves_nothing_and_a_retry_works() {
     let out = ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
     assert!(out.contains("ran 16:"), "{out}");
 }
+
+/// Each result file's inode at first sight: a run done twice would replace its file.
+fn watch_results(dir: &Path, seen: &mut BTreeMap<String, u64>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir.join("runs")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !name.ends_with(".json") {
+            continue;
+        }
+        if let Ok(m) = e.metadata() {
+            let ino = *seen.entry(name.clone()).or_insert(m.ino());
+            assert_eq!(ino, m.ino(), "{name} was written twice");
+        }
+    }
+}
+
+#[test]
+fn concurrent_sweeps_under_kill_9_lose_nothing_and_repeat_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SIXTEEN.replace("[0, 15]", "[0, 31]");
+    let sweep = write_sweep(tmp.path(), &text);
+    let reference = tmp.path().join("reference");
+    ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        reference.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let dir = tmp.path().join("r");
+    let mut seen = BTreeMap::new();
+    let mut live: Vec<std::process::Child> = (0..3).map(|_| spawn_sweep(&sweep, &dir)).collect();
+    let mut kills = 0;
+    // Kill the oldest process with SIGKILL whenever a new result appears, and start another.
+    while kills < 12 && done(&dir) < 28 {
+        let before = done(&dir);
+        while done(&dir) == before && live.iter_mut().all(|c| c.try_wait().unwrap().is_none()) {
+            watch_results(&dir, &mut seen);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut oldest = live.remove(0);
+        let _ = oldest.kill();
+        oldest.wait().unwrap();
+        kills += 1;
+        live.push(spawn_sweep(&sweep, &dir));
+    }
+    for c in live {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    watch_results(&dir, &mut seen);
+    ok(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        dir.to_str().unwrap(),
+        "--quiet",
+    ]);
+    watch_results(&dir, &mut seen);
+    eprintln!(
+        "{kills} processes killed with SIGKILL, {} results",
+        seen.len()
+    );
+    assert!(kills >= 3, "only {kills} kills");
+    // Every run is there, once, and is the run a single uninterrupted sweep gives.
+    assert_eq!(results(&dir), results(&reference));
+    let s = ok(&["status", dir.to_str().unwrap()]);
+    assert!(
+        s.contains("missing 0") && !s.contains("being run now"),
+        "{s}"
+    );
+}
