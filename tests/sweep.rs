@@ -701,9 +701,28 @@ fn a_killed_owner_frees_its_runs_and_corrupt_results_are_run_again() {
         let s = ok(&["status", d]);
         assert!(s.contains("leftover file(s) of killed processes"), "{s}");
     }
-    let o = sgd(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    // `--jobs` far above the number of runs starts no more workers than runs.
+    let o = sgd(&[
+        "sweep",
+        "run",
+        &sweep,
+        "--results",
+        d,
+        "--quiet",
+        "--jobs",
+        "100000",
+    ]);
     assert!(o.status.success());
     assert_eq!(ran(&o.stdout), 16 - before);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "{} to run on {} worker(s)",
+            16 - before,
+            16 - before
+        )),
+        "{err}"
+    );
     assert_eq!(claims(&dir), 0, "the dead owner's claim is cleaned up");
 
     // A truncated result, an empty one, and one copied under another run's id.
@@ -714,9 +733,10 @@ fn a_killed_owner_frees_its_runs_and_corrupt_results_are_run_again() {
     std::fs::write(runs.join(&ids[0]), &full[..full.len() / 2]).unwrap();
     std::fs::write(runs.join(&ids[1]), b"").unwrap();
     std::fs::copy(runs.join(&ids[3]), runs.join(&ids[2])).unwrap();
+    let table = tmp.path().join("t.csv");
     for args in [
         vec!["status", d],
-        vec!["collect", d, "--out", "/dev/null/x.csv"],
+        vec!["collect", d, "--out", table.to_str().unwrap()],
     ] {
         let e = fails(&args.iter().map(|s| &**s).collect::<Vec<_>>());
         assert!(e.contains("sets it aside and runs"), "{e}");
@@ -733,9 +753,9 @@ fn a_killed_owner_frees_its_runs_and_corrupt_results_are_run_again() {
     for id in &ids[..3] {
         assert!(runs.join(format!("{id}.corrupt")).is_file());
     }
-    let csv = tmp.path().join("t.csv");
-    ok(&["collect", d, "--out", csv.to_str().unwrap()]);
-    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(!table.exists(), "a refused collect writes nothing");
+    ok(&["collect", d, "--out", table.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&table).unwrap();
     assert_eq!(text.lines().count(), 17, "16 distinct runs and a header");
     assert!(ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]).contains("ran 0:"));
 }
