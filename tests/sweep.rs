@@ -102,21 +102,7 @@ fn killed_sweeps_restart_to_the_same_results() {
     let mut kills = 0;
     for _ in 0..6 {
         let before = done(&killed);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-            .args([
-                "sweep",
-                "run",
-                &sweep,
-                "--results",
-                killed.to_str().unwrap(),
-                "--jobs",
-                "2",
-                "--quiet",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_sweep(&sweep, &killed, 2);
         // Let it make progress, then kill it at a random moment of the following runs.
         while done(&killed) == before && child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_millis(2));
@@ -636,7 +622,8 @@ fn ran(stdout: &[u8]) -> usize {
     line[4..line.find(':').unwrap()].parse().unwrap()
 }
 
-fn spawn_sweep(sweep: &str, dir: &Path) -> std::process::Child {
+/// `sweep run` in the background with `jobs` workers, its output piped.
+fn spawn_sweep(sweep: &str, dir: &Path, jobs: usize) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
         .args([
             "sweep",
@@ -645,7 +632,7 @@ fn spawn_sweep(sweep: &str, dir: &Path) -> std::process::Child {
             "--results",
             dir.to_str().unwrap(),
             "--jobs",
-            "1",
+            &jobs.to_string(),
             "--quiet",
         ])
         .stdout(Stdio::piped())
@@ -660,7 +647,7 @@ fn two_sweeps_on_one_directory_run_each_run_once() {
     let sweep = write_sweep(tmp.path(), SIXTEEN);
     let dir = tmp.path().join("r");
     // Three processes started together, as a resubmitted array or a second terminal would.
-    let children: Vec<_> = (0..3).map(|_| spawn_sweep(&sweep, &dir)).collect();
+    let children: Vec<_> = (0..3).map(|_| spawn_sweep(&sweep, &dir, 1)).collect();
     let mut total = 0;
     for c in children {
         let o = c.wait_with_output().unwrap();
@@ -682,7 +669,7 @@ fn a_killed_owner_frees_its_runs_and_corrupt_results_are_run_again() {
     let sweep = write_sweep(tmp.path(), SIXTEEN);
     let dir = tmp.path().join("r");
     // kill -9 while a run is claimed: its claim file stays, unlocked.
-    let mut child = spawn_sweep(&sweep, &dir);
+    let mut child = spawn_sweep(&sweep, &dir, 1);
     let claims = |dir: &Path| {
         std::fs::read_dir(dir.join("runs")).map_or(0, |d| {
             d.flatten()
@@ -821,7 +808,7 @@ fn concurrent_sweeps_under_kill_9_lose_nothing_and_repeat_nothing() {
     ]);
     let dir = tmp.path().join("r");
     let mut seen = BTreeMap::new();
-    let mut live: Vec<std::process::Child> = (0..3).map(|_| spawn_sweep(&sweep, &dir)).collect();
+    let mut live: Vec<std::process::Child> = (0..3).map(|_| spawn_sweep(&sweep, &dir, 1)).collect();
     let mut kills = 0;
     // Kill the oldest process with SIGKILL whenever a new result appears, and start another.
     while kills < 12 && done(&dir) < 28 {
@@ -834,7 +821,7 @@ fn concurrent_sweeps_under_kill_9_lose_nothing_and_repeat_nothing() {
         let _ = oldest.kill();
         oldest.wait().unwrap();
         kills += 1;
-        live.push(spawn_sweep(&sweep, &dir));
+        live.push(spawn_sweep(&sweep, &dir, 1));
     }
     for c in live {
         let o = c.wait_with_output().unwrap();
