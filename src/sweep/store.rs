@@ -33,6 +33,10 @@ use std::time::{Duration, SystemTime};
 
 pub const SWEEP_FILE: &str = "sweep.toml";
 const CLAIM_SUFFIX: &str = ".claim";
+/// How long a busy claim is retried before it counts as held (probes hold it for microseconds;
+/// a running run holds it for its whole run), and in how many tries.
+const CLAIM_PATIENCE: Duration = Duration::from_millis(50);
+const CLAIM_TRIES: u32 = 5;
 pub const FAILURE_SCHEMA: &str = "sgd-regimes/failed-run/1";
 
 /// What is recorded of a run that ended in an error rather than a status.
@@ -268,7 +272,7 @@ impl RunStore {
                 let _ = std::fs::remove_file(e.path());
             } else if let Some(id) = name.strip_suffix(CLAIM_SUFFIX) {
                 // Taking the claim and dropping it removes the file, if no one holds it.
-                let _ = self.claim(id);
+                let _ = self.claim_within(id, 0);
             }
         }
     }
@@ -309,8 +313,18 @@ impl RunStore {
     /// `lockd`) honour across clients; a client that crashes loses its locks when its lease
     /// ends (about 90 s on NFSv4), so its runs are free again after that. With `nolock`
     /// mounts, locks are local to each client and two clients can run one run twice.
+    ///
+    /// A lock held for a moment only (`status` probing, another process cleaning up an unheld
+    /// claim) must not make us give the run up: a busy claim is tried again a few times over
+    /// [`CLAIM_PATIENCE`] before it counts as another process's run.
     pub fn claim(&self, id: &str) -> Result<Option<Claim>> {
+        self.claim_within(id, CLAIM_TRIES)
+    }
+
+    /// [`Self::claim`], retrying a busy claim `retries` times.
+    fn claim_within(&self, id: &str, retries: u32) -> Result<Option<Claim>> {
         let path = self.runs.join(format!("{id}{CLAIM_SUFFIX}"));
+        let mut tries = 0;
         loop {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -320,6 +334,11 @@ impl RunStore {
                 .map_err(|e| Error::io(&path, e))?;
             match file.try_lock() {
                 Ok(()) => {}
+                Err(TryLockError::WouldBlock) if tries < retries => {
+                    tries += 1;
+                    std::thread::sleep(CLAIM_PATIENCE / CLAIM_TRIES);
+                    continue;
+                }
                 Err(TryLockError::WouldBlock) => return Ok(None),
                 Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
             }
@@ -469,5 +488,51 @@ impl RunStore {
         ids.sort();
         ids.dedup();
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, RunStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::at(dir.path());
+        std::fs::create_dir_all(&store.runs).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_claim_is_exclusive_outlives_a_probe_and_leaves_no_file() {
+        let (_dir, store) = store();
+        let held = store.claim("a").unwrap().expect("a free run is claimed");
+        assert!(
+            store.claim("a").unwrap().is_none(),
+            "a held run is not claimed twice"
+        );
+        assert_eq!(store.running().unwrap(), 1);
+        drop(held);
+        assert!(
+            !store.runs.join("a.claim").exists(),
+            "dropping a claim removes its file"
+        );
+
+        // A probe (a shared lock held for a moment, as `status` takes) does not make a
+        // claimant give the run up.
+        let path = store.runs.join("b.claim");
+        let probe = File::create(&path).unwrap();
+        probe.lock_shared().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(15));
+            drop(probe);
+        });
+        assert!(store.claim("b").unwrap().is_some());
+        release.join().unwrap();
+
+        // A claim file left by a dead owner is free, counted as an orphan, and taken over.
+        File::create(store.runs.join("c.claim")).unwrap();
+        assert_eq!((store.running().unwrap(), store.orphans().unwrap()), (0, 1));
+        assert!(store.claim("c").unwrap().is_some());
+        assert_eq!(store.orphans().unwrap(), 0);
     }
 }
