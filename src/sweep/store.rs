@@ -535,4 +535,24 @@ mod tests {
         assert!(store.claim("c").unwrap().is_some());
         assert_eq!(store.orphans().unwrap(), 0);
     }
+
+    #[test]
+    fn temporaries_of_killed_writers_are_counted_then_removed_and_live_ones_kept() {
+        let (_dir, store) = store();
+        let stale = crate::io::temporary_path(&store.result_path("d")).unwrap();
+        let live = crate::io::temporary_path(&store.result_path("e")).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        File::create(&stale).unwrap().set_modified(old).unwrap();
+        File::create(&live).unwrap();
+        File::create(store.runs.join("f.claim")).unwrap();
+        assert_eq!(
+            store.orphans().unwrap(),
+            2,
+            "the stale temporary and the unheld claim"
+        );
+        store.remove_stale_temporaries();
+        assert!(!stale.exists() && live.exists());
+        assert!(!store.runs.join("f.claim").exists());
+        assert_eq!(store.orphans().unwrap(), 0);
+    }
 }
