@@ -300,6 +300,58 @@ mod tests {
     /// The AVX2 and baseline copies give the same bits (channel counts with blocks of 32, 8 and
     /// single channels; both strides).
     #[test]
+    fn the_input_gradient_sums_each_pixel_over_its_taps_in_order() {
+        // The bits are defined by this scalar loop: each input pixel's sum over its outputs in
+        // (ky, kx) order, then scaled.
+        for (h, w_, c, k, stride) in [
+            (9, 7, 45, 5, 1),
+            (8, 8, 16, 3, 1),
+            (4, 12, 8, 5, 1),
+            (9, 7, 8, 5, 2),
+        ] {
+            let s = ConvShape {
+                h,
+                w: w_,
+                c_in: c,
+                c_out: c,
+                k,
+                stride,
+            };
+            let n = 2;
+            let w = gaussian(k * k * c, 2);
+            let dy = gaussian(n * s.out_h() * s.out_w() * c, 3);
+            let mut dx = vec![0.0; n * h * w_ * c];
+            depthwise_backward_input(&dy, n, &s, &w, 0.2, &mut dx);
+            let (rows, cols) = (
+                outputs_of_input(h, k, stride),
+                outputs_of_input(w_, k, stride),
+            );
+            let ow = s.out_w();
+            for b in 0..n {
+                for iy in 0..h {
+                    for ix in 0..w_ {
+                        for ch in 0..c {
+                            let mut acc = 0.0f32;
+                            for &(ky, oy) in &rows[iy] {
+                                for &(kx, ox) in &cols[ix] {
+                                    let o = ((b * s.out_h() + oy) * ow + ox) * c + ch;
+                                    acc += dy[o] * w[(ky * k + kx) * c + ch];
+                                }
+                            }
+                            let got = dx[((b * h + iy) * w_ + ix) * c + ch];
+                            assert_eq!(
+                                got.to_bits(),
+                                (acc * 0.2).to_bits(),
+                                "{h}x{w_} c={c} k={k}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn avx2_and_portable_copies_agree_bit_for_bit() {
         for (c, stride) in [(45, 1), (45, 2), (8, 2), (3, 1)] {
             let s = ConvShape {
