@@ -94,11 +94,18 @@ pub fn write_report(
          Spreads are standard deviations of `ln y`: across {v}, of the medians over seeds at one `T` (the median over temperatures is shown); across seeds, of single runs in one `({v}, T)` cell (median over cells). Only converged runs count.\n\n\
          {table}\n## Figures\n\n{links}"
     );
-    let path = out.join("report.md");
-    crate::io::write_atomic(&path, text.as_bytes())?;
-    Ok(Report {
-        path,
-        figures,
-        summary: table,
-    })
+    Report::write(out, &text, figures, table)
+}
+
+impl Report {
+    /// Write `text` as `out/report.md` (atomically) and describe it.
+    pub fn write(out: &Path, text: &str, figures: Vec<PathBuf>, summary: String) -> Result<Self> {
+        let path = out.join("report.md");
+        crate::io::write_atomic(&path, text.as_bytes())?;
+        Ok(Report {
+            path,
+            figures,
+            summary,
+        })
+    }
 }

@@ -117,13 +117,7 @@ pub fn report(out: &Path, planned: &[Planned]) -> Result<Report> {
          The lazy fc exponents with the hinge loss and with cross-entropy stopped early (a checkpoint every epoch; stop once the training error is zero and the test error did not improve; each run reported at its checkpoint of lowest test error, so `t*` is that checkpoint's time). Same grid, same analysis (declared lazy). Each exponent as value ± statistical error [acceptable range].\n\n\
          {table}\n## Figures\n\n{links}"
     );
-    let path = out.join("report.md");
-    crate::io::write_atomic(&path, text.as_bytes())?;
-    Ok(Report {
-        path,
-        figures,
-        summary: table,
-    })
+    Report::write(out, &text, figures, table)
 }
 
 #[cfg(test)]

@@ -8,9 +8,21 @@ use sha2::{Digest, Sha256};
 
 /// First 16 hex digits (64 bits) of the SHA-256 of the normalized config's JSON.
 pub fn run_id(normalized: &RunConfig) -> String {
+    id_of_key(run_key(normalized))
+}
+
+/// The run id of a [`run_key`]: its 16 hex digits.
+pub fn id_of_key(key: u64) -> String {
+    format!("{key:016x}")
+}
+
+/// The 64 bits [`run_id`] spells in hex: a compact key for sets of runs.
+pub fn run_key(normalized: &RunConfig) -> u64 {
     let json = serde_json::to_string(normalized).expect("a config always serializes");
     let digest = Sha256::digest(json.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    u64::from_be_bytes([
+        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+    ])
 }
 
 #[cfg(test)]

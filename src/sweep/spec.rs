@@ -19,7 +19,7 @@
 //! ```
 
 use super::axis;
-use super::id::run_id;
+use super::id::{id_of_key, run_key};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -235,11 +235,13 @@ impl SweepSpec {
                 .zip(point)
                 .collect();
             let config = self.config_at(&point)?;
-            let id = run_id(&config);
-            // Ids are 16 hex digits: the u64 they spell is the key.
-            let key = u64::from_str_radix(&id, 16).expect("run ids are 16 hex digits");
+            let key = run_key(&config);
             if seen.insert(key) {
-                f(PlannedRun { id, config, point })?;
+                f(PlannedRun {
+                    id: id_of_key(key),
+                    config,
+                    point,
+                })?;
             }
         }
         Ok(())

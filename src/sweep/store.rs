@@ -108,6 +108,14 @@ pub fn parse_stored(text: &str, id: &str, failed: bool) -> std::result::Result<S
     Ok(stored)
 }
 
+/// A file of `runs/` that is neither a result nor a failure record.
+enum Extra {
+    /// A temporary file older than a minute: its writer was killed.
+    StaleTemporary(PathBuf),
+    /// The claim file of run `id`, `held` by a live process or left by a dead one.
+    Claim { id: String, held: bool },
+}
+
 /// Whether a process holds the claim file at `path` (`None`: it is gone or unreadable). A
 /// shared lock probes without taking the run: it fails only against an exclusive one.
 fn claim_held(path: &Path) -> Option<bool> {
@@ -260,19 +268,35 @@ impl RunStore {
             })
     }
 
-    /// Temporary files older than a minute belong to writers that were killed; claim files that
-    /// no process holds belong to owners that died.
+    /// What `runs/` holds besides results and failure records: temporary files of writers that
+    /// were killed, and claim files, held by a live process or by no one (a dead owner's).
+    fn extras(&self) -> Result<Vec<Extra>> {
+        Ok(std::fs::read_dir(&self.runs)
+            .map_err(|e| Error::io(&self.runs, e))?
+            .flatten()
+            .filter_map(|e| {
+                if is_stale_temporary(&e) {
+                    return Some(Extra::StaleTemporary(e.path()));
+                }
+                let name = e.file_name().to_string_lossy().into_owned();
+                let id = name.strip_suffix(CLAIM_SUFFIX)?.to_string();
+                claim_held(&e.path()).map(|held| Extra::Claim { id, held })
+            })
+            .collect())
+    }
+
+    /// Remove what killed processes left: stale temporary files, and claim files no one holds
+    /// (taking such a claim and dropping it removes the file).
     fn remove_stale_temporaries(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.runs) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if is_stale_temporary(&e) {
-                let _ = std::fs::remove_file(e.path());
-            } else if let Some(id) = name.strip_suffix(CLAIM_SUFFIX) {
-                // Taking the claim and dropping it removes the file, if no one holds it.
-                let _ = self.claim_within(id, 0);
+        for extra in self.extras().unwrap_or_default() {
+            match extra {
+                Extra::StaleTemporary(path) => {
+                    let _ = std::fs::remove_file(path);
+                }
+                Extra::Claim { id, held: false } => {
+                    let _ = self.claim_within(&id, 0);
+                }
+                Extra::Claim { held: true, .. } => {}
             }
         }
     }
@@ -280,24 +304,19 @@ impl RunStore {
     /// Leftovers of killed processes: temporary files and claim files no process holds.
     /// Removed the next time a sweep opens the directory.
     pub fn orphans(&self) -> Result<usize> {
-        Ok(std::fs::read_dir(&self.runs)
-            .map_err(|e| Error::io(&self.runs, e))?
-            .flatten()
-            .filter(|e| {
-                is_stale_temporary(e)
-                    || (e.file_name().to_string_lossy().ends_with(CLAIM_SUFFIX)
-                        && claim_held(&e.path()) == Some(false))
-            })
+        Ok(self
+            .extras()?
+            .iter()
+            .filter(|x| !matches!(x, Extra::Claim { held: true, .. }))
             .count())
     }
 
     /// Runs being run now by some process: claim files whose lock is held.
     pub fn running(&self) -> Result<usize> {
-        Ok(std::fs::read_dir(&self.runs)
-            .map_err(|e| Error::io(&self.runs, e))?
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(CLAIM_SUFFIX))
-            .filter(|e| claim_held(&e.path()) == Some(true))
+        Ok(self
+            .extras()?
+            .iter()
+            .filter(|x| matches!(x, Extra::Claim { held: true, .. }))
             .count())
     }
 
