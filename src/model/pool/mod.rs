@@ -1,6 +1,10 @@
 //! Pooling layers (method §2; issue #5) as forward/backward pairs, HWC layout: 2x2 max-pool with
 //! stride 2 and 'same' padding (output `ceil(n/2)`; the padding at the end is left out of the
-//! window, so it never wins), and the global mean over space.
+//! window, so it never wins), and the global mean over space. Whole windows of 8k channels go
+//! through the AVX2 kernels of `x86.rs` where the CPU has it, with the same bits.
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Output size of the 2x2, stride-2, 'same' max-pool along one axis.
 pub fn pooled(n: usize) -> usize {
@@ -17,25 +21,43 @@ fn window(oy: usize, ox: usize, h: usize, w: usize) -> impl Iterator<Item = usiz
         .map(move |(iy, ix)| iy * w + ix)
 }
 
+/// Whether the AVX2 kernels take the whole windows of a `c`-channel input.
+fn vectorised(c: usize) -> bool {
+    cfg!(target_arch = "x86_64") && c % 8 == 0 && super::simd::use_avx2()
+}
+
+/// The outputs `(oy, ox)` of an `h x w` input: all of them, or only those whose window is cut
+/// by the edge (an odd last row or column) when the AVX2 kernels did the whole ones.
+fn outputs(h: usize, w: usize, only_partial: bool) -> impl Iterator<Item = (usize, usize)> {
+    let (oh, ow) = (pooled(h), pooled(w));
+    (0..oh)
+        .flat_map(move |oy| (0..ow).map(move |ox| (oy, ox)))
+        .filter(move |&(oy, ox)| !only_partial || 2 * oy + 1 >= h || 2 * ox + 1 >= w)
+}
+
 /// 2x2 max-pool of `n` images `h × w × c`. A NaN wins, so divergence shows in the output. The
 /// winners are not recorded: the backward pass finds them again from `x` and `y`, only for the
 /// images it keeps, and evaluation does not pay for them.
 pub fn maxpool_forward(x: &[f32], n: usize, h: usize, w: usize, c: usize, y: &mut [f32]) {
     let (oh, ow) = (pooled(h), pooled(w));
+    let fast = vectorised(c);
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        // SAFETY: `vectorised` checked AVX2 on this CPU; the kernel checks the lengths.
+        unsafe { x86::forward(x, n, [h, w, c], y) };
+    }
     for b in 0..n {
         let x = &x[b * h * w * c..(b + 1) * h * w * c];
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let out = ((b * oh + oy) * ow + ox) * c;
-                let best = &mut y[out..out + c];
-                let mut pixels = window(oy, ox, h, w);
-                let first = pixels.next().expect("a window holds its first pixel");
-                best.copy_from_slice(&x[first * c..(first + 1) * c]);
-                for pix in pixels {
-                    for (bv, &v) in best.iter_mut().zip(&x[pix * c..(pix + 1) * c]) {
-                        // Keeps a NaN, takes a NaN, else the larger: a select, not a branch.
-                        *bv = if v > *bv || v.is_nan() { v } else { *bv };
-                    }
+        for (oy, ox) in outputs(h, w, fast) {
+            let out = ((b * oh + oy) * ow + ox) * c;
+            let best = &mut y[out..out + c];
+            let mut pixels = window(oy, ox, h, w);
+            let first = pixels.next().expect("a window holds its first pixel");
+            best.copy_from_slice(&x[first * c..(first + 1) * c]);
+            for pix in pixels {
+                for (bv, &v) in best.iter_mut().zip(&x[pix * c..(pix + 1) * c]) {
+                    // Keeps a NaN, takes a NaN, else the larger: a select, not a branch.
+                    *bv = if v > *bv || v.is_nan() { v } else { *bv };
                 }
             }
         }
@@ -55,21 +77,28 @@ pub fn maxpool_backward(
 ) {
     let (oh, ow) = (pooled(h), pooled(w));
     let image = h * w * c;
-    dx[..n * image].fill(0.0);
+    let fast = vectorised(c);
+    // Where the whole windows tile the input, the kernel writes every pixel.
+    if !(fast && h % 2 == 0 && w % 2 == 0) {
+        dx[..n * image].fill(0.0);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        // SAFETY: `vectorised` checked AVX2 on this CPU; the kernel checks the lengths.
+        unsafe { x86::backward(dy, x, y, n, [h, w, c], dx) };
+    }
     for b in 0..n {
         let (x, dx) = (&x[b * image..][..image], &mut dx[b * image..][..image]);
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let out = ((b * oh + oy) * ow + ox) * c;
-                for ch in 0..c {
-                    let m = y[out + ch];
-                    let won = |pix: &usize| {
-                        let v = x[pix * c + ch];
-                        v == m || (m.is_nan() && v.is_nan())
-                    };
-                    if let Some(pix) = window(oy, ox, h, w).find(won) {
-                        dx[pix * c + ch] += dy[out + ch];
-                    }
+        for (oy, ox) in outputs(h, w, fast) {
+            let out = ((b * oh + oy) * ow + ox) * c;
+            for ch in 0..c {
+                let m = y[out + ch];
+                let won = |pix: &usize| {
+                    let v = x[pix * c + ch];
+                    v == m || (m.is_nan() && v.is_nan())
+                };
+                if let Some(pix) = window(oy, ox, h, w).find(won) {
+                    dx[pix * c + ch] += dy[out + ch];
                 }
             }
         }
@@ -141,6 +170,36 @@ mod tests {
         let mut dx = [0.0; 8];
         maxpool_backward(&[1.0, 1.0], &x, &y, 1, [2, 2, 2], &mut dx);
         assert_eq!(dx.map(|v| v as i32), [0, 0, 0, 0, 1, 1, 0, 0]);
+    }
+
+    /// The AVX2 kernels give the portable loops' bits, ties, NaNs and signed zeros included,
+    /// on even and odd sizes, and leave channel counts that are not multiples of 8 to them.
+    #[test]
+    fn vectorised_maxpool_gives_the_portable_bits() {
+        for (n, h, w, c) in [(2, 8, 8, 8), (3, 5, 7, 16), (1, 4, 3, 24), (2, 6, 4, 3)] {
+            // Few distinct values: many ties; some NaNs and negative zeros.
+            let x: Vec<f32> = (0..n * h * w * c)
+                .map(|i| match i * 7919 % 31 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    r => (r % 5) as f32 - 2.0,
+                })
+                .collect();
+            let out = n * pooled(h) * pooled(w) * c;
+            let dy: Vec<f32> = (0..out)
+                .map(|i| if i % 13 == 0 { -0.0 } else { (i as f32 * 0.3).sin() })
+                .collect();
+            let pass = || {
+                let mut y = vec![7.0; out];
+                maxpool_forward(&x, n, h, w, c, &mut y);
+                let mut dx = vec![7.0; x.len()];
+                maxpool_backward(&dy, &x, &y, n, [h, w, c], &mut dx);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                (bits(&y), bits(&dx))
+            };
+            let portable = crate::model::simd::portable_only(pass);
+            assert!(pass() == portable, "n={n} h={h} w={w} c={c}");
+        }
     }
 
     #[test]
