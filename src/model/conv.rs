@@ -8,7 +8,7 @@
 //! 'same' padding follows the usual convention: the output is `ceil(n / s)` along each axis and
 //! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
 
-use super::{direct_conv, gemm};
+use super::{direct_conv, gemm, pointwise};
 use std::ops::Range;
 
 /// Geometry of one convolution.
@@ -200,6 +200,9 @@ pub fn conv_forward(
         return direct_conv::forward(x, n, s, w, scale, z);
     }
     let rows = n * s.out_h() * s.out_w();
+    if pointwise::applies(s) {
+        return pointwise::forward(x, rows, s, w, scale, z);
+    }
     let patches = if s.is_pointwise() {
         x
     } else {
@@ -229,7 +232,9 @@ pub fn conv_backward_input(
         return direct_conv::backward_input(dz, n, s, w, scale, dx);
     }
     let rows = n * s.out_h() * s.out_w();
-    if s.is_pointwise() {
+    if pointwise::applies(s) {
+        pointwise::backward_input(dz, rows, s, w, scale, dx);
+    } else if s.is_pointwise() {
         gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dx);
     } else {
         gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dcols);
@@ -255,6 +260,9 @@ pub fn conv_backward_weights(
         return direct_conv::backward_weights(dz, x, n, s, scale, coeff, w_target);
     }
     let rows = n * s.out_h() * s.out_w();
+    if pointwise::applies(s) {
+        return pointwise::backward_weights(dz, x, rows, s, coeff * scale, w_target);
+    }
     let patches = if s.is_pointwise() { x } else { cols };
     gemm::dzt_x(
         rows,

@@ -14,6 +14,7 @@ pub mod gemm;
 pub mod layers;
 pub mod mnas;
 pub mod perceptron;
+pub mod pointwise;
 pub mod pool;
 pub mod simd;
 pub mod simple_cnn;

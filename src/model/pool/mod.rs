@@ -23,7 +23,7 @@ fn window(oy: usize, ox: usize, h: usize, w: usize) -> impl Iterator<Item = usiz
 
 /// Whether the AVX2 kernels take the whole windows of a `c`-channel input.
 fn vectorised(c: usize) -> bool {
-    cfg!(target_arch = "x86_64") && c % 8 == 0 && super::simd::use_avx2()
+    cfg!(target_arch = "x86_64") && c.is_multiple_of(8) && super::simd::use_avx2()
 }
 
 /// The outputs `(oy, ox)` of an `h x w` input: all of them, or only those whose window is cut
@@ -187,7 +187,13 @@ mod tests {
                 .collect();
             let out = n * pooled(h) * pooled(w) * c;
             let dy: Vec<f32> = (0..out)
-                .map(|i| if i % 13 == 0 { -0.0 } else { (i as f32 * 0.3).sin() })
+                .map(|i| {
+                    if i % 13 == 0 {
+                        -0.0
+                    } else {
+                        (i as f32 * 0.3).sin()
+                    }
+                })
                 .collect();
             let pass = || {
                 let mut y = vec![7.0; out];
