@@ -3,7 +3,7 @@
 //! channel there is no matrix product for sgemm, so these are direct loops.
 //!
 //! All three are gathers with the sums in registers (issue #11): the channels are cut into
-//! blocks of up to [`BLOCK`] floats held in a fixed-size accumulator, and each output value is
+//! blocks of [`WIDTHS`] floats (up to 48) held in a fixed-size accumulator, and each output value is
 //! summed there over its taps (forward), its output pixels (input gradient), or an image's
 //! pixels (weight gradient) before it is stored once. The loops are compiled twice, for the
 //! baseline x86-64 and for AVX2 (chosen at run time, see [`super::simd`]); neither fuses a
@@ -13,8 +13,10 @@ use super::conv::{ConvShape, same_padding};
 use super::simd;
 use std::ops::Range;
 
-/// Widest channel block summed in registers (4 AVX2 registers).
-const BLOCK: usize = 32;
+/// Channel block widths summed together in registers (up to 6 AVX2 registers), widest first.
+/// Each channel's sum runs in the same order whatever block it falls in; wider blocks give
+/// a pass over the taps several independent sums (a block of 8 waits on each add's latency).
+const WIDTHS: [usize; 6] = [48, 40, 32, 24, 16, 8];
 
 /// Output pixels along a row computed together where their windows are whole, so that
 /// several independent sums are in flight (a single sum waits on each add's latency).
@@ -23,24 +25,32 @@ const TILE: usize = 4;
 /// Widest channel block of a tile (`TILE` x 2 AVX2 registers).
 const TILE_BLOCK: usize = 16;
 
-/// Channel blocks `(start, width)` covering `0..c`: as many of `wide` as fit, then of 8,
-/// then single channels.
-fn blocks(c: usize, wide: usize) -> impl Iterator<Item = (usize, usize)> {
-    let full = c / wide * wide;
-    let eights = full + (c - full) / 8 * 8;
-    (0..full)
-        .step_by(wide)
-        .map(move |s| (s, wide))
-        .chain((full..eights).step_by(8).map(|s| (s, 8)))
-        .chain((eights..c).map(|s| (s, 1)))
+/// Channel blocks `(start, width)` covering `0..c`: greedily the widest of `widths` that fits
+/// (each a multiple of 8), then single channels.
+fn blocks(c: usize, widths: &'static [usize]) -> impl Iterator<Item = (usize, usize)> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let left = c - start;
+        let width = widths
+            .iter()
+            .copied()
+            .find(|&w| w <= left)
+            .or((left > 0).then_some(1))?;
+        start += width;
+        Some((start - width, width))
+    })
 }
 
-/// Call `f::<W>(start, ...)` for each channel block of at most [`BLOCK`].
+/// Call `f::<W>(start, ...)` for each channel block of [`WIDTHS`].
 macro_rules! for_blocks {
     ($c:expr, $f:ident, $($arg:expr),*) => {
-        for (start, width) in blocks($c, BLOCK) {
+        for (start, width) in blocks($c, &WIDTHS) {
             match width {
-                BLOCK => $f::<BLOCK>(start, $($arg),*),
+                48 => $f::<48>(start, $($arg),*),
+                40 => $f::<40>(start, $($arg),*),
+                32 => $f::<32>(start, $($arg),*),
+                24 => $f::<24>(start, $($arg),*),
+                16 => $f::<16>(start, $($arg),*),
                 8 => $f::<8>(start, $($arg),*),
                 _ => $f::<1>(start, $($arg),*),
             }
@@ -51,7 +61,7 @@ macro_rules! for_blocks {
 /// Call `f::<W, TILE>(start, ...)` for each channel block of at most [`TILE_BLOCK`].
 macro_rules! for_tile_blocks {
     ($c:expr, $f:ident, $($arg:expr),*) => {
-        for (start, width) in blocks($c, TILE_BLOCK) {
+        for (start, width) in blocks($c, &[TILE_BLOCK, 8]) {
             match width {
                 TILE_BLOCK => $f::<TILE_BLOCK, TILE>(start, $($arg),*),
                 8 => $f::<8, TILE>(start, $($arg),*),
@@ -297,8 +307,8 @@ mod tests {
     use super::*;
     use crate::model::gradcheck::gaussian;
 
-    /// The AVX2 and baseline copies give the same bits (channel counts with blocks of 32, 8 and
-    /// single channels; both strides).
+    /// The AVX2 and baseline copies give the same bits (channel counts with blocks of 48, 40,
+    /// 24, 16, 8 and single channels; both strides).
     #[test]
     fn the_input_gradient_sums_each_pixel_over_its_taps_in_order() {
         // The bits are defined by this scalar loop: each input pixel's sum over its outputs in
@@ -308,6 +318,8 @@ mod tests {
             (8, 8, 16, 3, 1),
             (4, 12, 8, 5, 1),
             (9, 7, 8, 5, 2),
+            (5, 6, 72, 5, 1),
+            (6, 6, 24, 5, 2),
         ] {
             let s = ConvShape {
                 h,
@@ -353,7 +365,7 @@ mod tests {
 
     #[test]
     fn avx2_and_portable_copies_agree_bit_for_bit() {
-        for (c, stride) in [(45, 1), (45, 2), (8, 2), (3, 1)] {
+        for (c, stride) in [(45, 1), (45, 2), (8, 2), (3, 1), (72, 1), (24, 2)] {
             let s = ConvShape {
                 h: 9,
                 w: 7,
