@@ -8,7 +8,8 @@
 //! 'same' padding follows the usual convention: the output is `ceil(n / s)` along each axis and
 //! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
 
-use super::{direct_conv, gemm, pointwise};
+use super::unpacked::pointwise;
+use super::{direct_conv, gemm};
 use std::ops::Range;
 
 /// Geometry of one convolution.
@@ -232,7 +233,7 @@ pub fn conv_backward_input(
         return direct_conv::backward_input(dz, n, s, w, scale, dx);
     }
     let rows = n * s.out_h() * s.out_w();
-    if pointwise::applies(s) {
+    if pointwise::applies_to_input(s) {
         pointwise::backward_input(dz, rows, s, w, scale, dx);
     } else if s.is_pointwise() {
         gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dx);

@@ -3,6 +3,7 @@
 //! never allocates: the caller owns every buffer.
 
 use super::gemm;
+use super::unpacked::dense;
 use std::f32::consts::SQRT_2;
 
 /// Dense layer without bias: `z = scale · x Wᵀ` with `x: n×fan_in`, `W: fan_out×fan_in`.
@@ -10,7 +11,8 @@ use std::f32::consts::SQRT_2;
 ///
 /// The product runs with `alpha = 1` and the scale is applied after it: with another `alpha`,
 /// matrixmultiply rounds rows of partial tiles differently from rows of full tiles, and a
-/// point's output would depend on how many rows were evaluated with it.
+/// point's output would depend on how many rows were evaluated with it. A training batch goes
+/// through `unpacked::dense` instead (same bits, no packing of the weights).
 pub fn dense_forward(
     x: &[f32],
     w: &[f32],
@@ -20,6 +22,9 @@ pub fn dense_forward(
     fan_out: usize,
     scale: f32,
 ) {
+    if dense::applies(n) {
+        return dense::forward(x, w, z, n, fan_in, fan_out, scale);
+    }
     gemm::x_wt(n, fan_in, fan_out, 1.0, x, w, 0.0, z);
     if scale != 1.0 {
         for v in &mut z[..n * fan_out] {
@@ -38,6 +43,9 @@ pub fn dense_backward_input(
     fan_out: usize,
     scale: f32,
 ) {
+    if dense::applies_to_input(n, fan_out) {
+        return dense::backward_input(dz, w, dx, n, fan_in, fan_out, scale);
+    }
     gemm::dz_w(n, fan_out, fan_in, scale, dz, w, 0.0, dx);
 }
 

@@ -14,10 +14,10 @@ pub mod gemm;
 pub mod layers;
 pub mod mnas;
 pub mod perceptron;
-pub mod pointwise;
 pub mod pool;
 pub mod simd;
 pub mod simple_cnn;
+pub mod unpacked;
 pub mod vector;
 
 #[cfg(test)]

@@ -1,24 +1,8 @@
 //! 1x1 stride-1 convolutions with 8k input and output channels (mnas's expansions and
-//! projections at h = 8) as products that skip `matrixmultiply`'s packing (issue #11). Such a
-//! layer is a product of thousands of pixels against 8-160 channels: `matrixmultiply` copies the
-//! pixels into its panel layout for 8x8 tiles whose sums run over only 8-72 terms, so the
-//! copies, and the tiles' loads, stores and shuffles, cost as much as the multiply-adds. Here
-//! each pixel's row is read in place, one input channel broadcast at a time against a register
-//! row of weights, with 8-10 sums in registers. No crate offers a product for this shape without
-//! packing, hence the hand-written kernels (`x86.rs`, AVX2 + FMA).
-//!
-//! Every output is `matrixmultiply`'s own sum on a CPU with FMA (its kernel then fuses too), so
-//! the bits are those of the `conv.rs` path they replace, tested: the forward pass and the input
-//! gradient are one fused multiply-add chain in channel order from `+0`, finished as
-//! `matrixmultiply` finishes it (`fma(alpha, sum, +0)`, then `conv.rs`'s scale); the weight
-//! gradient sums the pixels in chunks of 256 (`matrixmultiply`'s `KC`), each chunk a chain from
-//! `+0` added to the target as `fma(alpha, chunk, target)`. Each pixel's output is its own chain,
-//! so it does not depend on the batch around it.
+//! projections at h = 8) through the unpacked products: as `conv.rs`'s path, same bits.
 
-#[cfg(target_arch = "x86_64")]
-mod x86;
-
-use super::conv::ConvShape;
+use super::{CHUNK, Finish, product, weight_sums};
+use crate::model::conv::ConvShape;
 use std::cell::RefCell;
 
 thread_local! {
@@ -26,24 +10,18 @@ thread_local! {
     static TRANSPOSED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Pixels per chunk of the weight gradient's sum (`matrixmultiply`'s `KC` for `f32`).
-pub const CHUNK: usize = 256;
-
-/// Whether the kernels here run for `s` on this CPU and thread.
+/// Whether the kernels here run for `s` on this CPU and thread (the input gradient also
+/// needs [`applies_to_input`]).
 pub fn applies(s: &ConvShape) -> bool {
     s.is_pointwise()
         && s.c_in.is_multiple_of(8)
         && s.c_out.is_multiple_of(8)
-        && super::simd::use_avx2_fma()
+        && super::super::simd::use_avx2_fma()
 }
 
-/// How a product's sum becomes its output.
-#[derive(Clone, Copy, Debug)]
-pub enum Finish {
-    /// `(sum + 0) · scale` (the forward pass: a product with `alpha = 1`, then the scale).
-    ThenScale(f32),
-    /// `fma(alpha, sum, +0)` (the input gradient: a product with `alpha = scale`).
-    Alpha(f32),
+/// Whether [`backward_input`] runs for `s`: its sum over `c_out` is one chunk.
+pub fn applies_to_input(s: &ConvShape) -> bool {
+    applies(s) && s.c_out <= CHUNK
 }
 
 /// `z = scale · x Wᵀ` for `rows` pixels, `x: rows × c_in`, `W: c_out × c_in` (as
@@ -57,7 +35,16 @@ pub fn forward(x: &[f32], rows: usize, s: &ConvShape, w: &[f32], scale: f32, z: 
                 wt[i * c_out + o] = v;
             }
         }
-        product(x, rows, c_in, wt, c_out, Finish::ThenScale(scale), z);
+        product(
+            x,
+            (c_in, 1),
+            rows,
+            c_in,
+            wt,
+            c_out,
+            Finish::ThenScale(scale),
+            z,
+        );
     });
 }
 
@@ -70,29 +57,16 @@ pub fn backward_input(
     scale: f32,
     dx: &mut [f32],
 ) {
-    product(dz, rows, s.c_out, w, s.c_in, Finish::Alpha(scale), dx);
-}
-
-/// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])` with `a: rows × inner`, `b: inner × cols`
-/// (`cols` a multiple of 8).
-pub fn product(
-    a: &[f32],
-    rows: usize,
-    inner: usize,
-    b: &[f32],
-    cols: usize,
-    finish: Finish,
-    out: &mut [f32],
-) {
-    assert!(cols.is_multiple_of(8) && inner > 0 && super::simd::use_avx2_fma());
-    assert!(a.len() >= rows * inner && b.len() >= inner * cols && out.len() >= rows * cols);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: the CPU has AVX2 and FMA, and the lengths checked above bound every index.
-    unsafe {
-        x86::product(a, rows, inner, b, cols, finish, out)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("pointwise kernels need x86-64 AVX2 and FMA (`applies`)");
+    product(
+        dz,
+        (s.c_out, 1),
+        rows,
+        s.c_out,
+        w,
+        s.c_in,
+        Finish::Alpha(scale),
+        dx,
+    );
 }
 
 /// `w_target += alpha · dzᵀ x` over `rows` pixels, `alpha = coeff · scale` (as
@@ -105,16 +79,7 @@ pub fn backward_weights(
     alpha: f32,
     w_target: &mut [f32],
 ) {
-    let (c_in, c_out) = (s.c_in, s.c_out);
-    assert!(c_in % 8 == 0 && super::simd::use_avx2_fma());
-    assert!(dz.len() >= rows * c_out && x.len() >= rows * c_in && w_target.len() >= c_out * c_in);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as in `product`.
-    unsafe {
-        x86::weight_sums(dz, x, rows, c_out, c_in, alpha, w_target)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("pointwise kernels need x86-64 AVX2 and FMA (`applies`)");
+    weight_sums(dz, x, rows, s.c_out, s.c_in, alpha, w_target);
 }
 
 #[cfg(test)]

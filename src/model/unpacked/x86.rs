@@ -4,12 +4,15 @@
 use super::{CHUNK, Finish};
 use std::arch::x86_64::*;
 
-/// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])`: `b`'s columns in blocks of up to 3 registers,
-/// rows in tiles of 8-10 sums (with the row of `b` and the broadcast, 13 of the 16 registers:
-/// 12 sums made the compiler spill them to the stack).
+/// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])` with `a[r][l]` at `a[r·a_rows + l·a_cols]`:
+/// `b`'s columns in blocks of up to 3 registers, rows in tiles of 8-10 sums (with the row of
+/// `b` and the broadcast, 13 of the 16 registers: 12 sums made the compiler spill them to the
+/// stack). The sum runs in chunks of [`CHUNK`] terms, each a chain from `+0`, added in order.
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn product(
     a: &[f32],
+    (a_rows, a_cols): (usize, usize),
     rows: usize,
     inner: usize,
     b: &[f32],
@@ -17,8 +20,8 @@ pub unsafe fn product(
     finish: Finish,
     out: &mut [f32],
 ) {
-    // SAFETY: `super::product` checked `a: rows × inner`, `b: inner × cols`, `out: rows × cols`;
-    // every index formed below stays inside them.
+    // SAFETY: `super::product` checked that `a` holds every `r·a_rows + l·a_cols`, `b: inner ×
+    // cols`, `out: rows × cols`; every index formed below stays inside them.
     unsafe {
         let (a, b, out) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
         let vectors = cols / 8;
@@ -27,6 +30,8 @@ pub unsafe fn product(
             let nv = (vectors - v).min(3);
             let m = Product {
                 a,
+                a_rows,
+                a_cols,
                 inner,
                 b: b.add(8 * v),
                 cols,
@@ -46,6 +51,8 @@ pub unsafe fn product(
 /// One block of columns of a product.
 struct Product {
     a: *const f32,
+    a_rows: usize,
+    a_cols: usize,
     inner: usize,
     b: *const f32,
     cols: usize,
@@ -76,37 +83,47 @@ impl Product {
     unsafe fn tile<const R: usize, const NV: usize>(&self, first: usize) {
         // SAFETY: rows `first .. first + R` and `NV` registers of columns exist (callers).
         unsafe {
-            let a = self.a.add(first * self.inner);
-            let mut acc = [[_mm256_setzero_ps(); NV]; R];
-            for l in 0..self.inner {
-                let mut bv = [_mm256_setzero_ps(); NV];
-                for (v, reg) in bv.iter_mut().enumerate() {
-                    *reg = _mm256_loadu_ps(self.b.add(l * self.cols + 8 * v));
-                }
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let av = _mm256_set1_ps(*a.add(r * self.inner + l));
-                    for (sum, &bv) in acc.iter_mut().zip(&bv) {
-                        *sum = _mm256_fmadd_ps(av, bv, *sum);
+            let a = self.a.add(first * self.a_rows);
+            let zero = _mm256_setzero_ps();
+            let mut start = 0;
+            while start < self.inner {
+                let end = self.inner.min(start + CHUNK);
+                let mut acc = [[zero; NV]; R];
+                for l in start..end {
+                    let mut bv = [zero; NV];
+                    for (v, reg) in bv.iter_mut().enumerate() {
+                        *reg = _mm256_loadu_ps(self.b.add(l * self.cols + 8 * v));
+                    }
+                    for (r, acc) in acc.iter_mut().enumerate() {
+                        let av = _mm256_set1_ps(*a.add(r * self.a_rows + l * self.a_cols));
+                        for (sum, &bv) in acc.iter_mut().zip(&bv) {
+                            *sum = _mm256_fmadd_ps(av, bv, *sum);
+                        }
                     }
                 }
-            }
-            let zero = _mm256_setzero_ps();
-            for (r, acc) in acc.iter().enumerate() {
-                let out = self.out.add((first + r) * self.cols);
-                for (v, &sum) in acc.iter().enumerate() {
-                    let y = match self.finish {
-                        Finish::ThenScale(scale) => {
-                            let y = _mm256_add_ps(sum, zero);
-                            if scale != 1.0 {
+                for (r, acc) in acc.iter().enumerate() {
+                    let out = self.out.add((first + r) * self.cols);
+                    for (v, &sum) in acc.iter().enumerate() {
+                        let o = out.add(8 * v);
+                        // The running total lives in `out` between chunks.
+                        let y = if start == 0 {
+                            _mm256_add_ps(sum, zero)
+                        } else {
+                            _mm256_add_ps(_mm256_loadu_ps(o), sum)
+                        };
+                        let y = match self.finish {
+                            Finish::ThenScale(scale) if end == self.inner && scale != 1.0 => {
                                 _mm256_mul_ps(y, _mm256_set1_ps(scale))
-                            } else {
-                                y
                             }
-                        }
-                        Finish::Alpha(alpha) => _mm256_fmadd_ps(_mm256_set1_ps(alpha), sum, zero),
-                    };
-                    _mm256_storeu_ps(out.add(8 * v), y);
+                            Finish::ThenScale(_) => y,
+                            Finish::Alpha(alpha) => {
+                                _mm256_fmadd_ps(_mm256_set1_ps(alpha), sum, zero)
+                            }
+                        };
+                        _mm256_storeu_ps(o, y);
+                    }
                 }
+                start = end;
             }
         }
     }
