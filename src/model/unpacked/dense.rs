@@ -49,6 +49,31 @@ fn transpose_out(t: &[f32], n: usize, width: usize, padded: usize, out: &mut [f3
     }
 }
 
+/// `out = finish(m Aᵀ)` with `m: n × inner` and `A: rows × inner` (`a[r][l]` at
+/// `a[r·strides.0 + l·strides.1]`), `out: n × rows`: `m` goes in transposed and the product's
+/// output comes back transposed.
+#[allow(clippy::too_many_arguments)]
+fn through_transpose(
+    m: &[f32],
+    n: usize,
+    inner: usize,
+    a: &[f32],
+    strides: (usize, usize),
+    rows: usize,
+    finish: Finish,
+    out: &mut [f32],
+) {
+    let padded = n.next_multiple_of(8);
+    COLUMNS.with_borrow_mut(|mt| {
+        OUTPUT.with_borrow_mut(|ot| {
+            transpose_in(m, n, inner, padded, mt);
+            ot.resize(rows * padded, 0.0);
+            product(a, strides, rows, inner, mt, padded, finish, ot);
+            transpose_out(ot, n, rows, padded, out);
+        })
+    });
+}
+
 /// `z = scale · x Wᵀ` (as `layers::dense_forward`).
 pub fn forward(
     x: &[f32],
@@ -59,16 +84,8 @@ pub fn forward(
     fan_out: usize,
     scale: f32,
 ) {
-    let padded = n.next_multiple_of(8);
-    COLUMNS.with_borrow_mut(|xt| {
-        OUTPUT.with_borrow_mut(|zt| {
-            transpose_in(x, n, fan_in, padded, xt);
-            zt.resize(fan_out * padded, 0.0);
-            let finish = Finish::ThenScale(scale);
-            product(w, (fan_in, 1), fan_out, fan_in, xt, padded, finish, zt);
-            transpose_out(zt, n, fan_out, padded, z);
-        })
-    });
+    let finish = Finish::ThenScale(scale);
+    through_transpose(x, n, fan_in, w, (fan_in, 1), fan_out, finish, z);
 }
 
 /// `dx = scale · dz W` (as `layers::dense_backward_input`); needs [`applies_to_input`].
@@ -81,32 +98,15 @@ pub fn backward_input(
     fan_out: usize,
     scale: f32,
 ) {
-    let padded = n.next_multiple_of(8);
-    COLUMNS.with_borrow_mut(|dzt| {
-        OUTPUT.with_borrow_mut(|dxt| {
-            transpose_in(dz, n, fan_out, padded, dzt);
-            dxt.resize(fan_in * padded, 0.0);
-            let finish = Finish::Alpha(scale);
-            product(w, (1, fan_in), fan_in, fan_out, dzt, padded, finish, dxt);
-            transpose_out(dxt, n, fan_in, padded, dx);
-        })
-    });
+    let finish = Finish::Alpha(scale);
+    through_transpose(dz, n, fan_out, w, (1, fan_in), fan_in, finish, dx);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::gemm;
-
-    fn pseudo(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0)
-            .collect()
-    }
-
-    fn bits(v: &[f32]) -> Vec<u32> {
-        v.iter().map(|f| f.to_bits()).collect()
-    }
+    use crate::model::unpacked::tests::{bits, pseudo};
 
     /// Both passes give the bits of the `matrixmultiply` path, over one and several chunks of
     /// the sum, for batch sizes that pad, and for one unit (a readout).

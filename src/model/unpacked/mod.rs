@@ -45,7 +45,10 @@ pub fn product(
     finish: Finish,
     out: &mut [f32],
 ) {
-    assert!(cols.is_multiple_of(8) && inner > 0 && rows > 0 && super::simd::use_avx2_fma());
+    assert!(cols.is_multiple_of(8) && inner > 0 && super::simd::use_avx2_fma());
+    if rows == 0 {
+        return;
+    }
     assert!(matches!(finish, Finish::ThenScale(_)) || inner <= CHUNK);
     assert!(a.len() > (rows - 1) * strides.0 + (inner - 1) * strides.1);
     assert!(b.len() >= inner * cols && out.len() >= rows * cols);
@@ -78,4 +81,18 @@ pub fn weight_sums(
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("unpacked kernels need x86-64 AVX2 and FMA");
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// Reproducible test operands in [-1, 1).
+    pub fn pseudo(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0)
+            .collect()
+    }
+
+    pub fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|f| f.to_bits()).collect()
+    }
 }

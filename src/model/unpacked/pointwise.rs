@@ -86,16 +86,7 @@ pub fn backward_weights(
 mod tests {
     use super::*;
     use crate::model::gemm;
-
-    fn pseudo(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0)
-            .collect()
-    }
-
-    fn bits(v: &[f32]) -> Vec<u32> {
-        v.iter().map(|f| f.to_bits()).collect()
-    }
+    use crate::model::unpacked::tests::{bits, pseudo};
 
     fn shape(c_in: usize, c_out: usize) -> ConvShape {
         ConvShape {
@@ -115,7 +106,13 @@ mod tests {
         if !crate::model::simd::use_avx2_fma() {
             return;
         }
-        for (rows, c_in, c_out) in [(1027, 16, 48), (300, 48, 8), (77, 24, 160), (256, 72, 24)] {
+        for (rows, c_in, c_out) in [
+            (1027, 16, 48),
+            (300, 48, 8),
+            (77, 24, 160),
+            (256, 72, 24),
+            (0, 16, 8),
+        ] {
             let s = shape(c_in, c_out);
             let (x, w, dz) = (
                 pseudo(rows * c_in, 1),
