@@ -11,10 +11,14 @@ pub fn pooled(n: usize) -> usize {
     n.div_ceil(2)
 }
 
-/// The window of output `(oy, ox)`, in the order that breaks ties (first wins).
+/// The offsets `(dy, dx)` of a window's pixels, in the order that breaks ties (first wins);
+/// the AVX2 kernels follow it too.
+const TIE_ORDER: [(usize, usize); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
+
+/// The window of output `(oy, ox)`, in [`TIE_ORDER`]; its first pixel is always inside.
 #[inline]
 fn window(oy: usize, ox: usize, h: usize, w: usize) -> impl Iterator<Item = usize> {
-    [(0, 0), (0, 1), (1, 0), (1, 1)]
+    TIE_ORDER
         .into_iter()
         .map(move |(dy, dx)| (2 * oy + dy, 2 * ox + dx))
         .filter(move |&(iy, ix)| iy < h && ix < w)
@@ -30,9 +34,13 @@ fn vectorised(c: usize) -> bool {
 /// by the edge (an odd last row or column) when the AVX2 kernels did the whole ones.
 fn outputs(h: usize, w: usize, only_partial: bool) -> impl Iterator<Item = (usize, usize)> {
     let (oh, ow) = (pooled(h), pooled(w));
-    (0..oh)
-        .flat_map(move |oy| (0..ow).map(move |ox| (oy, ox)))
-        .filter(move |&(oy, ox)| !only_partial || 2 * oy + 1 >= h || 2 * ox + 1 >= w)
+    // Rows and columns of whole windows that the kernels did: none of them otherwise.
+    let (done_h, done_w) = if only_partial { (h / 2, w / 2) } else { (0, 0) };
+    // Outputs left: the rows below the whole ones (all columns), then the columns to their
+    // right in the whole rows.
+    let below = (done_h..oh).flat_map(move |oy| (0..ow).map(move |ox| (oy, ox)));
+    let right = (0..done_h).flat_map(move |oy| (done_w..ow).map(move |ox| (oy, ox)));
+    below.chain(right)
 }
 
 /// 2x2 max-pool of `n` images `h × w × c`. A NaN wins, so divergence shows in the output. The
@@ -51,10 +59,9 @@ pub fn maxpool_forward(x: &[f32], n: usize, h: usize, w: usize, c: usize, y: &mu
         for (oy, ox) in outputs(h, w, fast) {
             let out = ((b * oh + oy) * ow + ox) * c;
             let best = &mut y[out..out + c];
-            let mut pixels = window(oy, ox, h, w);
-            let first = pixels.next().expect("a window holds its first pixel");
+            let first = 2 * oy * w + 2 * ox;
             best.copy_from_slice(&x[first * c..(first + 1) * c]);
-            for pix in pixels {
+            for pix in window(oy, ox, h, w).skip(1) {
                 for (bv, &v) in best.iter_mut().zip(&x[pix * c..(pix + 1) * c]) {
                     // Keeps a NaN, takes a NaN, else the larger: a select, not a branch.
                     *bv = if v > *bv || v.is_nan() { v } else { *bv };

@@ -6,11 +6,10 @@
 
 use std::arch::x86_64::*;
 
-/// The four pixels of output `(oy, ox)`'s window, in the order that breaks ties.
+/// The four pixels of output `(oy, ox)`'s whole window, in the order that breaks ties.
 #[inline(always)]
 fn corners(oy: usize, ox: usize, w: usize) -> [usize; 4] {
-    let top = 2 * oy * w + 2 * ox;
-    [top, top + 1, top + w, top + w + 1]
+    super::TIE_ORDER.map(|(dy, dx)| (2 * oy + dy) * w + 2 * ox + dx)
 }
 
 /// Max-pool of the whole windows (`oh_full x ow_full` of them) of `n` images `h x w x c`,

@@ -29,14 +29,16 @@ pub fn applies_to_input(n: usize, fan_out: usize) -> bool {
     applies(n) && fan_out <= CHUNK
 }
 
-/// `m` (`n × width`) transposed into `[width][n padded]`.
+/// `m` (`n × width`) transposed into `[width][n padded]`, the padding columns zero.
 fn transpose_in(m: &[f32], n: usize, width: usize, padded: usize, t: &mut Vec<f32>) {
-    t.clear();
     t.resize(width * padded, 0.0);
     for (i, row) in m[..n * width].chunks_exact(width).enumerate() {
         for (f, &v) in row.iter().enumerate() {
             t[f * padded + i] = v;
         }
+    }
+    for column in t.chunks_exact_mut(padded) {
+        column[n..].fill(0.0);
     }
 }
 
