@@ -165,11 +165,14 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     );
     let mut counts = Counts::default();
     let stop = stop_on_signals()?;
+    let announce = || {
+        bar.suspend(|| eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)"))
+    };
     let mut announced = false;
     let outcome = execute(&store, &todo, jobs, &stop, |e| {
         if !announced && stop.load(Ordering::SeqCst) {
             announced = true;
-            bar.suspend(|| eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)"));
+            announce();
         }
         match e {
             Event::Finished { state, .. } => {
@@ -186,6 +189,11 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
             Event::Started { .. } => {}
         }
     });
+    // A signal that came when no run was going (between one run's end and the next's start)
+    // raises no event: say it here, so the stop is always announced before its error.
+    if !announced && stop.load(Ordering::SeqCst) {
+        announce();
+    }
     bar.finish_and_clear();
     let o = outcome?;
     if o.not_started > 0 {
