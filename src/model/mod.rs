@@ -13,6 +13,7 @@ pub mod fc;
 pub mod gemm;
 pub mod layers;
 pub mod mnas;
+pub mod padding;
 pub mod perceptron;
 pub mod pool;
 pub mod simd;

@@ -18,6 +18,7 @@
 //! im2col path of `conv.rs` runs instead (the two agree to rounding, tested).
 
 use super::conv::ConvShape;
+use super::padding::zero_pad;
 use std::cell::RefCell;
 
 thread_local! {
@@ -82,24 +83,8 @@ impl Grid {
     }
 
     /// Copy `n` images of `h × w × c_in` into `out` at offset `(top, left)`, zeros around.
-    fn pad(
-        &self,
-        x: &[f32],
-        (h, w): (usize, usize),
-        (top, left): (usize, usize),
-        out: &mut Vec<f32>,
-    ) {
-        let (c, hp, wp) = (self.c_in, self.hp, self.wp);
-        assert!(top + h <= hp && left + w <= wp && x.len() >= self.n * h * w * c);
-        out.clear();
-        out.resize(self.padded_len(), 0.0);
-        for img in 0..self.n {
-            for y in 0..h {
-                let src = &x[(img * h + y) * w * c..][..w * c];
-                let dst = ((img * hp + y + top) * wp + left) * c;
-                out[dst..dst + w * c].copy_from_slice(src);
-            }
-        }
+    fn pad(&self, x: &[f32], hw: (usize, usize), at: (usize, usize), out: &mut Vec<f32>) {
+        zero_pad(x, self.n, hw, self.c_in, (self.hp, self.wp), at, out);
     }
 }
 

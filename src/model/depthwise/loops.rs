@@ -1,16 +1,14 @@
-//! Depthwise k x k convolution (method §2, `mnas`: one filter per channel, 'same' padding, no
-//! bias) as a forward/backward pair, HWC layout, weights `(ky, kx, c)`. With one filter per
-//! channel there is no matrix product for sgemm, so these are direct loops.
-//!
-//! All three are gathers with the sums in registers (issue #11): the channels are cut into
-//! blocks of [`WIDTHS`] floats (up to 48) held in a fixed-size accumulator, and each output value is
-//! summed there over its taps (forward), its output pixels (input gradient), or an image's
-//! pixels (weight gradient) before it is stored once. The loops are compiled twice, for the
-//! baseline x86-64 and for AVX2 (chosen at run time, see [`super::simd`]); neither fuses a
-//! multiply and an add, so both give the same bits.
+//! The portable loops of the depthwise convolution: gathers with the sums in registers
+//! (issue #11). The channels are cut into blocks of [`WIDTHS`] floats (up to 48) held in a
+//! fixed-size accumulator, and each output value is summed there over its taps (forward), its
+//! output pixels (input gradient), or an image's pixels (weight gradient) before it is stored
+//! once. Compiled twice, for the baseline x86-64 and for AVX2 (chosen at run time, see
+//! [`simd`]); neither fuses a multiply and an add, so both give the same bits, and these bits
+//! define the layer: the AVX2 kernels of `x86.rs` reproduce them.
 
-use super::conv::{ConvShape, same_padding};
-use super::simd;
+use super::{TapOutput, blocks, outputs_of_input, taps_in_range};
+use crate::model::conv::ConvShape;
+use crate::model::simd;
 use std::ops::Range;
 
 /// Channel block widths summed together in registers (up to 6 AVX2 registers), widest first.
@@ -24,22 +22,6 @@ const TILE: usize = 4;
 
 /// Widest channel block of a tile (`TILE` x 2 AVX2 registers).
 const TILE_BLOCK: usize = 16;
-
-/// Channel blocks `(start, width)` covering `0..c`: greedily the widest of `widths` that fits
-/// (each a multiple of 8), then single channels.
-fn blocks(c: usize, widths: &'static [usize]) -> impl Iterator<Item = (usize, usize)> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        let left = c - start;
-        let width = widths
-            .iter()
-            .copied()
-            .find(|&w| w <= left)
-            .or((left > 0).then_some(1))?;
-        start += width;
-        Some((start - width, width))
-    })
-}
 
 /// Call `f::<W>(start, ...)` for each channel block of [`WIDTHS`].
 macro_rules! for_blocks {
@@ -80,39 +62,11 @@ fn mac<const W: usize>(acc: &mut [f32; W], a: &[f32], b: &[f32]) {
     }
 }
 
-/// For each output coordinate along one axis of length `n_in` (stride `s`, 'same' padding
-/// `pad`), the kernel taps that reach inside: input `o·s + t - pad`.
-fn taps_in_range(n_in: usize, k: usize, s: usize) -> Vec<std::ops::Range<usize>> {
-    let (n_out, pad) = same_padding(n_in, k, s);
-    (0..n_out)
-        .map(|o| pad.saturating_sub(o * s)..k.min(n_in + pad - o * s))
-        .collect()
-}
-
-/// A kernel tap and the output coordinate it connects to an input coordinate.
-type TapOutput = (usize, usize);
-
-/// For each input coordinate along one axis, the pairs `(tap, output)` with `output·s + tap -
-/// pad = input`, taps in increasing order.
-fn outputs_of_input(n_in: usize, k: usize, s: usize) -> Vec<Vec<TapOutput>> {
-    let (n_out, pad) = same_padding(n_in, k, s);
-    (0..n_in)
-        .map(|i| {
-            (0..k)
-                .filter_map(|t| {
-                    let num = (i + pad).checked_sub(t)?;
-                    (num % s == 0 && num / s < n_out).then_some((t, num / s))
-                })
-                .collect()
-        })
-        .collect()
-}
-
 simd::multiversion! {
 /// Depthwise k x k convolution (one filter per channel, `c_in = c_out`), 'same' padding,
 /// no bias: `y = scale · dwconv(x, w)` with `w` laid out `(ky, kx, c)`; each output is summed
 /// over its taps in (ky, kx) order, then scaled.
-    pub fn depthwise_forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
+    pub(super) fn forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mut [f32]) {
         let (oh, ow, c) = (s.out_h(), s.out_w(), s.c_in);
         let (rows, cols) = (taps_in_range(s.h, s.k, s.stride), taps_in_range(s.w, s.k, s.stride));
         let pad = s.padding();
@@ -192,9 +146,9 @@ simd::multiversion! {
 }
 
 simd::multiversion! {
-/// Gradient to the input of [`depthwise_forward`]: `dx = scale · Σ w·dy` over the outputs each
+/// Gradient to the input of [`forward`]: `dx = scale · Σ w·dy` over the outputs each
 /// input pixel feeds, from `w` as given (in a fused SGD step, call it before the weights change).
-pub fn depthwise_backward_input(
+pub(super) fn backward_input(
     dy: &[f32],
     n: usize,
     s: &ConvShape,
@@ -239,9 +193,9 @@ pub fn depthwise_backward_input(
 }
 
 simd::multiversion! {
-/// Weight gradient of [`depthwise_forward`], added as `w_target += coeff · dL/dw`: each tap's
+/// Weight gradient of [`forward`], added as `w_target += coeff · dL/dw`: each tap's
 /// sum over an image's pixels is formed in registers, the images' sums in a local buffer.
-pub fn depthwise_backward_weights(
+pub(super) fn backward_weights(
     dy: &[f32],
     x: &[f32],
     n: usize,
@@ -300,98 +254,4 @@ pub fn depthwise_backward_weights(
         *t += f * g;
     }
 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::gradcheck::gaussian;
-
-    /// The AVX2 and baseline copies give the same bits (channel counts with blocks of 48, 40,
-    /// 24, 16, 8 and single channels; both strides).
-    #[test]
-    fn the_input_gradient_sums_each_pixel_over_its_taps_in_order() {
-        // The bits are defined by this scalar loop: each input pixel's sum over its outputs in
-        // (ky, kx) order, then scaled.
-        for (h, w_, c, k, stride) in [
-            (9, 7, 45, 5, 1),
-            (8, 8, 16, 3, 1),
-            (4, 12, 8, 5, 1),
-            (9, 7, 8, 5, 2),
-            (5, 6, 72, 5, 1),
-            (6, 6, 24, 5, 2),
-        ] {
-            let s = ConvShape {
-                h,
-                w: w_,
-                c_in: c,
-                c_out: c,
-                k,
-                stride,
-            };
-            let n = 2;
-            let w = gaussian(k * k * c, 2);
-            let dy = gaussian(n * s.out_h() * s.out_w() * c, 3);
-            let mut dx = vec![0.0; n * h * w_ * c];
-            depthwise_backward_input(&dy, n, &s, &w, 0.2, &mut dx);
-            let (rows, cols) = (
-                outputs_of_input(h, k, stride),
-                outputs_of_input(w_, k, stride),
-            );
-            let ow = s.out_w();
-            for b in 0..n {
-                for iy in 0..h {
-                    for ix in 0..w_ {
-                        for ch in 0..c {
-                            let mut acc = 0.0f32;
-                            for &(ky, oy) in &rows[iy] {
-                                for &(kx, ox) in &cols[ix] {
-                                    let o = ((b * s.out_h() + oy) * ow + ox) * c + ch;
-                                    acc += dy[o] * w[(ky * k + kx) * c + ch];
-                                }
-                            }
-                            let got = dx[((b * h + iy) * w_ + ix) * c + ch];
-                            assert_eq!(
-                                got.to_bits(),
-                                (acc * 0.2).to_bits(),
-                                "{h}x{w_} c={c} k={k}"
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn avx2_and_portable_copies_agree_bit_for_bit() {
-        for (c, stride) in [(45, 1), (45, 2), (8, 2), (3, 1), (72, 1), (24, 2)] {
-            let s = ConvShape {
-                h: 9,
-                w: 7,
-                c_in: c,
-                c_out: c,
-                k: 5,
-                stride,
-            };
-            let n = 2;
-            let x = gaussian(n * s.h * s.w * c, 1);
-            let w = gaussian(s.k * s.k * c, 2);
-            let dy = gaussian(n * s.out_h() * s.out_w() * c, 3);
-            let run = || {
-                let mut y = vec![0.0; dy.len()];
-                let mut dx = vec![0.0; x.len()];
-                let mut gw = w.clone();
-                depthwise_forward(&x, n, &s, &w, 0.2, &mut y);
-                depthwise_backward_input(&dy, n, &s, &w, 0.2, &mut dx);
-                depthwise_backward_weights(&dy, &x, n, &s, 0.2, -0.1, &mut gw);
-                [y, dx, gw].map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
-            };
-            assert_eq!(
-                run(),
-                simd::portable_only(run),
-                "c = {c}, stride = {stride}"
-            );
-        }
-    }
 }
