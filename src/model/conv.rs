@@ -435,16 +435,24 @@ mod tests {
         }
     }
 
+    /// Through the portable loops (3 channels) and the AVX2 kernels (8 and 16 channels, where
+    /// the CPU has AVX2), stride 1 and 2, k = 5 and 3.
     #[test]
     fn depthwise_pair_matches_finite_differences() {
-        let s = ConvShape {
-            h: 6,
-            w: 5,
-            c_in: 3,
-            c_out: 3,
-            k: 5,
-            stride: 2,
-        };
+        for (h, w, c, k, stride) in [(6, 5, 3, 5, 2), (6, 6, 8, 5, 1), (7, 6, 16, 3, 2)] {
+            let s = ConvShape {
+                h,
+                w,
+                c_in: c,
+                c_out: c,
+                k,
+                stride,
+            };
+            depthwise_pair_matches(&s);
+        }
+    }
+
+    fn depthwise_pair_matches(s: &ConvShape) {
         let n = 2;
         let x = pseudo(n * s.h * s.w * s.c_in, 5);
         let w = pseudo(s.k * s.k * s.c_in, 6);
@@ -453,7 +461,7 @@ mod tests {
         let scale = 1.0 / s.k as f32;
         let loss = |x: &[f32], w: &[f32]| -> f64 {
             let mut y = vec![0.0; rows * s.c_in];
-            depthwise_forward(x, n, &s, w, scale, &mut y);
+            depthwise_forward(x, n, s, w, scale, &mut y);
             y.iter().zip(&c).map(|(a, b)| *a as f64 * *b as f64).sum()
         };
         // Against a full convolution whose filters are zero off the diagonal.
@@ -463,17 +471,17 @@ mod tests {
                 full[co * s.k * s.k * s.c_in + tap * s.c_in + co] = w[tap * s.c_in + co];
             }
         }
-        let want = naive(&x, n, &s, &full, &[0.0; 3]);
+        let want = naive(&x, n, s, &full, &vec![0.0; s.c_in]);
         let mut y = vec![0.0; rows * s.c_in];
-        depthwise_forward(&x, n, &s, &w, 1.0, &mut y);
+        depthwise_forward(&x, n, s, &w, 1.0, &mut y);
         for (a, e) in y.iter().zip(&want) {
-            assert!((*a as f64 - e).abs() < 1e-5, "{a} vs {e}");
+            assert!((*a as f64 - e).abs() < 1e-5, "{s:?}: {a} vs {e}");
         }
         let mut dx = vec![0.0; x.len()];
         let mut gw = vec![0.0; w.len()];
-        depthwise_backward_input(&c, n, &s, &w, scale, &mut dx);
-        depthwise_backward_weights(&c, &x, n, &s, scale, 1.0, &mut gw);
-        layer_gradient_matches("dx", &x, &dx, |x| loss(x, &w));
-        layer_gradient_matches("dw", &w, &gw, |w| loss(&x, w));
+        depthwise_backward_input(&c, n, s, &w, scale, &mut dx);
+        depthwise_backward_weights(&c, &x, n, s, scale, 1.0, &mut gw);
+        layer_gradient_matches(&format!("{s:?} dx"), &x, &dx, |x| loss(x, &w));
+        layer_gradient_matches(&format!("{s:?} dw"), &w, &gw, |w| loss(&x, w));
     }
 }

@@ -5,6 +5,7 @@
 //! buffers for evaluating whole data sets), so training allocates nothing per step.
 
 pub mod activation;
+pub mod buffer;
 pub mod cnn;
 pub mod conv;
 pub mod depthwise;

@@ -41,23 +41,6 @@ pub fn copy_inside(
     }
 }
 
-/// A scratch buffer whose slice starts on a 64-byte boundary, so that no 32-byte load of a
-/// kernel that steps in whole registers straddles two cache lines (a `Vec<f32>` is only
-/// 16-byte aligned by the allocator, and a straddling load costs two).
-#[derive(Default)]
-pub struct Aligned(Vec<f32>);
-
-impl Aligned {
-    /// `len` zeros, 64-byte aligned.
-    pub fn zeros(&mut self, len: usize) -> &mut [f32] {
-        const LINE: usize = 16;
-        self.0.clear();
-        self.0.resize(len + LINE, 0.0);
-        let skip = self.0.as_ptr().align_offset(64).min(LINE);
-        &mut self.0[skip..skip + len]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,17 +59,5 @@ mod tests {
         assert_eq!(at(1, 1, 3), [7.0, 8.0]);
         let nonzero = out.iter().filter(|v| **v != 0.0).count();
         assert_eq!(nonzero, 8);
-    }
-
-    #[test]
-    fn aligned_scratch_is_zero_and_on_a_cache_line() {
-        let mut a = Aligned::default();
-        for len in [1, 7, 100, 4099] {
-            let s = a.zeros(len);
-            assert_eq!(s.len(), len);
-            assert_eq!(s.as_ptr() as usize % 64, 0);
-            assert!(s.iter().all(|v| *v == 0.0));
-            s.fill(3.0);
-        }
     }
 }

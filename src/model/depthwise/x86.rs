@@ -2,9 +2,11 @@
 //! registers. They give the bits of the portable loops (`loops.rs`): each output is the same
 //! sum in the same order, a multiply then an add per term (no fused multiply-add).
 //!
-//! The image (forward, weight gradient) or the output gradient (input gradient) is first copied
+//! Each image (forward, weight gradient) or output gradient (input gradient) is first copied
 //! into a border of zeros, so every output pixel reads a whole window and a row of pixels runs
-//! through one kernel in tiles of 4 or 8. A zero term leaves a sum that starts at `+0` as it
+//! through one kernel in tiles of 4 or 8. The scratch is 64-byte aligned ([`Floats`]) and its
+//! border zeroed once per call, each image then copied inside it (zeroing per image cost a
+//! quarter of the passes' time). A zero term leaves a sum that starts at `+0` as it
 //! was, so summing the padded window gives the bits of summing the taps inside the image.
 //!
 //! - Forward and input gradient are one gather ([`gather`]): for each output row a list of
@@ -19,8 +21,9 @@
 //! CPU, and the compiler does not keep the portable loops' tiles in registers.
 
 use super::{blocks, outputs_of_input, taps_in_range};
+use crate::model::buffer::Floats;
 use crate::model::conv::ConvShape;
-use crate::model::padding::{Aligned, copy_inside};
+use crate::model::padding::copy_inside;
 use crate::model::simd;
 use std::arch::x86_64::*;
 use std::cell::RefCell;
@@ -35,7 +38,7 @@ struct Tap {
 
 thread_local! {
     /// Zero-padded images or output gradients of the current call.
-    static PADDED: RefCell<Aligned> = RefCell::new(Aligned::default());
+    static PADDED: RefCell<Floats> = RefCell::new(Floats::default());
     /// The taps of the current output row.
     static TAPS: RefCell<Vec<Tap>> = const { RefCell::new(Vec::new()) };
     /// Weight gradient summed over the batch before it is added to the weights.
@@ -71,7 +74,8 @@ pub fn forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mu
     assert!(w.len() >= k * k * c && y.len() >= n * out_image);
     PADDED.with_borrow_mut(|padded| {
         TAPS.with_borrow_mut(|taps| {
-            let xb = padded.zeros(hp * wp * c);
+            padded.set_zeros(hp * wp * c);
+            let xb = &mut padded[..];
             for b in 0..n {
                 let image = &x[b * s.h * s.w * c..][..s.h * s.w * c];
                 copy_inside(image, 1, (s.h, s.w), c, (hp, wp), s.padding(), xb);
@@ -115,7 +119,8 @@ pub fn backward_input(dy: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32
     assert!(w.len() >= k * k * c && dx.len() >= n * in_image);
     PADDED.with_borrow_mut(|padded| {
         TAPS.with_borrow_mut(|taps| {
-            let dyb = padded.zeros(oh * wp * c);
+            padded.set_zeros(oh * wp * c);
+            let dyb = &mut padded[..];
             for b in 0..n {
                 let image = &dy[b * oh * ow * c..][..oh * ow * c];
                 copy_inside(image, 1, (oh, ow), c, (oh, wp), (0, before), dyb);
@@ -177,7 +182,8 @@ pub fn backward_weights(
         GRAD.with_borrow_mut(|grad| {
             grad.clear();
             grad.resize(k * k * c, 0.0);
-            let xb = padded.zeros(hp * wp * c);
+            padded.set_zeros(hp * wp * c);
+            let xb = &mut padded[..];
             for b in 0..n {
                 let image = &x[b * s.h * s.w * c..][..s.h * s.w * c];
                 copy_inside(image, 1, (s.h, s.w), c, (hp, wp), s.padding(), xb);
