@@ -214,23 +214,34 @@ fn correlate(g: &Grid, xp: &[f32], taps: &[f32], c_out: usize, z: &mut [f32]) {
     unreachable!("direct convolution needs x86-64 AVX2 (`applies`)");
 }
 
-/// `grad[ky][kx][i][o] = Σ_{img, y, x} xp[img][y·stride + ky][x·stride + kx][i] · dz[img][y][x][o]`.
+/// `grad[ky][kx][i][o] += Σ_{img, y, x} xp[img][y·stride + ky][x·stride + kx][i] · dz[img][y][x][o]`,
+/// image by image: one image's padded input and output gradient stay in cache while every
+/// tap's sum passes over them, where the whole batch's (512 KiB for mnas's stem at B = 16) came
+/// from the last-level cache again for each group of taps. Each sum goes on from one image to
+/// the next through `grad`, so it is the same chain of fused multiply-adds as over the batch at
+/// once: the same bits.
 fn weight_sums(g: &Grid, xp: &[f32], dz: &[f32], c_out: usize, grad: &mut [f32]) {
     assert!(xp.len() >= g.padded_len() && dz.len() >= g.out_len(c_out));
     assert!(grad.len() >= g.k * g.k * g.c_in * c_out);
     assert!((g.oh - 1) * g.stride + g.k <= g.hp && (g.ow - 1) * g.stride + g.k <= g.wp);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as in `correlate`.
-    unsafe {
-        match c_out {
-            8 => x86::weight_sums::<1>(g, xp, dz, grad),
-            16 => x86::weight_sums::<2>(g, xp, dz, grad),
-            32 => x86::weight_sums::<4>(g, xp, dz, grad),
-            _ => unreachable!("c_out is 8, 16 or 32 (`applies`)"),
+    let one = Grid { n: 1, ..*g };
+    let (xp_image, dz_image) = (one.padded_len(), one.out_len(c_out));
+    for img in 0..g.n {
+        let xp = &xp[img * xp_image..][..xp_image];
+        let dz = &dz[img * dz_image..][..dz_image];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as in `correlate`, for one image.
+        unsafe {
+            match c_out {
+                8 => x86::weight_sums::<1>(&one, xp, dz, grad),
+                16 => x86::weight_sums::<2>(&one, xp, dz, grad),
+                32 => x86::weight_sums::<4>(&one, xp, dz, grad),
+                _ => unreachable!("c_out is 8, 16 or 32 (`applies`)"),
+            }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("direct convolution needs x86-64 AVX2 (`applies`)");
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("direct convolution needs x86-64 AVX2 (`applies`)");
 }
 
 #[cfg(target_arch = "x86_64")]

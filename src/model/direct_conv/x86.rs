@@ -105,7 +105,7 @@ pub unsafe fn weight_sums<const NV: usize>(g: &Grid, xp: &[f32], dz: &[f32], gra
 }
 
 /// Sums of taps `tap .. tap + G` (within one kernel row, `tap = ky·k·c_in + t`) over all
-/// pixels.
+/// pixels, continued from the sums in `grad`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn group<const NV: usize, const G: usize>(
@@ -121,7 +121,14 @@ unsafe fn group<const NV: usize, const G: usize>(
         let (ky, t) = (tap / per_row, tap % per_row);
         let step = g.stride * g.c_in;
         let (xp, dz) = (xp.as_ptr(), dz.as_ptr());
+        // Each sum goes on from where `grad` holds it (zero before the first image).
+        let out = grad.as_mut_ptr();
         let mut acc = [[_mm256_setzero_ps(); NV]; G];
+        for (j, a) in acc.iter_mut().enumerate() {
+            for (v, r) in a.iter_mut().enumerate() {
+                *r = _mm256_loadu_ps(out.add(((tap + j) * NV + v) * 8));
+            }
+        }
         for img in 0..g.n {
             for y in 0..g.oh {
                 let xr = xp.add((img * g.hp + y * g.stride + ky) * g.wp * g.c_in + t);
@@ -140,7 +147,6 @@ unsafe fn group<const NV: usize, const G: usize>(
                 }
             }
         }
-        let out = grad.as_mut_ptr();
         for (j, a) in acc.iter().enumerate() {
             for (v, r) in a.iter().enumerate() {
                 _mm256_storeu_ps(out.add(((tap + j) * NV + v) * 8), *r);
