@@ -177,6 +177,26 @@ fn missing_and_corrupt_data_name_the_file() {
     );
 }
 
+/// `reproduce table1` and `reproduce fc-mnist` share the preset type: each one's help says what
+/// its own presets hold, and neither shows the other's (table1's once listed fc-mnist's
+/// "h = 64 ... about 40 minutes").
+#[test]
+fn each_reproduction_describes_its_own_presets() {
+    let help = |cmd: &str| {
+        let o = sgd(&["reproduce", cmd, "--help"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (table1, fc) = (help("table1"), help("fc-mnist"));
+    assert!(table1.contains("h = 8 CNNs"), "{table1}");
+    assert!(
+        !table1.contains("h = 64") && !table1.contains("40 minutes"),
+        "{table1}"
+    );
+    assert!(fc.contains("h = 64") && fc.contains("40 minutes"), "{fc}");
+    assert!(!fc.contains("98 minutes"), "{fc}");
+}
+
 #[test]
 fn help_teaches_and_bench_runs() {
     let o = sgd(&["train", "--help"]);

@@ -99,7 +99,8 @@ pub struct EqualTArgs {
 #[derive(Args, Debug)]
 pub struct Table1Args {
     /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows of `reproduce fc-mnist
-    /// --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC), FC rows included. cluster: the
+    /// --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC, 2026-11-30), FC rows included
+    /// (BENCHMARKS.md has the faster CNN steps since). cluster: the
     /// authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
     /// OUT/sweeps/<row>.toml --results <its results dir>`. quick: a smoke test.
     #[arg(long, value_enum, default_value = "laptop")]
@@ -125,9 +126,11 @@ pub struct Table1Args {
 
 #[derive(Args, Debug)]
 pub struct FcMnistArgs {
-    /// laptop: the 10,000 bundled digits, about 40 minutes on 2 cores. cluster: the authors'
-    /// settings (h = 128, P to 16384, full MNIST via --data-dir); plan it here, run it with
-    /// `sgd-regimes slurm OUT/sweeps/<part>.toml --results OUT/results/<part>`.
+    /// laptop: the 10,000 bundled digits, h = 64, P up to 4096, about 40 minutes on 2 cores.
+    /// cluster: the authors' settings (h = 128, P to 16384, P_test = 32768, full MNIST via
+    /// --data-dir), 8,179 runs; plan it here, run it with `sgd-regimes slurm
+    /// OUT/sweeps/<part>.toml --results OUT/results/<part>`. quick: a 3-layer net of width 32,
+    /// few temperatures, one seed.
     #[arg(long, value_enum, default_value = "laptop")]
     pub preset: Preset,
     /// Output directory (sweeps/, results/, figures/, report.md, exponents.csv)
