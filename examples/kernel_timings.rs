@@ -8,26 +8,19 @@
 //! cargo run --release --example kernel_timings
 //! ```
 
+use rand_distr::{Distribution, StandardNormal};
 use sgd_regimes::model::conv::ConvShape;
 use sgd_regimes::model::depthwise::{
     depthwise_backward_input, depthwise_backward_weights, depthwise_forward,
 };
 use sgd_regimes::model::direct_conv::backward_weights;
+use sgd_regimes::rng::{Stream, stream};
 use std::time::Instant;
 
-/// Uniform values in [-0.5, 0.5) from a fixed linear congruential sequence.
+/// Standard normal values from the crate's seeded Monte-Carlo stream.
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        })
-        .collect()
+    let mut r = stream(seed, Stream::MonteCarlo);
+    (0..n).map(|_| StandardNormal.sample(&mut r)).collect()
 }
 
 /// Best seconds per call of `f`.
