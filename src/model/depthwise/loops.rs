@@ -6,7 +6,7 @@
 //! [`simd`]); neither fuses a multiply and an add, so both give the same bits, and these bits
 //! define the layer: the AVX2 kernels of `x86.rs` reproduce them.
 
-use super::{TapOutput, blocks, outputs_of_input, taps_in_range};
+use super::{TapOutput, blocks, outputs_of_input, outputs_of_tap, taps_in_range};
 use crate::model::conv::ConvShape;
 use crate::model::simd;
 use std::ops::Range;
@@ -207,12 +207,6 @@ pub(super) fn backward_weights(
     let (oh, ow, c, k) = (s.out_h(), s.out_w(), s.c_in, s.k);
     let (top, left) = s.padding();
     let image = s.h * s.w * c;
-    // For tap t along an axis, the outputs whose window holds it: o·stride + t - pad inside.
-    let reach = |n_in: usize, n_out: usize, pad: usize, t: usize| {
-        let first = (pad.saturating_sub(t)).div_ceil(s.stride);
-        let end = ((n_in + pad).saturating_sub(t)).div_ceil(s.stride).min(n_out);
-        first..end.max(first)
-    };
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn block<const W: usize>(
@@ -241,9 +235,9 @@ pub(super) fn backward_weights(
     for b in 0..n {
         let (x, dy) = (&x[b * image..][..image], &dy[b * oh * ow * c..][..oh * ow * c]);
         for ky in 0..k {
-            let ys = reach(s.h, oh, top, ky);
+            let ys = outputs_of_tap(s.h, k, s.stride, ky);
             for kx in 0..k {
-                let xs = reach(s.w, ow, left, kx);
+                let xs = outputs_of_tap(s.w, k, s.stride, kx);
                 let dims = (ow, s.w, c, k, s.stride);
                 for_blocks!(c, block, dy, x, &mut grad, (ky, kx), (&ys, &xs), (top, left), dims);
             }

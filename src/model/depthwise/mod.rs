@@ -87,6 +87,15 @@ fn taps_in_range(n_in: usize, k: usize, s: usize) -> Vec<std::ops::Range<usize>>
         .collect()
 }
 
+/// For kernel tap `t` along one axis of length `n_in` (stride `s`, 'same' padding `pad`), the
+/// outputs whose window holds it inside the input: `o·s + t - pad` in `0..n_in`.
+fn outputs_of_tap(n_in: usize, k: usize, s: usize, t: usize) -> std::ops::Range<usize> {
+    let (n_out, pad) = same_padding(n_in, k, s);
+    let first = pad.saturating_sub(t).div_ceil(s);
+    let end = (n_in + pad).saturating_sub(t).div_ceil(s).min(n_out);
+    first..end.max(first)
+}
+
 /// A kernel tap and the output coordinate it connects to an input coordinate.
 type TapOutput = (usize, usize);
 

@@ -20,13 +20,14 @@
 //! `std::arch` intrinsics by hand: no crate offers depthwise convolutions in NHWC f32 for the
 //! CPU, and the compiler does not keep the portable loops' tiles in registers.
 
-use super::{blocks, outputs_of_input, taps_in_range};
+use super::{blocks, outputs_of_input, outputs_of_tap, taps_in_range};
 use crate::model::buffer::Floats;
 use crate::model::conv::ConvShape;
 use crate::model::padding::copy_inside;
 use crate::model::simd;
 use std::arch::x86_64::*;
 use std::cell::RefCell;
+use std::ops::Range;
 
 /// One term of a sum: where its weights and its input start, in floats, relative to the
 /// weights' and the tile's first pixel's start.
@@ -39,20 +40,52 @@ struct Tap {
 thread_local! {
     /// Zero-padded images or output gradients of the current call.
     static PADDED: RefCell<Floats> = RefCell::new(Floats::default());
-    /// The taps of the current output row.
-    static TAPS: RefCell<Vec<Tap>> = const { RefCell::new(Vec::new()) };
+    /// The rows of the current call, the same for every image.
+    static PLAN: RefCell<Plan> = const { RefCell::new(Plan { taps: Vec::new(), rows: Vec::new() }) };
     /// Weight gradient summed over the batch before it is added to the weights.
     static GRAD: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What [`gather_row`] is called with for each row of outputs of an image: the row's taps (a
+/// range of `taps`, in the order of the sums), where its first output goes, and its [`Row`].
+/// Built once per call: it depends on the layer's shape, not on the image.
+struct Plan {
+    taps: Vec<Tap>,
+    rows: Vec<(Range<usize>, usize, Row)>,
+}
+
+impl Plan {
+    fn clear(&mut self) {
+        self.taps.clear();
+        self.rows.clear();
+    }
+
+    /// Close a row whose taps were pushed since the last one.
+    fn end_row(&mut self, out: usize, row: Row) {
+        let start = self.rows.last().map_or(0, |r| r.0.end);
+        self.rows.push((start..self.taps.len(), out, row));
+    }
+
+    /// Every row over one image: `input` its (padded) input, `out` its output.
+    fn gather(&self, w: &[f32], input: &[f32], out: &mut [f32], c: usize, scale: f32) {
+        for (taps, at, row) in &self.rows {
+            gather_row(
+                &self.taps[taps.clone()],
+                w,
+                input,
+                &mut out[*at..],
+                *row,
+                c,
+                scale,
+            );
+        }
+    }
 }
 
 /// Whether the kernels run for `s` on this CPU and thread: channels in whole registers and a
 /// kernel width [`weight_row`] is compiled for.
 pub fn applies(s: &ConvShape) -> bool {
-    s.c_in > 0
-        && s.c_in.is_multiple_of(8)
-        && matches!(s.k, 3 | 5)
-        && s.stride >= 1
-        && simd::use_avx2()
+    s.c_in > 0 && s.c_in.is_multiple_of(8) && matches!(s.k, 3 | 5) && simd::use_avx2()
 }
 
 /// Size `(hp, wp)` of the forward pass's padded image: every window of every output inside.
@@ -73,32 +106,32 @@ pub fn forward(x: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32, y: &mu
     let out_image = oh * ow * c;
     assert!(w.len() >= k * k * c && y.len() >= n * out_image);
     PADDED.with_borrow_mut(|padded| {
-        TAPS.with_borrow_mut(|taps| {
+        PLAN.with_borrow_mut(|plan| {
+            plan.clear();
+            for (oy, ys) in rows.iter().enumerate() {
+                // Output (oy, ox), tap (ky, kx) reads padded pixel (oy·s + ky, ox·s + kx).
+                for ky in ys.clone() {
+                    for kx in 0..k {
+                        let x = ((oy * st + ky) * wp + kx) * c;
+                        plan.taps.push(Tap {
+                            w: (ky * k + kx) * c,
+                            x,
+                        });
+                    }
+                }
+                let row = Row {
+                    count: ow,
+                    in_step: st * c,
+                    out_step: c,
+                };
+                plan.end_row(oy * ow * c, row);
+            }
             padded.set_zeros(hp * wp * c);
             let xb = &mut padded[..];
             for b in 0..n {
                 let image = &x[b * s.h * s.w * c..][..s.h * s.w * c];
                 copy_inside(image, 1, (s.h, s.w), c, (hp, wp), s.padding(), xb);
-                let yb = &mut y[b * out_image..][..out_image];
-                for (oy, ys) in rows.iter().enumerate() {
-                    // Output (oy, ox), tap (ky, kx) reads padded pixel (oy·s + ky, ox·s + kx).
-                    taps.clear();
-                    for ky in ys.clone() {
-                        for kx in 0..k {
-                            let x = ((oy * st + ky) * wp + kx) * c;
-                            taps.push(Tap {
-                                w: (ky * k + kx) * c,
-                                x,
-                            });
-                        }
-                    }
-                    let row = Row {
-                        count: ow,
-                        in_step: st * c,
-                        out_step: c,
-                    };
-                    gather_row(taps, w, xb, &mut yb[oy * ow * c..], row, c, scale);
-                }
+                plan.gather(w, xb, &mut y[b * out_image..][..out_image], c, scale);
             }
         })
     });
@@ -118,37 +151,36 @@ pub fn backward_input(dy: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32
     let in_image = s.h * s.w * c;
     assert!(w.len() >= k * k * c && dx.len() >= n * in_image);
     PADDED.with_borrow_mut(|padded| {
-        TAPS.with_borrow_mut(|taps| {
+        PLAN.with_borrow_mut(|plan| {
+            plan.clear();
+            for (iy, ys) in rows.iter().enumerate() {
+                // The pixels r, r + s, ... of the row share their taps along x.
+                for r in 0..st.min(s.w) {
+                    for &(ky, oy) in ys {
+                        for kx in
+                            (0..k).filter(|kx| (r + left + st * before - kx).is_multiple_of(st))
+                        {
+                            let x = (oy * wp + column(r, kx)) * c;
+                            plan.taps.push(Tap {
+                                w: (ky * k + kx) * c,
+                                x,
+                            });
+                        }
+                    }
+                    let row = Row {
+                        count: (s.w - r).div_ceil(st),
+                        in_step: c,
+                        out_step: st * c,
+                    };
+                    plan.end_row((iy * s.w + r) * c, row);
+                }
+            }
             padded.set_zeros(oh * wp * c);
             let dyb = &mut padded[..];
             for b in 0..n {
                 let image = &dy[b * oh * ow * c..][..oh * ow * c];
                 copy_inside(image, 1, (oh, ow), c, (oh, wp), (0, before), dyb);
-                let dxb = &mut dx[b * in_image..][..in_image];
-                for (iy, ys) in rows.iter().enumerate() {
-                    // The pixels r, r + s, ... of the row share their taps along x.
-                    for r in 0..st.min(s.w) {
-                        taps.clear();
-                        for &(ky, oy) in ys {
-                            for kx in
-                                (0..k).filter(|kx| (r + left + st * before - kx).is_multiple_of(st))
-                            {
-                                let x = (oy * wp + column(r, kx)) * c;
-                                taps.push(Tap {
-                                    w: (ky * k + kx) * c,
-                                    x,
-                                });
-                            }
-                        }
-                        let row = Row {
-                            count: (s.w - r).div_ceil(st),
-                            in_step: c,
-                            out_step: st * c,
-                        };
-                        let out = &mut dxb[(iy * s.w + r) * c..];
-                        gather_row(taps, w, dyb, out, row, c, scale);
-                    }
-                }
+                plan.gather(w, dyb, &mut dx[b * in_image..][..in_image], c, scale);
             }
         })
     });
@@ -169,15 +201,8 @@ pub fn backward_weights(
 ) {
     let (oh, ow, c, k, st) = (s.out_h(), s.out_w(), s.c_in, s.k, s.stride);
     let (hp, wp) = forward_padded(s);
-    let top = s.padding().0;
     let out_image = oh * ow * c;
     assert!(w_target.len() >= k * k * c && dy.len() >= n * out_image);
-    // Output rows whose window holds kernel row ky inside the image.
-    let reach = |ky: usize| {
-        let first = top.saturating_sub(ky).div_ceil(st);
-        let end = (s.h + top).saturating_sub(ky).div_ceil(st).min(oh);
-        first..end.max(first)
-    };
     PADDED.with_borrow_mut(|padded| {
         GRAD.with_borrow_mut(|grad| {
             grad.clear();
@@ -189,7 +214,7 @@ pub fn backward_weights(
                 copy_inside(image, 1, (s.h, s.w), c, (hp, wp), s.padding(), xb);
                 let dyb = &dy[b * out_image..][..out_image];
                 for ky in 0..k {
-                    let oys = reach(ky);
+                    let oys = outputs_of_tap(s.h, k, st, ky);
                     if oys.is_empty() {
                         continue;
                     }
