@@ -96,20 +96,23 @@ fn plan(a: &PlanArgs) -> Result<()> {
         count += 1;
         Ok(())
     })?;
-    let axes: Vec<String> = spec
-        .axes
+    let grids: Vec<String> = spec
+        .grids
         .iter()
-        .map(|(n, v)| format!("{} {n}", v.len()))
+        .map(|g| {
+            let axes: Vec<String> = g.iter().map(|(n, v)| format!("{} {n}", v.len())).collect();
+            if axes.is_empty() {
+                "of one point".into()
+            } else {
+                axes.join(" x ")
+            }
+        })
         .collect();
     println!(
         "{}: {} runs (grid {} = {} points{})",
         a.file.display(),
         count,
-        if axes.is_empty() {
-            "of one point".into()
-        } else {
-            axes.join(" x ")
-        },
+        grids.join(" + "),
         spec.grid_size(),
         if count < spec.grid_size() {
             ", identical runs merged"

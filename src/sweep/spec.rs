@@ -5,6 +5,11 @@
 //! seeds are measured on the same points). An optional `[analysis]` table declares the
 //! experiment's regime (`regime = "lazy"` or `"feature"`, method §5) for `analyze`.
 //!
+//! A sweep may also be a union of grids: `[[grid]]` tables, each a Cartesian product of its
+//! own axes, their runs concatenated in file order with identical runs merged. It reaches
+//! further where a part of the grid needs it (lower temperatures for the largest `P`) without
+//! paying for the whole product.
+//!
 //! ```toml
 //! [base]
 //! model = "fc"
@@ -28,12 +33,16 @@ use toml::{Table, Value};
 /// At most this many grid points per sweep.
 pub const MAX_RUNS: usize = 10_000_000;
 
+/// One Cartesian product: its axes in file order, each with its expanded values.
+pub type Grid = Vec<(String, Vec<Value>)>;
+
 /// A parsed sweep file.
 #[derive(Clone, Debug)]
 pub struct SweepSpec {
     pub base: Table,
-    /// Grid axes in file order, each with its expanded values.
-    pub axes: Vec<(String, Vec<Value>)>,
+    /// The grids whose runs the sweep takes, in file order: one `[grid]` table, or one per
+    /// `[[grid]]` entry (a sweep without a grid is one grid of one point).
+    pub grids: Vec<Grid>,
     /// The regime declared by the optional `[analysis]` table (`regime = "lazy"` or
     /// `"feature"`); it does not change any run.
     pub regime: Option<Regime>,
@@ -94,17 +103,24 @@ impl SweepSpec {
         let at =
             |key: &str| line_of(text, key).map_or(origin.to_string(), |l| format!("{origin}:{l}"));
         let mut base = Table::new();
-        let mut axes = Vec::new();
+        let mut grids: Vec<Grid> = Vec::new();
         let mut regime = None;
+        let grid_of = |t: &Table| -> Result<Grid> {
+            t.iter()
+                .map(|(name, v)| {
+                    let values = axis::expand(v)
+                        .map_err(|m| Error::config(format!("{}: [grid] {name}: {m}", at(name))))?;
+                    Ok((name.clone(), values))
+                })
+                .collect()
+        };
         for (key, value) in &doc {
             match (key.as_str(), value) {
                 ("base", Value::Table(t)) => base = t.clone(),
-                ("grid", Value::Table(t)) => {
-                    for (name, v) in t {
-                        let values = axis::expand(v).map_err(|m| {
-                            Error::config(format!("{}: [grid] {name}: {m}", at(name)))
-                        })?;
-                        axes.push((name.clone(), values));
+                ("grid", Value::Table(t)) => grids.push(grid_of(t)?),
+                ("grid", Value::Array(list)) if list.iter().all(Value::is_table) => {
+                    for t in list.iter().filter_map(Value::as_table) {
+                        grids.push(grid_of(t)?);
                     }
                 }
                 ("analysis", Value::Table(t)) => {
@@ -123,7 +139,13 @@ impl SweepSpec {
                         })?);
                     }
                 }
-                ("base" | "grid" | "analysis", _) => {
+                ("grid", _) => {
+                    return Err(Error::config(format!(
+                        "{}: `grid` must be a table ([grid]) or a list of tables ([[grid]])",
+                        at(key)
+                    )));
+                }
+                ("base" | "analysis", _) => {
                     return Err(Error::config(format!(
                         "{}: `{key}` must be a table ([{key}])",
                         at(key)
@@ -137,12 +159,17 @@ impl SweepSpec {
                 }
             }
         }
+        if grids.is_empty() {
+            grids.push(Grid::new());
+        }
         // A key set twice would be silently overridden by the grid: say so instead.
-        for (name, _) in &axes {
+        for (name, _) in grids.iter().flatten() {
             let overridden: Vec<&str> = if name == "seed" {
                 ["seed_init", "seed_batch", "seed_train"]
                     .into_iter()
-                    .filter(|k| base.contains_key(*k) || axes.iter().any(|(a, _)| a == k))
+                    .filter(|k| {
+                        base.contains_key(*k) || grids.iter().any(|g| g.iter().any(|(a, _)| a == k))
+                    })
                     .collect()
             } else if base.contains_key(name) {
                 vec![name.as_str()]
@@ -167,15 +194,16 @@ impl SweepSpec {
         }
         let spec = SweepSpec {
             base,
-            axes,
+            grids,
             regime,
             text: text.to_string(),
             origin: origin.to_string(),
         };
-        let count = spec
-            .axes
-            .iter()
-            .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()));
+        let count = spec.grids.iter().try_fold(0usize, |sum, g| {
+            g.iter()
+                .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
+                .and_then(|n| sum.checked_add(n))
+        });
         match count {
             Some(n) if n <= MAX_RUNS => Ok(spec),
             _ => Err(Error::config(format!(
@@ -184,14 +212,14 @@ impl SweepSpec {
         }
     }
 
-    /// Number of grid points (before identical runs are merged).
+    /// Number of grid points over all grids (before identical runs are merged).
     pub fn grid_size(&self) -> usize {
-        self.axes.iter().map(|(_, v)| v.len()).product()
+        self.grids.iter().map(|g| product_size(g)).sum()
     }
 
-    /// Same base and grid (comments and formatting aside).
+    /// Same base and grids (comments and formatting aside).
     pub fn same_sweep(&self, other: &SweepSpec) -> bool {
-        self.base == other.base && self.axes == other.axes
+        self.base == other.base && self.grids == other.grids
     }
 
     /// Same sweep but for the step or wall budget in `[base]`: the runs that finished keep
@@ -203,7 +231,7 @@ impl SweepSpec {
             t.remove("max_wall");
             t
         };
-        without_budget(&self.base) == without_budget(&other.base) && self.axes == other.axes
+        without_budget(&self.base) == without_budget(&other.base) && self.grids == other.grids
     }
 
     /// Every run, normalized and validated, identical runs merged (first occurrence kept).
@@ -219,29 +247,24 @@ impl SweepSpec {
     /// The runs of [`Self::runs`] one at a time, holding only their ids (8 bytes each) to
     /// merge identical runs: `sweep plan` of a grid of millions of points stays small.
     pub fn for_each_run(&self, mut f: impl FnMut(PlannedRun) -> Result<()>) -> Result<()> {
-        let sizes: Vec<usize> = self.axes.iter().map(|(_, v)| v.len()).collect();
         let mut seen = std::collections::HashSet::new();
-        for index in 0..self.grid_size() {
-            let mut rem = index;
-            let mut point = vec![Value::Boolean(false); sizes.len()];
-            for (k, &n) in sizes.iter().enumerate().rev() {
-                point[k] = self.axes[k].1[rem % n].clone();
-                rem /= n;
-            }
-            let point: Vec<(String, Value)> = self
-                .axes
-                .iter()
-                .map(|(name, _)| name.clone())
-                .zip(point)
-                .collect();
-            let config = self.config_at(&point)?;
-            let key = run_key(&config);
-            if seen.insert(key) {
-                f(PlannedRun {
-                    id: id_of_key(key),
-                    config,
-                    point,
-                })?;
+        for grid in &self.grids {
+            for index in 0..product_size(grid) {
+                let mut rem = index;
+                let mut point = vec![(String::new(), Value::Boolean(false)); grid.len()];
+                for (k, (name, values)) in grid.iter().enumerate().rev() {
+                    point[k] = (name.clone(), values[rem % values.len()].clone());
+                    rem /= values.len();
+                }
+                let config = self.config_at(&point)?;
+                let key = run_key(&config);
+                if seen.insert(key) {
+                    f(PlannedRun {
+                        id: id_of_key(key),
+                        config,
+                        point,
+                    })?;
+                }
             }
         }
         Ok(())
@@ -311,6 +334,11 @@ impl SweepSpec {
             ))
         })
     }
+}
+
+/// Number of points of one grid (1 for a grid without axes).
+fn product_size(grid: &Grid) -> usize {
+    grid.iter().map(|(_, v)| v.len()).product()
 }
 
 #[cfg(test)]
@@ -428,6 +456,40 @@ mod tests {
             "s.toml",
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_union_of_grids_concatenates_and_merges() {
+        // The main grid, then lower temperatures for the larger P only; the point
+        // (T = 2^-2, P = 64, seed 0) is in both and runs once.
+        let text = FILE.replace("[grid]\n", "[[grid]]\n")
+            + "\n[[grid]]\ntemperature = { log2 = [-6, -2], step = 4 }\np = [64]\nseed = [0]\n";
+        let spec = SweepSpec::parse(&text, "s.toml").unwrap();
+        assert_eq!(spec.grids.len(), 2);
+        assert_eq!(spec.grid_size(), 12 + 2);
+        let runs = spec.runs().unwrap();
+        assert_eq!(runs.len(), 13);
+        assert_eq!(
+            runs[12].describe(),
+            "temperature=0.015625 p=64 seed=0",
+            "the second grid's new point comes last"
+        );
+        // One [grid] table and the same grid as a one-entry [[grid]] list are the same sweep.
+        let one = SweepSpec::parse(&FILE.replace("[grid]\n", "[[grid]]\n"), "t").unwrap();
+        assert!(one.same_sweep(&SweepSpec::parse(FILE, "u").unwrap()));
+        assert!(!one.same_sweep(&spec));
+        // Keys set twice are caught in any grid; a grid that is not a table is an error.
+        let e = SweepSpec::parse(&format!("{text}\n[[grid]]\nbatch = [2]\n"), "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`batch` is both in [base] and in [grid]"), "{e}");
+        let e = SweepSpec::parse("grid = [1, 2]\n[base]\nlr = 0.1\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.toml:1: `grid` must be a table ([grid]) or a list"),
+            "{e}"
+        );
     }
 
     #[test]

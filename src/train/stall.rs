@@ -4,15 +4,25 @@
 //! status `stalled` (method §1): an instability of large steps like a divergence, but not a
 //! blow-up, so the phase diagram can report `T_max` with and without it.
 //!
-//! Watched at steps that are powers of two: if the weights are bit-identical to those of the
-//! previous watch although steps with positive-loss points were taken, and the window covered
-//! enough epochs, the suspicion is confirmed exactly by computing the gradient of every unfitted
-//! point alone. The watch costs one copy of the parameters per power of two.
+//! Watched every [`WINDOW_EPOCHS`] epochs of steps (from step 0): if the weights are
+//! bit-identical to those of the previous watch although steps with positive-loss points were
+//! taken, the suspicion is confirmed exactly by computing the gradient of every unfitted point
+//! alone, so a net that died at step `s` ends by `s` plus two windows. (Watches at powers of two,
+//! as before issue #22, let a net that died at step 600,000 run to 2^21 steps.) The watch costs
+//! one copy of the parameters per window; a confirmation that fails (updates below the weights'
+//! rounding, not dead) costs one pass over the training set and the run goes on.
 
 use super::trainer::Trainer;
 
-/// Samples drawn in a window, in epochs, before unchanged weights are suspicious.
-const WINDOW_EPOCHS: f64 = 20.0;
+/// Samples drawn between two watches, in epochs (at least 64 steps).
+const WINDOW_EPOCHS: u64 = 20;
+
+/// Steps between two watches of a run with `p` points and batch `batch`.
+fn window_steps(p: usize, batch: usize) -> u64 {
+    (WINDOW_EPOCHS * p as u64)
+        .div_ceil(batch.max(1) as u64)
+        .max(64)
+}
 
 #[derive(Default)]
 pub struct StallWatch {
@@ -22,16 +32,13 @@ pub struct StallWatch {
 }
 
 impl StallWatch {
-    /// At steps that are powers of two: why the run is stalled, if it is.
+    /// Every window of steps: why the run is stalled, if it is.
     pub fn check(&mut self, tr: &mut Trainer) -> Option<String> {
         let step = tr.steps();
-        if step < 64 || !step.is_power_of_two() {
+        if !step.is_multiple_of(window_steps(tr.cfg.p, tr.cfg.batch)) {
             return None;
         }
-        let (p, batch) = (tr.cfg.p as f64, tr.cfg.batch as f64);
-        let covered = (step - self.at_step) as f64 * batch >= WINDOW_EPOCHS * p;
         let stalled = !self.snapshot.is_empty()
-            && covered
             && tr.counters.updates > self.updates
             && tr.params() == &self.snapshot[..]
             && tr.gradient_vanishes();
@@ -95,10 +102,11 @@ mod tests {
         tr.params[first].fill(0.0);
         tr.margins.invalidate();
         let (step, why) = watch(&mut tr, 4096).expect("a dead network is caught");
-        // The first window covering 20 epochs (640 samples = 160 steps of 4) ends at step 512.
-        assert_eq!(step, 512);
+        // A window is 20 epochs (640 samples = 160 steps of 4): the net, dead from step 0, is
+        // caught at the end of the first.
+        assert_eq!(step, 160);
         assert!(
-            why.contains("from step 256 to 512") && why.contains("dead ReLUs"),
+            why.contains("from step 0 to 160") && why.contains("dead ReLUs"),
             "{why}"
         );
 

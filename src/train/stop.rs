@@ -84,7 +84,7 @@ pub fn non_finite_output(tr: &Trainer) -> Ended {
     )
 }
 
-/// Every unfitted point has an exactly zero gradient (watched at powers of two).
+/// Every unfitted point has an exactly zero gradient (watched every 20 epochs).
 pub fn stalled(watch: &mut StallWatch, tr: &mut Trainer) -> Option<Ended> {
     watch.check(tr).map(|why| Ended::new(Status::Stalled, why))
 }
