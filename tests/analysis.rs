@@ -147,6 +147,7 @@ fn reproduce_fc_mnist_quick_runs_analyses_reports_and_resumes() {
         "--dry-run",
     ]);
     assert!(plan.contains("total: 78 runs to do"), "{plan}");
+    assert!(!out.exists(), "--dry-run wrote {}", out.display());
     let text = ok(&[
         "reproduce",
         "fc-mnist",
@@ -257,10 +258,15 @@ fn reproduce_table1_quick_reuses_the_fc_runs(dir: &Path, fc: &str) {
             .unwrap()
     };
     assert_eq!(
-        (missing("fc-lazy "), missing("fc-feature ")),
-        (0, 0),
+        (
+            missing("fc-lazy "),
+            missing("fc-feature "),
+            missing("fc-phase ")
+        ),
+        (0, 0, 0),
         "{plan}"
     );
+    assert!(!out.exists(), "--dry-run wrote {}", out.display());
     // 4 T x 2 P x 1 seed per CNN; 7 T x 3 P x 2 seeds per perceptron row.
     assert_eq!(
         (missing("mnas-lazy"), missing("perceptron-chi4")),
@@ -347,6 +353,21 @@ fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
     for row in ["cifar-fc-lazy", "cifar-mnas-feature", "cifar-mnas-phase"] {
         assert!(plan.contains(row), "{row}: {plan}");
     }
+    // A dry run writes nothing; --no-run writes the plan (and a report of no runs).
+    assert!(!out.exists(), "--dry-run wrote {}", out.display());
+    ok(&[
+        "reproduce",
+        "table1",
+        "--preset",
+        "quick",
+        "--out",
+        out.to_str().unwrap(),
+        "--fc-mnist",
+        dir.path().join("fc").to_str().unwrap(),
+        "--cifar-dir",
+        cifar.to_str().unwrap(),
+        "--no-run",
+    ]);
     // The sweep files name the data by its absolute path (cluster tasks start elsewhere).
     let sweep = std::fs::read_to_string(out.join("sweeps/cifar-mnas-phase.toml")).unwrap();
     let abs = std::fs::canonicalize(&cifar).unwrap();

@@ -3,7 +3,7 @@
 
 use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
-use crate::reproduce::fc_mnist::{self, Preset};
+use crate::reproduce::fc_mnist::{self, Planning, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
@@ -98,10 +98,12 @@ pub struct EqualTArgs {
 
 #[derive(Args, Debug)]
 pub struct Table1Args {
-    /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows of `reproduce fc-mnist
-    /// --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC, 2026-11-30), FC rows included
-    /// (BENCHMARKS.md has the faster CNN steps since). cluster: the
-    /// authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
+    /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows and Fig. 1a of `reproduce
+    /// fc-mnist --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC, 2026-11-30), FC rows
+    /// included (BENCHMARKS.md has the faster CNN steps since). paper: the FC rows and Fig. 1a of
+    /// `reproduce fc-mnist --preset paper` (the authors' FC settings, full MNIST via --data-dir),
+    /// the perceptron at the authors' sizes, the laptop's CNN rows; a few hours on 2 cores.
+    /// cluster: the authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
     /// OUT/sweeps/<row>.toml --results <its results dir>`. quick: a smoke test.
     #[arg(long, value_enum, default_value = "laptop")]
     pub preset: Preset,
@@ -113,7 +115,7 @@ pub struct Table1Args {
     /// [default: reproduce-fc-mnist-<preset>].
     #[arg(long, value_name = "DIR")]
     pub fc_mnist: Option<PathBuf>,
-    /// Full MNIST IDX files (required by the cluster preset).
+    /// Full MNIST IDX files (required by the paper and cluster presets).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
     /// CIFAR-10 binary files, for the CIFAR rows and Fig. 1b [default: $SGD_REGIMES_CIFAR10,
@@ -127,7 +129,9 @@ pub struct Table1Args {
 #[derive(Args, Debug)]
 pub struct FcMnistArgs {
     /// laptop: the 10,000 bundled digits, h = 64, P up to 4096, about 40 minutes on 2 cores.
-    /// cluster: the authors' settings (h = 128, P to 16384, P_test = 32768, full MNIST via
+    /// paper: the authors' FC settings on the full MNIST via --data-dir (h = 128, P to 16384,
+    /// P_test = 32768, 5 seeds; T grids that reach the low-T plateau) and Fig. 1a at h = 128,
+    /// gelu, on a grid cut to about an hour; a few hours on 2 cores. cluster: the authors' settings (h = 128, P to 16384, P_test = 32768, full MNIST via
     /// --data-dir), 8,179 runs; plan it here, run it with `sgd-regimes slurm
     /// OUT/sweeps/<part>.toml --results OUT/results/<part>`. quick: a 3-layer net of width 32,
     /// few temperatures, one seed.
@@ -137,7 +141,7 @@ pub struct FcMnistArgs {
     /// [default: reproduce-fc-mnist-<preset>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// MNIST IDX files (full MNIST; required by the cluster preset). The laptop preset uses the
+    /// MNIST IDX files (full MNIST; required by the paper and cluster presets). The laptop preset uses the
     /// bundled digits.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
@@ -238,7 +242,8 @@ fn table1(a: &Table1Args) -> Result<()> {
         mnist: a.data_dir.clone(),
         cifar: table1::find_cifar(a.cifar_dir.as_deref())?,
     };
-    let (planned, skipped) = table1::plan(&out, &fc_dir, a.preset, &data)?;
+    let (planned, skipped) =
+        table1::plan(&out, &fc_dir, a.preset, &data, Planning::of(a.run.dry_run))?;
     let missing = fc_mnist::missing(&planned);
     let total: usize = missing.iter().sum();
     let jobs = jobs(a.run.jobs);
@@ -369,14 +374,14 @@ fn run_planned(
 fn equal_t(
     a: &EqualTArgs,
     name: &str,
-    plan: fn(&std::path::Path, bool) -> crate::Result<Vec<fc_mnist::Planned>>,
+    plan: fn(&std::path::Path, bool, Planning) -> crate::Result<Vec<fc_mnist::Planned>>,
     report: fn(&std::path::Path, &[fc_mnist::Planned]) -> crate::Result<equal_t::Report>,
 ) -> Result<()> {
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-{name}")));
-    let planned = plan(&out, a.quick)?;
+    let planned = plan(&out, a.quick, Planning::of(a.run.dry_run))?;
     if !run_planned(&planned, &out, &a.run)? {
         return Ok(());
     }
@@ -396,7 +401,12 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{}", a.preset.name())));
-    let planned = fc_mnist::plan(&out, a.preset, a.data_dir.as_deref())?;
+    let planned = fc_mnist::plan(
+        &out,
+        a.preset,
+        a.data_dir.as_deref(),
+        Planning::of(a.run.dry_run),
+    )?;
     let missing = fc_mnist::missing(&planned);
     let total: usize = missing.iter().sum();
     if a.run.dry_run {

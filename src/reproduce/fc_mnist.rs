@@ -5,9 +5,11 @@
 //! - `feature`: the same at alpha = 2^-10 (declared feature);
 //! - `phase`: `P` fixed, a grid of `(alpha, T)` up to and past the divergence.
 //!
-//! The `laptop` preset fits the 10,000 bundled digits and about 40 minutes on 2 cores; `cluster`
-//! is the authors' own settings (their commands, method §7 of the method: `T = temp * h`) for a
-//! Slurm cluster and the full MNIST. [`Preset::departures`] lists where `laptop` departs.
+//! The `laptop` preset fits the 10,000 bundled digits and about 40 minutes on 2 cores; `paper`
+//! is the authors' FC settings on the full MNIST (method §7: h = 128, P to 16384, P_test =
+//! 32768, 5 seeds) with temperature grids that reach the low-T plateau, and Fig. 1a on a grid cut
+//! to about an hour on 2 cores; `cluster` is every setting of the authors' commands (`T = temp *
+//! h`) for a Slurm cluster. [`Preset::departures`] lists where each departs.
 
 use crate::config::Regime;
 use crate::error::{Error, Result};
@@ -21,6 +23,8 @@ use std::sync::atomic::AtomicBool;
 pub enum Preset {
     /// The 10,000 bundled digits, sized for 2 cores.
     Laptop,
+    /// The authors' FC settings on the full MNIST (--data-dir), run here in a few hours.
+    Paper,
     /// The authors' settings (full MNIST via --data-dir), sized for `sgd-regimes slurm`.
     Cluster,
     /// A smoke test of the whole pipeline in a minute or two (rough exponents).
@@ -54,6 +58,7 @@ impl Preset {
     pub fn name(self) -> &'static str {
         match self {
             Preset::Laptop => "laptop",
+            Preset::Paper => "paper",
             Preset::Cluster => "cluster",
             Preset::Quick => "quick",
         }
@@ -70,39 +75,66 @@ impl Preset {
         };
         let (depth, h, p_test, ps, seeds) = match self {
             Preset::Laptop => (5, 64, 4096, "[256, 512, 1024, 2048, 4096]", 4),
-            Preset::Cluster => (5, 128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5),
+            Preset::Paper | Preset::Cluster => {
+                (5, 128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5)
+            }
             Preset::Quick => (3, 32, 512, "[128, 256, 512]", 1),
         };
         // Lazy: the authors' temp = 2^-13 .. 2^2 is T = temp * h = 2^-6 .. 2^9 at h = 128. The
-        // laptop range starts on the low-T plateau (2^-16) and ends past the divergence (~2^3).
-        let lazy_t = match self {
-            Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
-            Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
-            Preset::Quick => "{ log2 = [-12, 4], step = 2 }",
+        // laptop range starts on the low-T plateau (2^-16) and ends past the divergence (~2^3);
+        // the paper preset adds the plateau to the authors' range, two octaves lower for the
+        // largest P, whose crossover T_c ~ P^-a lies lower (a ~ 0.4 on the laptop runs).
+        let (lazy_t, lazy_low) = match self {
+            Preset::Laptop => ("{ log2 = [-16, 4], step = 1 }", None),
+            Preset::Paper => (
+                "{ log2 = [-14, 9], step = 1 }",
+                Some(("{ log2 = [-16, -15], step = 1 }", "[8192, 16384]")),
+            ),
+            Preset::Cluster => ("{ log2 = [-6, 9], step = 1 }", None),
+            Preset::Quick => ("{ log2 = [-12, 4], step = 2 }", None),
         };
         // Feature (alpha = 2^-10): T_max is ~2^-7 here, so the range reaches far lower T to
-        // find the plateau; half steps resolve the short noise branch.
-        let feature_t = match self {
-            Preset::Quick => "{ log2 = [-9, -5], step = 1 }",
-            Preset::Laptop => "{ log2 = [-13, -4], step = 0.5 }",
-            Preset::Cluster => "{ log2 = [-14, -4], step = 0.5 }",
+        // find the plateau; half steps resolve the short noise branch. The plateau of P = 4096
+        // ends near 2^-12 on the laptop runs and a ~ 0.6 moves it an octave lower at P = 16384:
+        // the paper preset reaches 2^-15 for P >= 8192.
+        let (feature_t, feature_low) = match self {
+            Preset::Quick => ("{ log2 = [-9, -5], step = 1 }", None),
+            Preset::Laptop => ("{ log2 = [-13, -4], step = 0.5 }", None),
+            Preset::Paper => (
+                "{ log2 = [-14, -4], step = 0.5 }",
+                Some(("{ log2 = [-15, -14.5], step = 0.5 }", "[8192, 16384]")),
+            ),
+            Preset::Cluster => ("{ log2 = [-14, -4], step = 0.5 }", None),
         };
-        let common = |alpha: &str, regime: &str, t: &str, max_steps: u64| {
+        let seed_axis = format!("seed = {{ linear = [0, {}] }}", seeds - 1);
+        let grids = |t: &str, low: Option<(&str, &str)>| match low {
+            None => format!("[grid]\ntemperature = {t}\np = {ps}\n{seed_axis}\n"),
+            Some((low_t, low_ps)) => format!(
+                "[[grid]]\ntemperature = {t}\np = {ps}\n{seed_axis}\n\n\
+                 # Lower temperatures where the plateau starts lower (the largest P).\n\
+                 [[grid]]\ntemperature = {low_t}\np = {low_ps}\n{seed_axis}\n"
+            ),
+        };
+        let common = |alpha: &str, regime: &str, grid: String, max_steps: u64| {
             format!(
                 "[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = {depth}\nwidth = {h}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {p_test}\nmax_steps = {max_steps}\n\n\
-                 [grid]\ntemperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n\n[analysis]\nregime = \"{regime}\"\n",
-                seeds - 1
+                 {grid}\n[analysis]\nregime = \"{regime}\"\n"
             )
         };
         let lazy = format!(
             "{}{}",
             header("fc lazy regime (alpha = 32768) against T and P"),
-            common("32768.0", "lazy", lazy_t, 4_000_000)
+            common("32768.0", "lazy", grids(lazy_t, lazy_low), 4_000_000)
         );
         let feature = format!(
             "{}{}",
             header("fc feature regime (alpha = 2^-10) against T and P"),
-            common("0.0009765625", "feature", feature_t, 4_000_000)
+            common(
+                "0.0009765625",
+                "feature",
+                grids(feature_t, feature_low),
+                4_000_000
+            )
         );
         // Phase diagram at P = 1024, gelu as in the authors' Fig. 1a command. Their grid is
         // alpha = 2^-14 .. 2^11 and dt = 2^-15 .. 2^15 (T = dt / 16), 9 seeds, h = 128.
@@ -113,6 +145,17 @@ impl Preset {
                 "temperature = { log2 = [-10, 5], step = 1 }",
                 2,
                 4096,
+                1024,
+            ),
+            // The authors' width, activation, P and P_test; alpha over their range in steps of
+            // 2, T over the laptop's range (the costly low T cut), 3 seeds: about an hour on 2
+            // cores.
+            Preset::Paper => (
+                128,
+                "{ log2 = [-14, 10], step = 2 }",
+                "temperature = { log2 = [-10, 5], step = 1 }",
+                3,
+                32768,
                 1024,
             ),
             Preset::Cluster => (
@@ -169,6 +212,34 @@ impl Preset {
                 "L = 5, h = 128, P to 16384, 5-9 seeds",
                 "a smoke test: L = 3, h = 32, P = 128 .. 512, 1 seed, coarse T and alpha grids; its exponents are not a measurement",
             ]],
+            Preset::Paper => vec![
+                [
+                    "data, h, P, P_test, seeds (lazy, feature)",
+                    "full MNIST, 128, 1024 .. 16384, 32768, 5",
+                    "the same (full MNIST through --data-dir)",
+                ],
+                [
+                    "T (lazy)",
+                    "temp 2^-13 .. 2^2, i.e. T = 2^-6 .. 2^9",
+                    "T = 2^-14 .. 2^9, and 2^-16, 2^-15 for P >= 8192: the authors' range plus the low-T plateau the lazy fits start from",
+                ],
+                [
+                    "feature row",
+                    "not among the published commands",
+                    "alpha = 2^-10, T = 2^-14 .. 2^-4 (x 2^0.5), and 2^-15, 2^-14.5 for P >= 8192",
+                ],
+                [
+                    "phase diagram alpha",
+                    "2^-14 .. 2^11 (x2)",
+                    "2^-14 .. 2^10 (x4): cut to about an hour on 2 cores",
+                ],
+                [
+                    "phase diagram T",
+                    "dt = 2^-15 .. 2^15 (T = dt/16)",
+                    "T = 2^-10 .. 2^5: lower T costs 2x per octave, and every alpha has stable cells above 2^-10",
+                ],
+                ["phase diagram seeds", "9", "3"],
+            ],
             Preset::Cluster => vec![
                 [
                     "feature row",
@@ -224,12 +295,36 @@ pub struct Planned {
     pub runs: Vec<PlannedRun>,
 }
 
-/// Write the sweep files into `out/sweeps` and open (or create) `out/results/<part>`.
-pub fn plan(out: &Path, preset: Preset, data_dir: Option<&str>) -> Result<Vec<Planned>> {
-    if preset == Preset::Cluster && data_dir.is_none() {
-        return Err(Error::config(
-            "the cluster preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them); P + P_test reaches 49,152 digits",
-        ));
+/// Whether planning writes (sweep files, results directories) or only looks (`--dry-run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Planning {
+    Write,
+    DryRun,
+}
+
+impl Planning {
+    pub fn of(dry_run: bool) -> Self {
+        if dry_run {
+            Planning::DryRun
+        } else {
+            Planning::Write
+        }
+    }
+}
+
+/// Write the sweep files into `out/sweeps` and open (or create) `out/results/<part>`; with
+/// [`Planning::DryRun`], only read what is there.
+pub fn plan(
+    out: &Path,
+    preset: Preset,
+    data_dir: Option<&str>,
+    planning: Planning,
+) -> Result<Vec<Planned>> {
+    if matches!(preset, Preset::Cluster | Preset::Paper) && data_dir.is_none() {
+        return Err(Error::config(format!(
+            "the {} preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them); P + P_test reaches 49,152 digits",
+            preset.name()
+        )));
     }
     // Cluster tasks may start elsewhere: the sweep files name the data by its absolute path.
     let data_dir = data_dir
@@ -239,23 +334,41 @@ pub fn plan(out: &Path, preset: Preset, data_dir: Option<&str>) -> Result<Vec<Pl
                 .map_err(|e| Error::data(Path::new(d), format!("--data-dir: {e}")))
         })
         .transpose()?;
-    plan_parts(out, preset.parts(data_dir.as_deref()))
+    plan_parts(out, preset.parts(data_dir.as_deref()), planning)
 }
 
 /// Write each part's sweep file to `OUT/sweeps/<name>.toml` and open its results directory
-/// `OUT/results/<name>` (resuming what is there).
-pub fn plan_parts(out: &Path, parts: Vec<Part>) -> Result<Vec<Planned>> {
-    std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
+/// `OUT/results/<name>` (resuming what is there); a dry run writes nothing.
+pub fn plan_parts(out: &Path, parts: Vec<Part>, planning: Planning) -> Result<Vec<Planned>> {
+    plan_into(out, parts, planning, |part| results_dir(out, part))
+}
+
+/// [`plan_parts`] with each part's results directory given by `dir_of(part name)`.
+pub fn plan_into(
+    out: &Path,
+    parts: Vec<Part>,
+    planning: Planning,
+    dir_of: impl Fn(&str) -> PathBuf,
+) -> Result<Vec<Planned>> {
+    if planning == Planning::Write {
+        std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
+    }
     let mut planned = Vec::new();
     for part in parts {
         let path = out.join("sweeps").join(format!("{}.toml", part.name));
-        crate::io::write_atomic(&path, part.text.as_bytes())?;
         let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
         let runs = spec.runs()?;
-        let store = RunStore::create_or_open(&results_dir(out, part.name), &spec)?;
-        if let Some(note) = store.adopted_note() {
-            eprintln!("{note}");
-        }
+        let store = match planning {
+            Planning::DryRun => RunStore::inspect(&dir_of(part.name), &spec)?,
+            Planning::Write => {
+                crate::io::write_atomic(&path, part.text.as_bytes())?;
+                let store = RunStore::create_or_open(&dir_of(part.name), &spec)?;
+                if let Some(note) = store.adopted_note() {
+                    eprintln!("{note}");
+                }
+                store
+            }
+        };
         planned.push(Planned { part, store, runs });
     }
     Ok(planned)
@@ -281,11 +394,18 @@ pub fn run_all(
     Ok(execute_tasks(&tasks, jobs, stop, on_event)?.not_started)
 }
 
-/// Runs still missing per part.
+/// Runs still missing per part (read-only: a corrupt result counts as done here and is set
+/// aside and rerun when the runs start).
 pub fn missing(planned: &[Planned]) -> Vec<usize> {
-    planned
+    planned.iter().map(|p| todo(p).len()).collect()
+}
+
+/// The runs of a part with neither a result nor a failure record, without touching the
+/// directory.
+pub fn todo(p: &Planned) -> Vec<&PlannedRun> {
+    p.runs
         .iter()
-        .map(|p| pending(&p.store, &p.runs, None, false).len())
+        .filter(|r| !p.store.has_result(&r.id) && !p.store.has_failure(&r.id))
         .collect()
 }
 
@@ -295,7 +415,12 @@ mod tests {
 
     #[test]
     fn presets_parse_and_declare_their_regimes() {
-        for preset in [Preset::Laptop, Preset::Cluster, Preset::Quick] {
+        for preset in [
+            Preset::Laptop,
+            Preset::Paper,
+            Preset::Cluster,
+            Preset::Quick,
+        ] {
             let parts = preset.parts(Some("/data/mnist"));
             assert_eq!(parts.len(), 3);
             let sizes: Vec<usize> = parts
@@ -309,6 +434,9 @@ mod tests {
             match preset {
                 // 21 T x 5 P x 4 seeds; 19 T x 5 P x 4 seeds; 13 alpha x 16 T x 2 seeds.
                 Preset::Laptop => assert_eq!(sizes, [420, 380, 416]),
+                // (24 T x 5 P + 2 lower T x 2 P) x 5 seeds; (21 x 5 + 2 x 2) x 5;
+                // 13 alpha x 16 T x 3 seeds.
+                Preset::Paper => assert_eq!(sizes, [620, 545, 624]),
                 // 16 T x 5 P x 5 seeds; 21 x 5 x 5; 26 alpha x 31 dt x 9 seeds.
                 Preset::Cluster => assert_eq!(sizes, [400, 525, 7254]),
                 // 9 x 3; 5 x 3; 6 alpha x 6 T.
@@ -326,12 +454,52 @@ mod tests {
     }
 
     #[test]
-    fn the_cluster_preset_needs_the_full_mnist() {
+    fn the_cluster_and_paper_presets_need_the_full_mnist() {
         let dir = tempfile::tempdir().unwrap();
-        let e = plan(dir.path(), Preset::Cluster, None)
-            .err()
+        for preset in [Preset::Cluster, Preset::Paper] {
+            let e = plan(dir.path(), preset, None, Planning::Write)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                e.contains(&format!(
+                    "the {} preset needs the full MNIST",
+                    preset.name()
+                )) && e.contains("--data-dir"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_paper_preset_reaches_lower_temperatures_for_the_largest_p() {
+        let parts = Preset::Paper.parts(Some("/data/mnist"));
+        for (part, lowest_small, lowest_large) in [
+            (0, 2f64.powi(-14), 2f64.powi(-16)),
+            (1, 2f64.powi(-14), 2f64.powf(-15.0)),
+        ] {
+            let runs = SweepSpec::parse(&parts[part].text, "p")
+                .unwrap()
+                .runs()
+                .unwrap();
+            let lowest = |keep: &dyn Fn(usize) -> bool| {
+                runs.iter()
+                    .filter(|r| keep(r.config.p))
+                    .filter_map(|r| r.config.temperature)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            assert_eq!(lowest(&|p| p <= 4096), lowest_small, "{}", parts[part].name);
+            assert_eq!(lowest(&|p| p >= 8192), lowest_large, "{}", parts[part].name);
+            assert!(runs.iter().all(|r| r.config.width == Some(128)
+                && r.config.p_test == 32768
+                && r.config.data_dir.as_deref() == Some("/data/mnist")));
+        }
+        let phase = SweepSpec::parse(&parts[2].text, "p")
             .unwrap()
-            .to_string();
-        assert!(e.contains("--data-dir"), "{e}");
+            .runs()
+            .unwrap();
+        let c = &phase[0].config;
+        assert_eq!((c.width, c.p, c.p_test), (Some(128), 1024, 32768));
+        assert_eq!(c.activation, Some(crate::config::Activation::Gelu));
     }
 }

@@ -5,7 +5,7 @@
 //! error, dw and t* against T at the largest P with one colour per loss.
 
 use super::equal_t::Report;
-use super::fc_mnist::{Part, Planned, plan_parts};
+use super::fc_mnist::{Part, Planned, Planning, plan_parts};
 use super::fc_mnist_report::table1_row;
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
@@ -55,8 +55,8 @@ pub fn parts(quick: bool) -> Vec<Part> {
 }
 
 /// Write the sweep files and open the results directories under `out`.
-pub fn plan(out: &Path, quick: bool) -> Result<Vec<Planned>> {
-    plan_parts(out, parts(quick))
+pub fn plan(out: &Path, quick: bool, planning: Planning) -> Result<Vec<Planned>> {
+    plan_parts(out, parts(quick), planning)
 }
 
 /// Analyse each loss's runs, draw, and write `report.md`.

@@ -5,7 +5,7 @@
 //! test error, `dw` and `t*` against `T`, one colour per dynamics, and a verdict per observable.
 
 use super::equal_t::{Report, write_report};
-use super::fc_mnist::{Part, Planned, plan_parts};
+use super::fc_mnist::{Part, Planned, Planning, plan_parts};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
 use std::path::Path;
@@ -54,8 +54,8 @@ pub fn parts(quick: bool) -> Vec<Part> {
 }
 
 /// Write the sweep files and open the results directories under `out`.
-pub fn plan(out: &Path, quick: bool) -> Result<Vec<Planned>> {
-    plan_parts(out, parts(quick))
+pub fn plan(out: &Path, quick: bool, planning: Planning) -> Result<Vec<Planned>> {
+    plan_parts(out, parts(quick), planning)
 }
 
 /// Figures and `report.md` from the runs done so far.

@@ -1,8 +1,9 @@
 //! `sgd-regimes reproduce table1`: every row of the paper's Table 1 that the data on this
 //! machine allows, one sweep per row, and (with CIFAR-10) the phase diagram of its Fig. 1b.
 //!
-//! - FC lazy and feature rows on MNIST parity: the sweeps of `reproduce fc-mnist`, whose results
-//!   directory is reused (runs already there are not rerun);
+//! - FC lazy and feature rows on MNIST parity and the phase diagram of its Fig. 1a: the sweeps
+//!   of `reproduce fc-mnist`, whose results directory is reused (runs already there are not
+//!   rerun);
 //! - mnas and simple-cnn lazy rows on MNIST parity (alpha = 32768, B = 16);
 //! - perceptron rows at chi = 1.5 and 4 (d = 128, B = 2, `depleted-sign`);
 //! - with CIFAR-10: lazy FC, mnas and simple-cnn, feature FC (alpha = 2^-10) and mnas
@@ -11,10 +12,10 @@
 //! Rows whose data is missing are listed with the reason and skipped. Every row's sweep file is
 //! written to `OUT/sweeps/<row>.toml`, so a cluster runs them with `sgd-regimes slurm`.
 
-use super::fc_mnist::{self, Part, Planned, Preset};
+use super::fc_mnist::{self, Part, Planned, Planning, Preset};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
-use crate::sweep::{RunStore, SweepSpec};
+
 use std::path::{Path, PathBuf};
 
 /// A row left out, and why.
@@ -56,6 +57,12 @@ struct Sizes {
     /// The same for simple-cnn, which fits in fewer steps.
     simple_cnn_max_steps: u64,
     fc_width: usize,
+    /// P and P_test of the FC rows on CIFAR.
+    fc_ps: &'static str,
+    fc_p_test: usize,
+    /// The CNN rows on MNIST use the bundled digits even when a full MNIST is given (the
+    /// paper preset keeps the laptop's CNN rows: the same runs).
+    cnn_bundled: bool,
     cnn_ps: &'static str,
     cnn_t: &'static str,
     p_test: usize,
@@ -72,6 +79,23 @@ struct Sizes {
 
 fn sizes(preset: Preset) -> Sizes {
     match preset {
+        // The authors' FC rows (`reproduce fc-mnist --preset paper`) and perceptron sizes; the
+        // CNN rows and Fig. 1b keep the laptop's settings, since the authors' CNN widths take
+        // weeks of CPU here (`reproduce table1 --preset cluster --dry-run`).
+        Preset::Paper => {
+            let (laptop, cluster) = (sizes(Preset::Laptop), sizes(Preset::Cluster));
+            Sizes {
+                fc_width: cluster.fc_width,
+                fc_ps: cluster.fc_ps,
+                fc_p_test: cluster.fc_p_test,
+                cnn_bundled: true,
+                perceptron_ps: cluster.perceptron_ps,
+                perceptron_t: cluster.perceptron_t,
+                perceptron_test: cluster.perceptron_test,
+                perceptron_seeds: cluster.perceptron_seeds,
+                ..laptop
+            }
+        }
         // T from 2^-8 (the low-T cost grows as 1/T) to past the divergence (~2^3 for lazy nets).
         Preset::Laptop => Sizes {
             cnn_width: 8,
@@ -85,6 +109,9 @@ fn sizes(preset: Preset) -> Sizes {
             // row's run time) and none of them had fitted by then.
             simple_cnn_max_steps: 65_536,
             fc_width: 64,
+            fc_ps: "[256, 512, 1024, 2048, 4096]",
+            fc_p_test: 2048,
+            cnn_bundled: false,
             cnn_ps: "[256, 512, 1024, 2048, 4096]",
             cnn_t: "{ log2 = [-8, 4], step = 1 }",
             p_test: 2048,
@@ -106,6 +133,9 @@ fn sizes(preset: Preset) -> Sizes {
             cnn_max_steps: 4_000_000,
             simple_cnn_max_steps: 4_000_000,
             fc_width: 128,
+            fc_ps: "[1024, 2048, 4096, 8192, 16384]",
+            fc_p_test: 32768,
+            cnn_bundled: false,
             cnn_ps: "[1024, 2048, 4096, 8192, 16384]",
             cnn_t: "{ log2 = [-14, 6], step = 1 }",
             p_test: 32768,
@@ -124,6 +154,9 @@ fn sizes(preset: Preset) -> Sizes {
             cnn_max_steps: 20_000,
             simple_cnn_max_steps: 20_000,
             fc_width: 32,
+            fc_ps: "[64, 128]",
+            fc_p_test: 256,
+            cnn_bundled: false,
             cnn_ps: "[64, 128]",
             cnn_t: "{ log2 = [-6, 0], step = 2 }",
             p_test: 256,
@@ -165,6 +198,7 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
         format!("data_dir = {}\n", toml_string(d))
     });
     let mut rows: Vec<Part> = fc_mnist_parts(preset, data.mnist.as_deref());
+    let cnn_mnist = if z.cnn_bundled { "" } else { mnist.as_str() };
     let cnn = |model: &str, dataset: &str, data_line: &str, alpha: &str| {
         format!(
             "model = \"{model}\"\ndataset = \"{dataset}\"\n{data_line}width = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = {}\n",
@@ -191,7 +225,7 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
             "simple-cnn",
         ),
     ] {
-        let base = cnn(model, "mnist-parity", &mnist, "32768.0");
+        let base = cnn(model, "mnist-parity", cnn_mnist, "32768.0");
         rows.push(Part {
             name,
             what,
@@ -273,11 +307,12 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
     let fc = |alpha: &str| {
         format!(
             "model = \"fc\"\ndataset = \"cifar-animals\"\n{cifar_line}depth = 5\nwidth = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = 4000000\n",
-            z.fc_width, z.p_test
+            z.fc_width, z.fc_p_test
         )
     };
     let fc_lazy_t = match preset {
         Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
+        Preset::Paper => "{ log2 = [-16, 9], step = 1 }",
         Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
         Preset::Quick => "{ log2 = [-12, 4], step = 4 }",
     };
@@ -296,14 +331,14 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
                 preset,
                 what,
                 &fc("32768.0"),
-                &grid(fc_lazy_t, z.cnn_ps, z.seeds),
+                &grid(fc_lazy_t, z.fc_ps, z.seeds),
                 regime,
             ),
             "cifar-fc-feature" => sweep_text(
                 preset,
                 what,
                 &fc("0.0009765625"),
-                &grid(fc_feature_t, z.cnn_ps, z.seeds),
+                &grid(fc_feature_t, z.fc_ps, z.seeds),
                 regime,
             ),
             "cifar-mnas-lazy" | "cifar-simple-cnn-lazy" | "cifar-mnas-feature" => {
@@ -344,28 +379,43 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
     (rows, skipped)
 }
 
-/// `reproduce fc-mnist`'s lazy and feature parts, renamed as Table 1 rows.
+/// `reproduce fc-mnist`'s parts renamed as Table 1 rows: lazy, feature, and the phase
+/// diagram of Fig. 1a.
 fn fc_mnist_parts(preset: Preset, mnist: Option<&str>) -> Vec<Part> {
     fc_mnist::Preset::parts(preset, mnist)
         .into_iter()
-        .filter_map(|p| {
-            let (name, what) = match p.name {
-                "lazy" => ("fc-lazy", "fc / lazy, MNIST parity"),
-                "feature" => ("fc-feature", "fc / feature (alpha = 2^-10), MNIST parity"),
-                _ => return None,
-            };
-            Some(Part { name, what, ..p })
+        .map(|p| {
+            let (name, what) = FC_ROWS
+                .iter()
+                .find(|(_, part, _)| *part == p.name)
+                .map(|(row, _, what)| (*row, *what))
+                .expect("fc-mnist has these three parts");
+            Part { name, what, ..p }
         })
         .collect()
 }
 
+/// The rows taken from `reproduce fc-mnist`: (row, its part there, what it is).
+const FC_ROWS: [(&str, &str, &str); 3] = [
+    ("fc-lazy", "lazy", "fc / lazy, MNIST parity"),
+    (
+        "fc-feature",
+        "feature",
+        "fc / feature (alpha = 2^-10), MNIST parity",
+    ),
+    (
+        "fc-phase",
+        "phase",
+        "fc (alpha, T) phase diagram, MNIST parity (Fig. 1a)",
+    ),
+];
+
 /// Where a row's results live: the FC rows in `fc_dir` (`reproduce fc-mnist`'s directory),
 /// the others in `out/results/<row>`.
 pub fn results_dir(out: &Path, fc_dir: &Path, row: &str) -> PathBuf {
-    match row {
-        "fc-lazy" => fc_mnist::results_dir(fc_dir, "lazy"),
-        "fc-feature" => fc_mnist::results_dir(fc_dir, "feature"),
-        _ => out.join("results").join(row),
+    match FC_ROWS.iter().find(|(name, _, _)| *name == row) {
+        Some((_, part, _)) => fc_mnist::results_dir(fc_dir, part),
+        None => out.join("results").join(row),
     }
 }
 
@@ -396,17 +446,20 @@ fn absolute(d: &str, flag: &str) -> Result<String> {
         .map_err(|e| Error::data(Path::new(d), format!("{flag}: {e}")))
 }
 
-/// Write every row's sweep file into `out/sweeps` and open (or create) its results directory.
+/// Write every row's sweep file into `out/sweeps` and open (or create) its results directory;
+/// with [`Planning::DryRun`], only read what is there.
 pub fn plan(
     out: &Path,
     fc_dir: &Path,
     preset: Preset,
     data: &DataDirs,
+    planning: Planning,
 ) -> Result<(Vec<Planned>, Vec<Skipped>)> {
-    if preset == Preset::Cluster && data.mnist.is_none() {
-        return Err(Error::config(
-            "the cluster preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them)",
-        ));
+    if matches!(preset, Preset::Cluster | Preset::Paper) && data.mnist.is_none() {
+        return Err(Error::config(format!(
+            "the {} preset needs the full MNIST: give --data-dir DIR with the IDX files (`sgd-regimes data fetch mnist` downloads them)",
+            preset.name()
+        )));
     }
     // Cluster tasks may start elsewhere: sweep files name the data by absolute paths.
     let data = DataDirs {
@@ -421,20 +474,8 @@ pub fn plan(
             .map(|d| absolute(d, "--cifar-dir"))
             .transpose()?,
     };
-    std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
     let (parts, skipped) = rows(preset, &data);
-    let mut planned = Vec::new();
-    for part in parts {
-        let path = out.join("sweeps").join(format!("{}.toml", part.name));
-        crate::io::write_atomic(&path, part.text.as_bytes())?;
-        let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
-        let runs = spec.runs()?;
-        let store = RunStore::create_or_open(&results_dir(out, fc_dir, part.name), &spec)?;
-        if let Some(note) = store.adopted_note() {
-            eprintln!("{note}");
-        }
-        planned.push(Planned { part, store, runs });
-    }
+    let planned = fc_mnist::plan_into(out, parts, planning, |row| results_dir(out, fc_dir, row))?;
     Ok((planned, skipped))
 }
 
@@ -457,12 +498,16 @@ pub fn estimate(planned: &[Planned], jobs: usize) -> Result<Vec<f64>> {
     planned
         .iter()
         .map(|p| {
-            let todo = crate::sweep::pending(&p.store, &p.runs, None, false);
+            let todo = fc_mnist::todo(p);
             let Some(first) = todo.first() else {
                 return Ok(0.0);
             };
             let (step_s, point_s) = crate::bench::calibrate(&first.config);
-            let done = crate::analysis::load_results(&p.store.dir)?;
+            let done = if p.store.dir.is_dir() {
+                crate::analysis::load_results(&p.store.dir)?
+            } else {
+                Vec::new()
+            };
             let mut ratios: Vec<f64> = done
                 .iter()
                 .map(|r| r.timing.wall_s / estimate_run_s(&r.config, step_s, point_s))
@@ -486,6 +531,7 @@ pub fn estimate(planned: &[Planned], jobs: usize) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::SweepSpec;
 
     fn sizes_of(preset: Preset, data: &DataDirs) -> Vec<(&'static str, usize)> {
         let (parts, _) = rows(preset, data);
@@ -509,6 +555,8 @@ mod tests {
             [
                 ("fc-lazy", 420),
                 ("fc-feature", 380),
+                // 13 alpha x 16 T x 2 seeds.
+                ("fc-phase", 416),
                 // 13 T x 5 P x 3 seeds.
                 ("mnas-lazy", 195),
                 ("simple-cnn-lazy", 195),
@@ -520,6 +568,37 @@ mod tests {
     }
 
     #[test]
+    fn the_paper_preset_keeps_the_laptop_cnn_rows() {
+        let data = DataDirs {
+            mnist: Some("/data/mnist".into()),
+            cifar: None,
+        };
+        let (paper, _) = rows(Preset::Paper, &data);
+        let (laptop, _) = rows(Preset::Laptop, &DataDirs::default());
+        let spec = |parts: &[Part], name: &str| {
+            let p = parts.iter().find(|p| p.name == name).unwrap();
+            SweepSpec::parse(&p.text, name).unwrap()
+        };
+        for name in ["mnas-lazy", "simple-cnn-lazy"] {
+            // The same sweep, so the same runs (ids) as the laptop preset's.
+            assert!(
+                spec(&paper, name).same_sweep(&spec(&laptop, name)),
+                "{name}"
+            );
+        }
+        // The FC rows and the perceptron are the authors' sizes, on the data given.
+        let fc = spec(&paper, "fc-lazy").runs().unwrap();
+        assert!(
+            fc.iter()
+                .all(|r| r.config.data_dir.as_deref() == Some("/data/mnist"))
+        );
+        assert_eq!(fc.iter().map(|r| r.config.p).max(), Some(16384));
+        let perceptron = spec(&paper, "perceptron-chi4").runs().unwrap();
+        assert_eq!(perceptron.iter().map(|r| r.config.p).max(), Some(16384));
+        assert!(perceptron.iter().all(|r| r.config.p_test == 32768));
+    }
+
+    #[test]
     fn cifar_rows_and_the_phase_diagram_appear_with_cifar() {
         let data = DataDirs {
             mnist: Some("/data/mnist".into()),
@@ -528,7 +607,7 @@ mod tests {
         let (parts, skipped) = rows(Preset::Cluster, &data);
         assert!(skipped.is_empty());
         let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
-        assert_eq!(names.len(), 12);
+        assert_eq!(names.len(), 13);
         let phase = parts.iter().find(|p| p.name == "cifar-mnas-phase").unwrap();
         let spec = SweepSpec::parse(&phase.text, "phase").unwrap();
         assert_eq!(spec.regime, None);

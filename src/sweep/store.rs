@@ -160,9 +160,17 @@ impl Drop for Claim {
 }
 
 impl RunStore {
-    /// Open `dir` for `spec`, creating it if needed. Refuses a directory made by a different
-    /// sweep file, or a non-empty directory that is not a results directory; touches nothing then.
-    pub fn create_or_open(dir: &Path, spec: &SweepSpec) -> Result<Self> {
+    /// Open `dir` for `spec` to look only (`--dry-run`): the same refusals as
+    /// [`Self::create_or_open`], but nothing is created or written, and a directory that does
+    /// not exist yet reads as empty.
+    pub fn inspect(dir: &Path, spec: &SweepSpec) -> Result<Self> {
+        Self::check_compatible(dir, spec)?;
+        Ok(RunStore::at(dir))
+    }
+
+    /// Whether `dir` may hold `spec`'s results: `Ok(true)` if it was made by the same sweep with
+    /// another step or wall budget; an error for a different sweep or a foreign directory.
+    fn check_compatible(dir: &Path, spec: &SweepSpec) -> Result<bool> {
         let sweep_copy = dir.join(SWEEP_FILE);
         let mut budget_changed = false;
         if sweep_copy.is_file() {
@@ -197,6 +205,14 @@ impl RunStore {
                 )));
             }
         }
+        Ok(budget_changed)
+    }
+
+    /// Open `dir` for `spec`, creating it if needed. Refuses a directory made by a different
+    /// sweep file, or a non-empty directory that is not a results directory; touches nothing then.
+    pub fn create_or_open(dir: &Path, spec: &SweepSpec) -> Result<Self> {
+        let sweep_copy = dir.join(SWEEP_FILE);
+        let budget_changed = Self::check_compatible(dir, spec)?;
         let mut store = RunStore::at(dir);
         let new_dir = !dir.exists();
         std::fs::create_dir_all(&store.runs).map_err(|e| {
