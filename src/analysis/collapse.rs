@@ -11,7 +11,10 @@
 //! The exponent is the minimum of the cost over a grid of `a` (step 0.002); its error bar is
 //! the half-width of the interval where the cost stays within [`COST_FACTOR`] times the minimum
 //! (or plus [`COST_FLOOR`], whichever is wider), combined with a bootstrap over seeds where
-//! there are several.
+//! there are several. A bootstrap is only an error bar when it is stable: with few seeds and a
+//! weak collapse, resampled minima jump between distant local minima and their spread exceeds
+//! the acceptable range itself. Then the scan's interval is reported instead, or, when that is
+//! wider than the acceptable range too, the error is *undetermined* ([`ErrorSource`]).
 
 use super::accept::{ACCEPT_FRACTION, ACCEPT_RMS, Acceptable, acceptable_within};
 use super::curves::{Curve, median};
@@ -169,10 +172,77 @@ fn standard_deviation(v: &[f64]) -> f64 {
     (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
 }
 
+/// Where the statistical error of a collapse exponent comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorSource {
+    /// The spread of `a` over bootstrap resamples of the seeds (or the cost interval, if wider).
+    Bootstrap,
+    /// The half-width of the interval where the cost stays within [`COST_FACTOR`] times its
+    /// minimum: one seed, or a bootstrap wider than the acceptable range.
+    Scan,
+    /// No error bar: the bootstrap is unstable and the cost interval is wider than the
+    /// acceptable range as well (the value is a best guess, its acceptable range the bound).
+    Undetermined,
+}
+
+impl ErrorSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorSource::Bootstrap => "bootstrap",
+            ErrorSource::Scan => "scan",
+            ErrorSource::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// The statistical error of a collapse exponent and where it comes from. No error is reported
+/// that exceeds the half-width of the acceptable range `accept` (the bound): the bootstrap over
+/// seeds while its spread `bootstrap_sd` stays within it (widened to the cost interval's
+/// `half_width` when that stays within it too); otherwise the cost interval, if it does;
+/// otherwise undetermined (NaN).
+pub fn statistical_error(
+    half_width: f64,
+    bootstrap_sd: Option<f64>,
+    accept: Option<Acceptable>,
+) -> (f64, ErrorSource) {
+    let bound = accept.map_or(f64::INFINITY, |r| (r.hi - r.lo) / 2.0);
+    let scan_ok = half_width.is_finite() && half_width <= bound;
+    match bootstrap_sd {
+        Some(sd) if sd.is_finite() && sd <= bound => (
+            if scan_ok { half_width.max(sd) } else { sd },
+            ErrorSource::Bootstrap,
+        ),
+        _ if scan_ok => (half_width, ErrorSource::Scan),
+        _ => (f64::NAN, ErrorSource::Undetermined),
+    }
+}
+
+/// Half-width of the connected interval around the minimum of `scan` (`(a, cost)`, cost
+/// increasing away from the minimum `min`) where the cost stays within [`COST_FACTOR`] x the
+/// minimum or `floor` above it, whichever is wider; at least one step.
+fn cost_half_width(scan: &[(f64, f64)], best: f64, min: f64, floor: f64) -> Option<f64> {
+    let limit = (COST_FACTOR * min).max(min + floor);
+    let k = scan.iter().position(|&(x, _)| x == best)?;
+    let lo = scan[..=k]
+        .iter()
+        .rev()
+        .take_while(|(_, v)| *v <= limit)
+        .last()
+        .map_or(best, |p| p.0);
+    let hi = scan[k..]
+        .iter()
+        .take_while(|(_, v)| *v <= limit)
+        .last()
+        .map_or(best, |p| p.0);
+    Some(((hi - lo) / 2.0).max(A_STEP))
+}
+
 /// The result of a collapse.
 #[derive(Clone, Debug)]
 pub struct Collapse {
     pub a: Estimate,
+    /// Where `a.error` comes from.
+    pub error_source: ErrorSource,
     /// Normalized cost at the best `a`.
     pub cost: f64,
     /// `(a, cost)` over the scanned range (finite costs only).
@@ -235,21 +305,7 @@ pub fn find(
         return None;
     }
     let (a, c, scan) = best(&logs, range)?;
-    let limit = (COST_FACTOR * c).max(c + COST_FLOOR);
-    // The connected interval around the minimum where the cost stays under the limit.
-    let k = scan.iter().position(|&(x, _)| x == a)?;
-    let lo = scan[..=k]
-        .iter()
-        .rev()
-        .take_while(|(_, v)| *v <= limit)
-        .last()
-        .map_or(a, |p| p.0);
-    let hi = scan[k..]
-        .iter()
-        .take_while(|(_, v)| *v <= limit)
-        .last()
-        .map_or(a, |p| p.0);
-    let half_width = ((hi - lo) / 2.0).max(A_STEP);
+    let half_width = cost_half_width(&scan, a, c, COST_FLOOR)?;
 
     let bootstrap_sd = (max_seeds(curves) >= 2).then(|| {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -261,15 +317,17 @@ pub fn find(
             .collect();
         standard_deviation(&samples)
     });
-    let error = half_width.max(bootstrap_sd.unwrap_or(0.0));
     let var = variance(&logs);
     let rms: Vec<(f64, f64)> = scan.iter().map(|&(x, c)| (x, (c * var).sqrt())).collect();
+    let accept = acceptable_within(&rms, tolerance(&logs));
+    let (error, error_source) = statistical_error(half_width, bootstrap_sd, accept);
     Some(Collapse {
         a: Estimate::new(a, error),
+        error_source,
         cost: c,
         scan,
         bootstrap_sd,
-        accept: acceptable_within(&rms, tolerance(&logs)),
+        accept,
     })
 }
 
@@ -277,8 +335,11 @@ pub fn find(
 /// test-error curves, whose heights may differ by `P^beta`).
 #[derive(Clone, Debug)]
 pub struct HeightCollapse {
-    /// `a` with the standard deviation over bootstrap resamples of the seeds (NaN with one seed).
+    /// `a` with its statistical error ([`statistical_error`]).
     pub a: Estimate,
+    /// Where `a.error` comes from, and the bootstrap's spread (NaN with one seed).
+    pub error_source: ErrorSource,
+    pub bootstrap_sd: f64,
     pub beta: Estimate,
     /// Mismatch at the best `(a, beta)` divided by the mean within-curve variance of `ln y`
     /// (unchanged by the height shift); above [`NO_COLLAPSE`] the curves do not collapse.
@@ -387,8 +448,16 @@ pub fn find_with_height(curves: &[Curve], range: (f64, f64)) -> Option<HeightCol
         sd_a = standard_deviation(&samples.iter().map(|s| s.0).collect::<Vec<_>>());
         sd_b = standard_deviation(&samples.iter().map(|s| s.1).collect::<Vec<_>>());
     }
+    // The cost interval of a on the profile (cost = rms^2 / within, as for `find`).
+    let costs: Scan = profile.iter().map(|&(x, r)| (x, r * r)).collect();
+    let half_width = cost_half_width(&costs, a, rms * rms, COST_FLOOR * within)?;
+    let a_accept = acceptable_within(&profile, tolerance);
+    let (error, error_source) =
+        statistical_error(half_width, sd_a.is_finite().then_some(sd_a), a_accept);
     Some(HeightCollapse {
-        a: Estimate::new(a, sd_a),
+        a: Estimate::new(a, error),
+        error_source,
+        bootstrap_sd: sd_a,
         beta: Estimate::new(beta, sd_b),
         cost: if within > 0.0 {
             rms * rms / within
@@ -396,7 +465,7 @@ pub fn find_with_height(curves: &[Curve], range: (f64, f64)) -> Option<HeightCol
             f64::INFINITY
         },
         rms,
-        a_accept: acceptable_within(&profile, tolerance),
+        a_accept,
         beta_accept,
     })
 }
@@ -514,6 +583,41 @@ mod tests {
         let c = find(&curves, None, (-2.0, 3.0)).unwrap();
         assert!(!c.collapses(), "cost {}", c.cost);
         assert!(c.cost > 0.1);
+    }
+
+    #[test]
+    fn no_error_wider_than_the_acceptable_range_is_reported() {
+        let range = Some(Acceptable {
+            lo: 0.4,
+            hi: 0.8,
+            open: false,
+        });
+        // A stable bootstrap, widened to the cost interval when that is within the bound.
+        assert_eq!(
+            statistical_error(0.1, Some(0.05), range),
+            (0.1, ErrorSource::Bootstrap)
+        );
+        assert_eq!(
+            statistical_error(0.5, Some(0.05), range),
+            (0.05, ErrorSource::Bootstrap)
+        );
+        // An unstable bootstrap (spread beyond half the acceptable range, 0.2): the scan.
+        assert_eq!(
+            statistical_error(0.1, Some(1.5), range),
+            (0.1, ErrorSource::Scan)
+        );
+        assert_eq!(
+            statistical_error(0.1, None, range),
+            (0.1, ErrorSource::Scan)
+        );
+        // Neither is an error bar.
+        let (e, source) = statistical_error(0.5, Some(1.5), range);
+        assert!(e.is_nan() && source == ErrorSource::Undetermined);
+        // Without an acceptable range nothing bounds them.
+        assert_eq!(
+            statistical_error(0.5, Some(1.5), None),
+            (1.5, ErrorSource::Bootstrap)
+        );
     }
 
     #[test]

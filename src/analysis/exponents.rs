@@ -17,7 +17,7 @@
 //! curve's low-T value.
 
 use super::accept::{Acceptable, acceptable, scan};
-use super::collapse::{self, Collapse, HeightCollapse, LogCurve, mismatch};
+use super::collapse::{self, Collapse, ErrorSource, HeightCollapse, LogCurve, mismatch};
 use super::curves::{Cell, Curve, Observable, curves};
 use super::fit::{Estimate, ols, power_law};
 use crate::config::{ModelKind, Regime, RunConfig};
@@ -110,6 +110,73 @@ impl ObservableFit {
     /// Has every curve with a plateau check a flat one? (`None` without checks.)
     pub fn plateaus_flat(&self) -> usize {
         self.plateau_checks.iter().filter(|c| c.flat).count()
+    }
+
+    /// Which curves `zeta` was fitted on, of all the group's curves.
+    pub fn zeta_coverage(&self) -> ZetaCoverage {
+        let flat = |p: usize| self.plateau_checks.iter().any(|k| k.p == p && k.flat);
+        let checked = |p: usize| self.plateau_checks.iter().any(|k| k.p == p);
+        let ps = self.curves.iter().map(|c| c.p);
+        ZetaCoverage {
+            flat: ps.clone().filter(|&p| flat(p)).collect(),
+            not_flat: ps.clone().filter(|&p| checked(p) && !flat(p)).collect(),
+            unchecked: ps.filter(|&p| !checked(p)).collect(),
+        }
+    }
+}
+
+/// The curves (by `P`) that the plateau exponent `zeta` was fitted on, and those it could not
+/// use: a plateau that is not flat means the temperature grid does not reach low enough for
+/// that `P`; an unchecked curve has fewer than two uncensored temperatures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZetaCoverage {
+    pub flat: Vec<usize>,
+    pub not_flat: Vec<usize>,
+    pub unchecked: Vec<usize>,
+}
+
+impl ZetaCoverage {
+    /// All planned curves were used.
+    pub fn complete(&self) -> bool {
+        self.not_flat.is_empty() && self.unchecked.is_empty()
+    }
+
+    /// `k/n P`.
+    pub fn fraction(&self) -> String {
+        let n = self.flat.len() + self.not_flat.len() + self.unchecked.len();
+        format!("{}/{n} P", self.flat.len())
+    }
+
+    /// What was left out and why, in words (empty when complete).
+    pub fn note(&self) -> String {
+        if self.complete() {
+            return String::new();
+        }
+        let list = |ps: &[usize]| {
+            ps.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut why = Vec::new();
+        if !self.not_flat.is_empty() {
+            why.push(format!(
+                "no flat plateau at P = {} (the T grid does not reach low enough there)",
+                list(&self.not_flat)
+            ));
+        }
+        if !self.unchecked.is_empty() {
+            why.push(format!(
+                "fewer than two uncensored T at P = {}",
+                list(&self.unchecked)
+            ));
+        }
+        format!(
+            "zeta fitted on {} curves of the {} planned: {}",
+            self.flat.len(),
+            self.flat.len() + self.not_flat.len() + self.unchecked.len(),
+            why.join("; ")
+        )
     }
 }
 
@@ -358,6 +425,43 @@ pub struct MeasuredA {
     pub accept: Option<Acceptable>,
     pub how: String,
     pub collapses: bool,
+    /// Where `a.error` comes from, and the bootstrap's spread over seeds (if there were seeds).
+    pub error_source: ErrorSource,
+    pub bootstrap_sd: Option<f64>,
+}
+
+impl MeasuredA {
+    /// `value ± error [acceptable range]`; the error marked `(scan)` when it is the cost
+    /// interval's, `± undetermined` when there is none.
+    pub fn show(&self) -> String {
+        let value = match self.error_source {
+            ErrorSource::Bootstrap => self.a.show(),
+            ErrorSource::Scan => format!("{} (scan)", self.a.show()),
+            ErrorSource::Undetermined => format!("{:.3} ± undetermined", self.a.value),
+        };
+        match self.accept {
+            Some(r) => format!("{value} {}", r.show()),
+            None => value,
+        }
+    }
+
+    /// Why the error is not the bootstrap's, in words (empty when it is).
+    pub fn error_note(&self) -> String {
+        let half = self.accept.map(|r| (r.hi - r.lo) / 2.0);
+        let unstable = match (self.bootstrap_sd.filter(|s| s.is_finite()), half) {
+            (Some(sd), Some(h)) => format!(
+                "the bootstrap over seeds is unstable (spread {sd:.3} > {h:.3}, half the acceptable range)"
+            ),
+            _ => "one seed, no bootstrap".into(),
+        };
+        match self.error_source {
+            ErrorSource::Bootstrap => String::new(),
+            ErrorSource::Scan => format!("error from the cost scan: {unstable}"),
+            ErrorSource::Undetermined => format!(
+                "error undetermined: {unstable}, and the cost interval is wider than the acceptable range too"
+            ),
+        }
+    }
 }
 
 impl GroupExponents {
@@ -393,6 +497,8 @@ impl GroupExponents {
                     c.cost
                 ),
                 collapses: c.collapses(),
+                error_source: c.error_source,
+                bootstrap_sd: Some(c.bootstrap_sd).filter(|s| s.is_finite()),
             })
         } else {
             let c = self.main.collapse.as_ref()?;
@@ -405,8 +511,23 @@ impl GroupExponents {
                     c.cost
                 ),
                 collapses: c.collapses(),
+                error_source: c.error_source,
+                bootstrap_sd: c.bootstrap_sd,
             })
         }
+    }
+
+    /// Does Table 1 list `zeta` for this row? Only in the feature regime: the lazy plateau
+    /// exponent (`dw ~ P^zeta` at the lowest T) is measured too, but is not Table 1's zeta.
+    pub fn zeta_in_table1(&self) -> bool {
+        self.regime == Regime::Feature
+    }
+
+    /// Does Table 1 list `a` for this row? Not for the perceptron, whose `w_1 / plateau`
+    /// collapse measures how its crossover temperature moves with P (not at all, `a ~ 0`),
+    /// which the paper does not tabulate.
+    pub fn a_in_table1(&self) -> bool {
+        self.model != ModelKind::Perceptron
     }
 
     /// The consistency of the measured `a` with the ratio, in words: `consistent` when the
@@ -603,7 +724,14 @@ pub(crate) mod tests {
     }
 
     /// dw = c P^zeta (1 + (T / T_c(P))^delta), T_c = 1e-3 P^-a; t* = t0 (1 + T P^b / 1e-2) ... with noise.
-    fn synthetic(delta: f64, zeta: f64, a: f64, b: f64, noise: f64, seeds: u64) -> Vec<RunResult> {
+    pub(crate) fn synthetic(
+        delta: f64,
+        zeta: f64,
+        a: f64,
+        b: f64,
+        noise: f64,
+        seeds: u64,
+    ) -> Vec<RunResult> {
         let mut s = 3u64;
         let mut u = || {
             s = s

@@ -115,6 +115,29 @@ impl Analysis {
                 RegimeSource::Declared => "declared",
                 RegimeSource::Rule => "by rule",
             };
+            let coverage = g.main.zeta_coverage();
+            let zeta = format!(
+                "{}{}{}",
+                if g.zeta_in_table1() {
+                    ""
+                } else {
+                    "(lazy plateau) "
+                },
+                show_both(g.main.zeta, g.main.zeta_accept),
+                if coverage.complete() || g.main.zeta.is_none() {
+                    String::new()
+                } else {
+                    format!(" ({})", coverage.fraction())
+                }
+            );
+            let how = m.as_ref().map_or("-".into(), |m| {
+                let note = m.error_note();
+                if note.is_empty() {
+                    m.how.clone()
+                } else {
+                    format!("{}; {note}", m.how)
+                }
+            });
             s += &format!(
                 "| {} / {} ({source}) | {} | {} | {} | {} | {} = {} | {} | {} | {} |\n",
                 g.label,
@@ -122,12 +145,11 @@ impl Analysis {
                 show_both(g.b, g.b_accept),
                 show_both(g.gamma(), g.main.law.as_ref().and_then(|l| l.gamma_accept)),
                 show_both(g.delta(), g.main.law.as_ref().and_then(|l| l.delta_accept)),
-                show_both(g.main.zeta, g.main.zeta_accept),
+                zeta,
                 ratio_name,
                 show(g.ratio),
-                m.as_ref()
-                    .map_or("-".into(), |m| show_both(Some(m.a), m.accept)),
-                m.as_ref().map_or("-".into(), |m| m.how.clone()),
+                m.as_ref().map_or("-".into(), |m| m.show()),
+                how,
                 g.verdict()
             );
         }
@@ -147,6 +169,27 @@ impl Analysis {
             );
         }
         for g in &self.groups {
+            let coverage = g.main.zeta_coverage();
+            if !coverage.complete() {
+                s += &format!("\n{} ({}).\n", coverage.note(), g.label);
+            }
+            if !g.zeta_in_table1() && g.main.zeta.is_some() {
+                s += &format!(
+                    "\nLazy plateau exponent {} ({}): {} ~ P^zeta at the lowest T; measured, but not Table 1's zeta, which belongs to the feature regime (its Table 1 row shows -).\n",
+                    show(g.main.zeta),
+                    g.label,
+                    g.main.obs.name()
+                );
+            }
+            if let (false, Some(m)) = (g.a_in_table1(), g.measured_a()) {
+                s += &format!(
+                    "\na = {} ({}): the shift T P^a that collapses {} / plateau, i.e. how the crossover temperature of {} moves with P (a ~ 0: it does not); the paper's Table 1 gives no a for the perceptron, so its Table 1 row shows -.\n",
+                    m.show(),
+                    g.label,
+                    g.main.obs.name(),
+                    g.main.obs.name()
+                );
+            }
             if !g.main.plateau_checks.is_empty() {
                 s += &format!("\nLow-T plateau of {} ({}): ", g.main.obs.name(), g.label);
                 let parts: Vec<String> = g
@@ -273,6 +316,17 @@ impl Analysis {
             row.push((
                 "a_measured_by".into(),
                 m.as_ref().map_or(Cell::Null, |m| Cell::Str(m.how.clone())),
+            ));
+            row.push((
+                "a_err_source".into(),
+                m.as_ref()
+                    .map_or(Cell::Null, |m| Cell::Str(m.error_source.as_str().into())),
+            ));
+            let coverage = g.main.zeta_coverage();
+            row.push(("zeta_curves".into(), Cell::Int(coverage.flat.len() as i64)));
+            row.push((
+                "zeta_curves_planned".into(),
+                Cell::Int(g.main.curves.len() as i64),
             ));
             row.push(("verdict".into(), Cell::Str(g.verdict())));
             for l in &g.lazy_tc {
