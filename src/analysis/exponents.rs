@@ -975,6 +975,7 @@ pub(crate) mod tests {
         let md = crate::analysis::Analysis {
             groups: vec![g],
             phases: vec![],
+            windows: vec![],
         }
         .markdown();
         assert!(md.contains("| 606 / 8 / 0 / 1 | 205 | 9 |"), "{md}");

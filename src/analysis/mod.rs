@@ -4,6 +4,7 @@
 pub mod accept;
 pub mod collapse;
 pub mod curves;
+pub mod drift;
 pub mod evt;
 pub mod exponents;
 pub mod fit;
@@ -45,11 +46,14 @@ pub fn load_sweep(dir: &Path) -> Result<(Vec<RunResult>, Option<Regime>)> {
 pub struct Analysis {
     pub groups: Vec<GroupExponents>,
     pub phases: Vec<PhaseDiagram>,
+    /// Each group's exponents on the lower and upper part of its P range (same order as
+    /// `groups`; empty for a group with fewer than four sizes).
+    pub windows: Vec<Vec<drift::WindowFit>>,
 }
 
 /// Analyse with the regime declared for every group, or (`None`) the default rule per group.
 pub fn analyze_declared(results: &[RunResult], regime: Option<Regime>) -> Analysis {
-    let groups = curves::group_runs(results, true)
+    let (groups, windows) = curves::group_runs(results, true)
         .into_iter()
         .map(|g| {
             let (r, source) = match regime {
@@ -59,12 +63,16 @@ pub fn analyze_declared(results: &[RunResult], regime: Option<Regime>) -> Analys
                     RegimeSource::Rule,
                 ),
             };
-            fit_group(&g.label, &g.config, &g.runs, r, source)
+            (
+                fit_group(&g.label, &g.config, &g.runs, r, source),
+                drift::window_fits(&g.label, &g.config, &g.runs, r, source),
+            )
         })
-        .collect();
+        .unzip();
     Analysis {
         groups,
         phases: phase::phase_diagrams(results),
+        windows,
     }
 }
 
@@ -99,6 +107,47 @@ pub fn conventions() -> String {
          Verdict: consistent when the ratio lies in a's acceptable range and/or within two combined standard errors; 'weak collapse' when the collapse cost exceeds 0.1.",
         LAZY_DW_LEVELS.map(|l| l.to_string()).join(", ")
     )
+}
+
+/// The fit-window drift of one group as Markdown: its exponents on all P and on the lower and
+/// upper windows, statistical errors only (empty without windows).
+fn window_table(g: &GroupExponents, windows: &[drift::WindowFit]) -> String {
+    if windows.is_empty() {
+        return String::new();
+    }
+    let ratio_name = if g.ratio_uses_zeta {
+        "(gamma-zeta)/delta"
+    } else {
+        "gamma/delta"
+    };
+    let zeta_name = if g.zeta_in_table1() {
+        "zeta"
+    } else {
+        "lazy plateau exponent"
+    };
+    let mut s = format!(
+        "\nFit-window drift ({}): the exponents refitted on the lower and upper sizes of the P range, statistical errors only; an exponent that moves by more than its errors between the windows is still drifting with P.\n\n| P window | b | gamma | delta | {zeta_name} | {ratio_name} | a |\n|---|---|---|---|---|---|---|\n",
+        g.label
+    );
+    let all = drift::WindowFit {
+        label: "all P".into(),
+        ps: vec![],
+        fit: g.clone(),
+    };
+    for w in std::iter::once(&all).chain(windows) {
+        let f = &w.fit;
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            w.label,
+            show(f.b),
+            show(f.gamma()),
+            show(f.delta()),
+            show(f.main.zeta),
+            show(f.ratio),
+            f.measured_a().map_or("-".into(), |m| m.show())
+        );
+    }
+    s
 }
 
 impl Analysis {
@@ -167,6 +216,9 @@ impl Analysis {
                 g.censored_cells,
                 g.main.law.as_ref().map_or(0, |l| l.points)
             );
+        }
+        for (g, windows) in self.groups.iter().zip(&self.windows) {
+            s += &window_table(g, windows);
         }
         for g in &self.groups {
             let coverage = g.main.zeta_coverage();
@@ -256,7 +308,7 @@ impl Analysis {
         };
         let opt_int = |v: Option<usize>| v.map_or(Cell::Null, |v| Cell::Int(v as i64));
         let opt_f = |v: Option<f64>| v.map_or(Cell::Null, Cell::Float);
-        for g in &self.groups {
+        for (g, windows) in self.groups.iter().zip(&self.windows) {
             let c = &g.config;
             let m = g.measured_a();
             let mut row = vec![
@@ -333,6 +385,31 @@ impl Analysis {
                 let [v, err] = num(l.a);
                 row.push((format!("a_tc_dw_{}", l.level), v));
                 row.push((format!("a_tc_dw_{}_err", l.level), err));
+            }
+            for (w, side) in windows.iter().zip(["lower", "upper"]) {
+                let f = &w.fit;
+                row.push((
+                    format!("p_{side}"),
+                    Cell::Str(
+                        w.ps.iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                ));
+                let m = f.measured_a();
+                for (name, e) in [
+                    ("b", f.b),
+                    ("gamma", f.gamma()),
+                    ("delta", f.delta()),
+                    ("zeta", f.main.zeta),
+                    ("ratio", f.ratio),
+                    ("a", m.as_ref().map(|m| m.a)),
+                ] {
+                    let [v, err] = num(e);
+                    row.push((format!("{name}_{side}"), v));
+                    row.push((format!("{name}_{side}_err"), err));
+                }
             }
             for (k, status) in Status::ALL.iter().enumerate() {
                 row.push((

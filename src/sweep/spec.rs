@@ -214,7 +214,7 @@ impl SweepSpec {
 
     /// Number of grid points over all grids (before identical runs are merged).
     pub fn grid_size(&self) -> usize {
-        self.grids.iter().map(|g| product_size(g)).sum()
+        self.grids.iter().map(product_size).sum()
     }
 
     /// Same base and grids (comments and formatting aside).
