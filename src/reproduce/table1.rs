@@ -503,11 +503,17 @@ pub fn estimate(planned: &[Planned], jobs: usize) -> Result<Vec<f64>> {
                 return Ok(0.0);
             };
             let (step_s, point_s) = crate::bench::calibrate(&first.config);
-            let done = if p.store.dir.is_dir() {
-                crate::analysis::load_results(&p.store.dir)?
-            } else {
-                Vec::new()
-            };
+            // The plan's finished runs, read through its store (a directory whose sweep file
+            // is about to be adopted has none yet).
+            let done: Vec<crate::train::result::RunResult> = p
+                .runs
+                .iter()
+                .filter(|r| p.store.has_result(&r.id))
+                .filter_map(|r| match p.store.load(&r.id) {
+                    Ok(crate::sweep::Stored::Done(result)) => Some(*result),
+                    _ => None,
+                })
+                .collect();
             let mut ratios: Vec<f64> = done
                 .iter()
                 .map(|r| r.timing.wall_s / estimate_run_s(&r.config, step_s, point_s))
