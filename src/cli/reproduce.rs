@@ -249,7 +249,7 @@ fn table1(a: &Table1Args) -> Result<()> {
     let jobs = jobs(a.run.jobs);
     if a.run.dry_run {
         println!("reproduce table1 --preset {name} into {}", out.display());
-        let estimates = table1::estimate(&planned, jobs)?;
+        let estimates = crate::reproduce::estimate::wall_seconds(&planned, jobs)?;
         println!(
             "  {:<20} {:<52} {:>6} {:>8} {:>12}",
             "row", "what", "runs", "missing", "est. wall"

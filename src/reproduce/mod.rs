@@ -2,6 +2,7 @@
 
 pub mod decision_boundary;
 pub mod equal_t;
+pub mod estimate;
 pub mod eta_over_b;
 pub mod fc_mnist;
 pub mod fc_mnist_report;

@@ -479,61 +479,6 @@ pub fn plan(
     Ok((planned, skipped))
 }
 
-/// Estimated seconds of one run: steps modelled from the fc lazy runs of `reproduce fc-mnist`
-/// (epochs ~ 15 (P/1024)^0.35 (1 + 2^-11/T), a run's number of steps `epochs · P/B`), times the
-/// calibrated worst-case step, plus evaluating the training and test sets a few times. Rough:
-/// CNNs and the feature regime need more epochs, fitted points make steps cheaper.
-pub fn estimate_run_s(cfg: &RunConfig, step_s: f64, point_s: f64) -> f64 {
-    let p = cfg.p as f64;
-    let t = cfg.temperature.unwrap_or(1e-3);
-    let epochs = 15.0 * (p / 1024.0).powf(0.35) * (1.0 + 2f64.powi(-11) / t);
-    let steps = (epochs * p / cfg.batch as f64).min(cfg.max_steps.unwrap_or(u64::MAX) as f64);
-    steps * step_s + (4.0 * p + cfg.p_test as f64) * point_s
-}
-
-/// Estimated wall seconds of each row's missing runs with `jobs` workers, from a calibration
-/// of each row's net (a few timed steps). Where a row already has finished runs, the model is
-/// rescaled by the median ratio of their measured to their modelled times.
-pub fn estimate(planned: &[Planned], jobs: usize) -> Result<Vec<f64>> {
-    planned
-        .iter()
-        .map(|p| {
-            let todo = fc_mnist::todo(p);
-            let Some(first) = todo.first() else {
-                return Ok(0.0);
-            };
-            let (step_s, point_s) = crate::bench::calibrate(&first.config);
-            // The plan's finished runs, read through its store (a directory whose sweep file
-            // is about to be adopted has none yet).
-            let done: Vec<crate::train::result::RunResult> = p
-                .runs
-                .iter()
-                .filter(|r| p.store.has_result(&r.id))
-                .filter_map(|r| match p.store.load(&r.id) {
-                    Ok(crate::sweep::Stored::Done(result)) => Some(*result),
-                    _ => None,
-                })
-                .collect();
-            let mut ratios: Vec<f64> = done
-                .iter()
-                .map(|r| r.timing.wall_s / estimate_run_s(&r.config, step_s, point_s))
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .collect();
-            ratios.sort_by(f64::total_cmp);
-            let scale = if ratios.len() >= 5 {
-                ratios[ratios.len() / 2]
-            } else {
-                1.0
-            };
-            let total: f64 = todo
-                .iter()
-                .map(|r| estimate_run_s(&r.config, step_s, point_s))
-                .sum();
-            Ok(scale * total / jobs.max(1) as f64)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,17 +569,5 @@ mod tests {
         assert_eq!((c.batch, c.p, c.width), (64, 1024, Some(32)));
         assert_eq!(c.data_dir.as_deref(), Some("/data/cifar"));
         assert_eq!(prediction_depth(c), Some(9));
-    }
-
-    #[test]
-    fn the_estimate_grows_with_p_and_at_low_temperature() {
-        let cfg = |p: usize, t: f64| RunConfig {
-            p,
-            temperature: Some(t),
-            ..RunConfig::default()
-        };
-        let e = |p, t| estimate_run_s(&cfg(p, t), 1e-3, 1e-5);
-        assert!(e(2048, 0.01) > 2.0 * e(1024, 0.01));
-        assert!(e(1024, 2f64.powi(-14)) > 4.0 * e(1024, 0.01));
     }
 }
