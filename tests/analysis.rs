@@ -336,38 +336,30 @@ fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
         std::fs::write(cifar.join(f), bytes).unwrap();
     }
     let out = dir.path().join("t1");
-    let plan = ok(&[
-        "reproduce",
-        "table1",
-        "--preset",
-        "quick",
-        "--out",
-        out.to_str().unwrap(),
-        "--fc-mnist",
-        dir.path().join("fc").to_str().unwrap(),
-        "--cifar-dir",
-        cifar.to_str().unwrap(),
-        "--dry-run",
-    ]);
+    let fc = dir.path().join("fc");
+    let table1 = |how: &str| {
+        ok(&[
+            "reproduce",
+            "table1",
+            "--preset",
+            "quick",
+            "--out",
+            out.to_str().unwrap(),
+            "--fc-mnist",
+            fc.to_str().unwrap(),
+            "--cifar-dir",
+            cifar.to_str().unwrap(),
+            how,
+        ])
+    };
+    let plan = table1("--dry-run");
     assert!(!plan.contains("skipped"), "{plan}");
     for row in ["cifar-fc-lazy", "cifar-mnas-feature", "cifar-mnas-phase"] {
         assert!(plan.contains(row), "{row}: {plan}");
     }
     // A dry run writes nothing; --no-run writes the plan (and a report of no runs).
     assert!(!out.exists(), "--dry-run wrote {}", out.display());
-    ok(&[
-        "reproduce",
-        "table1",
-        "--preset",
-        "quick",
-        "--out",
-        out.to_str().unwrap(),
-        "--fc-mnist",
-        dir.path().join("fc").to_str().unwrap(),
-        "--cifar-dir",
-        cifar.to_str().unwrap(),
-        "--no-run",
-    ]);
+    table1("--no-run");
     // The sweep files name the data by its absolute path (cluster tasks start elsewhere).
     let sweep = std::fs::read_to_string(out.join("sweeps/cifar-mnas-phase.toml")).unwrap();
     let abs = std::fs::canonicalize(&cifar).unwrap();

@@ -216,6 +216,16 @@ mod tests {
         fit_group("g", &runs[0].config, runs, regime, RegimeSource::Declared)
     }
 
+    /// The details of the fits of one group (no windows, no phase diagram).
+    fn details_of(g: GroupExponents) -> String {
+        Analysis {
+            groups: vec![g],
+            phases: vec![],
+            windows: vec![],
+        }
+        .markdown()
+    }
+
     /// Table 1 cells of a row: model / regime, b, gamma, delta, zeta, ratio, a, verdict.
     fn cells(g: &GroupExponents) -> Vec<String> {
         table1_row(g)
@@ -271,12 +281,7 @@ mod tests {
             a.contains("undetermined") || a.contains("(scan)"),
             "Table 1 says which: {a}"
         );
-        let details = Analysis {
-            groups: vec![g],
-            phases: vec![],
-            windows: vec![],
-        }
-        .markdown();
+        let details = details_of(g);
         assert!(
             details.contains("the bootstrap over seeds is unstable"),
             "{details}"
@@ -301,12 +306,7 @@ mod tests {
             .measured_a()
             .expect("the w_1 / plateau collapse is measured");
         assert_eq!(cells(&g)[6], "-", "{}", table1_row(&g));
-        let details = Analysis {
-            groups: vec![g],
-            phases: vec![],
-            windows: vec![],
-        }
-        .markdown();
+        let details = details_of(g);
         assert!(
             details.contains(&format!("a = {}", m.show()))
                 && details.contains("the paper's Table 1 gives no a for the perceptron"),
@@ -320,12 +320,7 @@ mod tests {
         let g = group(&runs, Regime::Lazy);
         let zeta = g.main.zeta.expect("the lazy plateau exponent is measured");
         assert_eq!(cells(&g)[4], "-", "{}", table1_row(&g));
-        let details = Analysis {
-            groups: vec![g],
-            phases: vec![],
-            windows: vec![],
-        }
-        .markdown();
+        let details = details_of(g);
         assert!(
             details.contains(&format!("(lazy plateau) {}", zeta.show()))
                 && details.contains("not Table 1's zeta"),
@@ -350,12 +345,7 @@ mod tests {
         assert_eq!(coverage.not_flat, [4096]);
         assert_eq!(coverage.flat.len(), 5);
         assert!(cells(&g)[4].ends_with("(5/6 P)"), "{}", table1_row(&g));
-        let details = Analysis {
-            groups: vec![g],
-            phases: vec![],
-            windows: vec![],
-        }
-        .markdown();
+        let details = details_of(g);
         assert!(
             details.contains("zeta fitted on 5 curves of the 6 planned: no flat plateau at P = 4096 (the T grid does not reach low enough there)"),
             "{details}"
