@@ -131,6 +131,46 @@ pub fn agreement(runs: &[RunResult], obs: Observable, variant: Variant) -> Optio
     })
 }
 
+/// How far each variant's curve lies from the first variant's (the smallest batch, SGD, the
+/// hinge): per temperature both have converged runs at, the ratio of the medians over seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RatioToFirst {
+    pub label: String,
+    /// Median, smallest and largest ratio over the common temperatures.
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The ratio of each later variant's medians to the first variant's at equal `T` (variants
+/// without a common temperature are left out).
+pub fn ratios_to_first(runs: &[RunResult], obs: Observable, variant: Variant) -> Vec<RatioToFirst> {
+    let by = cells_by(runs, obs, variant);
+    let Some((_, first)) = by.first() else {
+        return vec![];
+    };
+    by.iter()
+        .skip(1)
+        .filter_map(|(label, cells)| {
+            let mut ratios: Vec<f64> = cells
+                .iter()
+                .filter_map(|(t, v)| {
+                    let (_, base) = first.iter().find(|(u, _)| u.to_bits() == t.to_bits())?;
+                    Some(median(v) / median(base))
+                })
+                .filter(|r| r.is_finite())
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            Some(RatioToFirst {
+                label: label.clone(),
+                median: median(&ratios),
+                min: *ratios.first()?,
+                max: *ratios.last()?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +225,23 @@ mod tests {
         assert_eq!(
             agreement(&one, Observable::WeightChange, Variant::Batch),
             None
+        );
+        assert!(ratios_to_first(&one, Observable::WeightChange, Variant::Batch).is_empty());
+    }
+
+    #[test]
+    fn ratios_to_the_first_variant_are_taken_at_equal_t() {
+        let r = ratios_to_first(
+            &runs(|b| if b == 32 { 2.0 } else { 1.0 }),
+            Observable::WeightChange,
+            Variant::Batch,
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].label, "B = 32");
+        // Twice as large at every T, up to the seeds' noise in the medians.
+        assert!(
+            r[0].min > 1.6 && r[0].max < 2.5 && (r[0].median - 2.0).abs() < 0.3,
+            "{r:?}"
         );
     }
 }

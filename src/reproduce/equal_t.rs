@@ -4,7 +4,7 @@
 use super::fc_mnist::Planned;
 use crate::analysis::curves::Observable;
 use crate::analysis::load_results;
-use crate::analysis::variants::{Variant, agreement};
+use crate::analysis::variants::{Variant, agreement, ratios_to_first};
 use crate::error::Result;
 use crate::plot::save_plot;
 use crate::plot::variants::variants_figure;
@@ -39,6 +39,10 @@ pub fn write_report(
         "| sweep | observable | temperatures compared | spread across {0} | spread across seeds | verdict |\n|---|---|---|---|---|---|\n",
     )
     .replace("{0}", variant.name());
+    let mut ratios = format!(
+        "| sweep | observable | {0} | median over T of its median / the first {0}'s [smallest, largest] |\n|---|---|---|---|\n",
+        variant.name()
+    );
     let mut links = String::new();
     for p in planned {
         let runs = load_results(&p.store.dir)?;
@@ -86,13 +90,25 @@ pub fn write_report(
             };
             table += &row;
             table.push('\n');
+            for r in ratios_to_first(&runs, obs, variant) {
+                let _ = writeln!(
+                    ratios,
+                    "| {} | {} | {} | {:.2} [{:.2}, {:.2}] |",
+                    p.part.what,
+                    obs.name(),
+                    r.label,
+                    r.median,
+                    r.min,
+                    r.max
+                );
+            }
         }
     }
     let v = variant.name();
     let text = format!(
         "# {title}\n\n{intro}\n\n\
          Spreads are standard deviations of `ln y`: across {v}, of the medians over seeds at one `T` (the median over temperatures is shown); across seeds, of single runs in one `({v}, T)` cell (median over cells). Only converged runs count.\n\n\
-         {table}\n## Figures\n\n{links}"
+         {table}\n## How far each {v} lies from the first\n\nAt each temperature where both have converged runs, the median over seeds of the {v} divided by that of the first {v} (the order of the figures' legends).\n\n{ratios}\n## Figures\n\n{links}"
     );
     Report::write(out, &text, figures, table)
 }
