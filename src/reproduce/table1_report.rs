@@ -135,7 +135,15 @@ pub fn write(
             run_summary(&results),
         );
         if results.is_empty() {
-            let _ = writeln!(rows, "| {} | not run yet |||||||", p.part.what);
+            if p.part.regime.is_some() {
+                let _ = writeln!(rows, "| {} | not run yet |||||||", p.part.what);
+            } else {
+                let _ = write!(
+                    phase_text,
+                    "### `{name}`: {}\n\nNot run yet.\n\n",
+                    p.part.what
+                );
+            }
             continue;
         }
         let analysis = analyze_declared(&results, p.part.regime);
@@ -248,7 +256,7 @@ fn departures(preset: Preset) -> Vec<[&'static str; 3]> {
             [
                 "CNN rows",
                 "h = 64, full MNIST, P = 1024 .. 16384, P_test = 32768, 5 seeds",
-                "the laptop preset's rows, the same runs: h = 8, the bundled digits, P = 256 .. 4096, P_test = 2048, 3 seeds, T = 2^-8 .. 2^4 (the authors' widths: about 10 days of CPU here, `--preset cluster --dry-run`)",
+                "the laptop preset's rows, the same runs: h = 8, the bundled digits, P = 256 .. 4096, P_test = 2048, 3 seeds, T = 2^-8 .. 2^4 (the authors' widths: about 10 days of wall time on 2 cores here, `--preset cluster --dry-run`)",
             ],
             [
                 "simple-cnn rows",
