@@ -415,19 +415,25 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
             a.preset.name(),
             out.display()
         );
-        for (p, m) in planned.iter().zip(&missing) {
+        let jobs = jobs(a.run.jobs);
+        let estimates = crate::reproduce::estimate::wall_seconds(&planned, jobs)?;
+        for ((p, m), e) in planned.iter().zip(&missing).zip(&estimates) {
             println!(
-                "  {:<8} {:<40} {:>5} runs, {:>5} missing  ({})",
+                "  {:<8} {:<40} {:>5} runs, {:>5} missing, about {:>4.0} min",
                 p.part.name,
                 p.part.what,
                 p.runs.len(),
                 m,
-                out.join("sweeps")
-                    .join(format!("{}.toml", p.part.name))
-                    .display()
+                e / 60.0
             );
         }
-        println!("  total: {total} runs to do");
+        println!(
+            "  total: {total} runs to do, about {:.0} min with {jobs} workers (a model of the \
+             laptop runs' steps times a calibrated step; nothing written: the sweep files go \
+             to {} when the runs start)",
+            estimates.iter().sum::<f64>() / 60.0,
+            out.join("sweeps").display()
+        );
         return Ok(());
     }
     if !a.run.no_run && total > 0 {
