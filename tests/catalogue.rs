@@ -114,6 +114,15 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "alpha.toml",
             "[base]\nlr = 0.1\n[grid]\nalpha = [1.0, -2.0]\n",
         ),
+        // Issue #23, cases 4 and 5: a step so small the count overflows; a huge `num`.
+        (
+            "tiny.toml",
+            "[base]\nlr = 0.1\n[grid]\ntemperature = { linear = [0.001, 1], step = 1e-320 }\n",
+        ),
+        (
+            "num.toml",
+            "[base]\nlr = 0.1\n[grid]\ntemperature = { log10 = [-3, -1], num = 1000000000000 }\n",
+        ),
         ("other.toml", "[base]\nlr = 0.2\n[grid]\np = [32, 64]\n"),
         ("bad.toml", "[base\nlr = 0.1\n"),
     ];
@@ -201,6 +210,20 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             1,
             "must be finite",
         ),
+        case(
+            &["sweep", "run"],
+            &[&t("tiny.toml"), "--results", &t("x")],
+            1,
+            "at most 1,000,000 per axis",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("num.toml")],
+            1,
+            "`num` is at most 1,000,000 per axis",
+        ),
+        // Issue #23, case 8: a wall budget no Duration holds.
+        case(F, &["--max-wall", "1e20"], 1, "max_wall must be at most"),
         case(
             &["sweep", "run"],
             &[&t("alpha.toml"), "--results", &t("x")],

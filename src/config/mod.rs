@@ -205,6 +205,9 @@ pub const DEFAULT_DIM: usize = 128;
 pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
 pub const DEFAULT_CHECKPOINTS_PER_DECADE: u32 = 4;
 
+/// The largest wall budget a run takes, in seconds (about 30 years).
+pub const MAX_WALL_S: f64 = 1e9;
+
 /// One run. Field names are those of the TOML config and of the `config` object of the result
 /// JSON; the CLI flags are the same names in kebab-case (`p_test` is `--p-test`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -432,6 +435,11 @@ impl RunConfig {
         }
         if let Some(w) = self.max_wall {
             positive_finite("max_wall", w, "it is a wall-time budget in seconds")?;
+            if w > MAX_WALL_S {
+                return Err(Error::config(format!(
+                    "max_wall must be at most {MAX_WALL_S:e} seconds (about 30 years; got {w}); leave it out for no wall budget"
+                )));
+            }
         }
         if let Some(c) = self.checkpoints_per_decade
             && c > 100

@@ -53,14 +53,18 @@ fn progression(a: f64, b: f64, step: f64) -> Result<Vec<f64>, String> {
             "the range [{a}, {b}] is empty: stop must be >= start"
         ));
     }
-    let n = ((b - a) / step + 1e-9).floor() as usize + 1;
-    if n > 1_000_000 {
+    // Counted in floats: a tiny step would overflow an integer count (and wrap to no runs).
+    let count = ((b - a) / step + 1e-9).floor() + 1.0;
+    if !(count <= MAX_VALUES as f64) {
         return Err(format!(
-            "the range gives {n} values; at most 1,000,000 per axis"
+            "the range [{a}, {b}] with step {step} gives {count:.3e} values; at most 1,000,000 per axis"
         ));
     }
-    Ok((0..n).map(|k| a + k as f64 * step).collect())
+    Ok((0..count as usize).map(|k| a + k as f64 * step).collect())
 }
+
+/// At most this many values per axis (checked before any is allocated).
+pub const MAX_VALUES: usize = 1_000_000;
 
 fn spaced(a: f64, b: f64, num: usize) -> Vec<f64> {
     if num == 1 {
@@ -105,7 +109,8 @@ pub fn expand(v: &Value) -> Result<Vec<Value>, String> {
                 .get("step")
                 .map(|s| number(s).ok_or("`step` must be a number"));
             let num = t.get("num").map(|n| match n {
-                Value::Integer(i) if *i >= 1 => Ok(*i as usize),
+                Value::Integer(i) if *i >= 1 && *i as u64 <= MAX_VALUES as u64 => Ok(*i as usize),
+                Value::Integer(i) if *i >= 1 => Err("`num` is at most 1,000,000 per axis"),
                 _ => Err("`num` must be a positive integer"),
             });
             let exponents = match (step, num) {
@@ -202,6 +207,18 @@ mod tests {
         ] {
             assert!(err(bad).contains("must be finite"), "{bad}: {}", err(bad));
         }
+        // A tiny step is too many values, not zero runs (issue #23, case 4); a huge `num` is
+        // refused before anything is allocated (case 5).
+        let e = err("{ linear = [0.001, 1], step = 1e-320 }");
+        assert!(e.contains("at most 1,000,000 per axis"), "{e}");
+        for num in ["1000000000000", "50000000", "1000001"] {
+            let e = err(&format!("{{ log10 = [-3, -1], num = {num} }}"));
+            assert!(e.contains("`num` is at most 1,000,000"), "{num}: {e}");
+        }
+        assert_eq!(
+            floats("{ linear = [0, 1], num = 1000000 }").len(),
+            1_000_000
+        );
     }
 
     #[test]

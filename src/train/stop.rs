@@ -7,7 +7,7 @@ use super::stall::StallWatch;
 use super::trainer::Trainer;
 use crate::config::ValidConfig;
 use std::cmp::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// How a run ended, in a status and in words.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,7 +61,8 @@ impl Budget {
     /// `max_wall` seconds passed since the run started.
     pub fn wall(&self, tr: &Trainer) -> Option<Ended> {
         let max = self.max_wall?;
-        (self.start.elapsed() >= Duration::from_secs_f64(max)).then(|| {
+        // Compared in seconds: no Duration conversion that could fail on a huge budget.
+        (self.start.elapsed().as_secs_f64() >= max).then(|| {
             Ended::new(
                 Status::Budget,
                 format!("max_wall ({max} s) reached at step {}", tr.steps()),
