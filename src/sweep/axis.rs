@@ -55,7 +55,7 @@ fn progression(a: f64, b: f64, step: f64) -> Result<Vec<f64>, String> {
     }
     // Counted in floats: a tiny step would overflow an integer count (and wrap to no runs).
     let count = ((b - a) / step + 1e-9).floor() + 1.0;
-    if !(count <= MAX_VALUES as f64) {
+    if !count.is_finite() || count > MAX_VALUES as f64 {
         return Err(format!(
             "the range [{a}, {b}] with step {step} gives {count:.3e} values; at most 1,000,000 per axis"
         ));
