@@ -420,8 +420,18 @@ fn runs_that_error_are_recorded_and_do_not_stop_the_sweep() {
         text.contains("failed") && text.contains("exceeds the 10000 points"),
         "{text}"
     );
-    // Failed runs are not retried unless asked.
-    assert!(ok(&["sweep", "run", &sweep, "--results", d, "--quiet"]).contains("ran 0:"));
+    // Failed runs are not retried unless asked, and the sweep is not done while they remain
+    // (issue #23, case 6: this rerun exited 0).
+    let o = sgd(&["sweep", "run", &sweep, "--results", d, "--quiet"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ran 0:"));
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: 1 run(s) failed earlier and were not rerun")
+            && last.ends_with("`sweep run --retry-failed` runs them again"),
+        "{err}"
+    );
     let o = sgd(&[
         "sweep",
         "run",

@@ -226,6 +226,21 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
             a.results.display()
         );
     }
+    // Failures recorded by an earlier invocation and not retried: the sweep is not done.
+    let scope = match a.shard {
+        Some(s) => s.select(&runs),
+        None => runs.iter().collect(),
+    };
+    let earlier = scope
+        .iter()
+        .filter(|r| store.has_failure(&r.id) && !store.has_result(&r.id))
+        .count();
+    if earlier > 0 {
+        anyhow::bail!(
+            "{earlier} run(s) failed earlier and were not rerun (`sgd-regimes status {}` lists them); `sweep run --retry-failed` runs them again",
+            a.results.display()
+        );
+    }
     Ok(())
 }
 
