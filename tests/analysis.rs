@@ -385,3 +385,44 @@ fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
     assert!(!o.status.success() && err.contains("--cifar-dir"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// A group whose runs all diverged has nothing to draw: `plot` skips its empty figures with a
+/// note and draws the others (issue #23, case 9: it aborted all plotting).
+#[test]
+fn plot_skips_the_empty_figures_of_a_group_that_never_converged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("two.toml");
+    // alpha = 1 converges at low T; alpha = 2 is run only far past its T_max.
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\np_test = 64\nbatch = 8\nmax_steps = 3000\n\
+         [[grid]]\nalpha = [1.0]\ntemperature = [0.001, 0.002]\np = [64, 128]\n\
+         [[grid]]\nalpha = [2.0]\ntemperature = [100000.0]\np = [64, 128]\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("r");
+    let d = dir.to_str().unwrap();
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        d,
+        "--quiet",
+    ]);
+    let o = sgd(&["plot", d]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("skipped: no converged run to draw"), "{err}");
+    let figs: Vec<String> = std::fs::read_dir(dir.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // The converged group's figures and the phase diagrams are drawn.
+    assert!(
+        figs.iter()
+            .any(|f| f.contains("alpha_1_") && f.ends_with("train_error_vs_time.png"))
+            && figs.iter().any(|f| f.ends_with("phase_P128.png")),
+        "{figs:?}"
+    );
+}

@@ -484,14 +484,14 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
             if f.curves.is_empty() {
                 continue;
             }
-            written.push(save_plot(
+            written.extend(save_plot(
                 &raw(&g.label, f),
                 &stem(&format!("{}_raw", f.obs.slug())),
             )?);
             // A lazy network's test error is collapsed with its height factor below.
             let height = f.obs == Observable::TestError && g.test_collapse.is_some();
             if let (false, Some(p)) = (height, collapsed(&g.label, f)) {
-                written.push(save_plot(
+                written.extend(save_plot(
                     &p,
                     &stem(&format!("{}_collapsed", f.obs.slug())),
                 )?);
@@ -499,13 +499,13 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
         }
         if g.model != ModelKind::Perceptron {
             if let Some(gamma) = g.gamma() {
-                written.push(save_plot(
+                written.extend(save_plot(
                     &scaled(&g.label, &g.main, gamma.value, "fitted gamma"),
                     &stem("dw_scaled"),
                 )?);
             }
             if let Some(b) = g.b {
-                written.push(save_plot(
+                written.extend(save_plot(
                     &scaled(&g.label, &g.tstar, b.value, "fitted b"),
                     &stem("tstar_scaled"),
                 )?);
@@ -513,7 +513,7 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
             let te = g.others.iter().find(|f| f.obs == Observable::TestError);
             if let (Some(c), Some(te)) = (&g.test_collapse, te) {
                 let (a, beta) = (c.a.value, c.beta.value);
-                written.push(save_plot(
+                written.extend(save_plot(
                     &shifted(
                         &g.label,
                         te,
@@ -523,7 +523,7 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
                     ),
                     &stem("test_error_vs_TPa"),
                 )?);
-                written.push(save_plot(
+                written.extend(save_plot(
                     &shifted(
                         &g.label,
                         te,
@@ -546,29 +546,29 @@ pub fn all_figures(analysis: &Analysis, results: &[RunResult], out: &Path) -> Re
                 .find(|r| crate::analysis::curves::label(&r.config, true) == g.label)
                 .and_then(|r| r.config.chi)
                 .unwrap_or(0.0);
-            written.push(save_plot(
+            written.extend(save_plot(
                 &scaled(&g.label, &g.main, 1.0 / (1.0 + chi), "1/(1+chi)"),
                 &stem("w1_scaled"),
             )?);
             if let Some(b) = g.b {
-                written.push(save_plot(
+                written.extend(save_plot(
                     &scaled(&g.label, &g.tstar, b.value, "fitted b"),
                     &stem("tstar_scaled"),
                 )?);
             }
         } else if let Some(p) = test_error_vs_dw(&g.label, g) {
-            written.push(save_plot(&p, &stem("test_error_vs_dw"))?);
+            written.extend(save_plot(&p, &stem("test_error_vs_dw"))?);
         }
         let runs: Vec<&RunResult> = results
             .iter()
             .filter(|r| crate::analysis::curves::label(&r.config, true) == g.label)
             .collect();
         if let Some(p) = train_error_vs_time(&g.label, &runs) {
-            written.push(save_plot(&p, &stem("train_error_vs_time"))?);
+            written.extend(save_plot(&p, &stem("train_error_vs_time"))?);
         }
     }
     for (s, p) in batch_checks(results) {
-        written.push(save_plot(&p, &out.join(format!("{s}__batch_check")))?);
+        written.extend(save_plot(&p, &out.join(format!("{s}__batch_check")))?);
     }
     for d in &analysis.phases {
         written.push(save_phase(

@@ -218,7 +218,16 @@ pub fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
 }
 
 /// Write `plot` as `stem.png` and `stem.svg`, each atomically (`io::replace_via`).
-pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
+/// `None` (with a note on stderr, and no file written) when the plot has no point to draw: a
+/// group whose runs all diverged has no curve, and the other figures are still wanted.
+pub fn save_plot(plot: &Plot, stem: &Path) -> Result<Option<PathBuf>> {
+    if plot.series.iter().all(|s| s.points.is_empty()) {
+        eprintln!(
+            "note: figure `{}` skipped: no converged run to draw",
+            plot.title
+        );
+        return Ok(None);
+    }
     register_font()?;
     let png = with_suffix(stem, "png");
     crate::io::replace_via(&png, |tmp| {
@@ -230,7 +239,7 @@ pub fn save_plot(plot: &Plot, stem: &Path) -> Result<PathBuf> {
     crate::io::replace_via(&with_suffix(stem, "svg"), |tmp| {
         draw_plot(plot, SVGBackend::new(tmp, (800, 560)).into_drawing_area())
     })?;
-    Ok(png)
+    Ok(Some(png))
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ pub fn perceptron_trajectories(results: &[RunResult], out: &Path) -> Result<Vec<
                 }
                 .with_subtitle(&g.label);
                 let stem = out.join(format!("{}__{file}_trajectory_{what}", slug(&g.label)));
-                written.push(save_plot(&plot, &stem)?);
+                written.extend(save_plot(&plot, &stem)?);
             }
         }
     }

@@ -53,18 +53,19 @@ pub fn write_report(
                 variant,
                 &format!("{}: {} against T", p.part.what, obs.name()),
             );
-            let png = save_plot(
+            if let Some(png) = save_plot(
                 &plot,
                 &fig_dir.join(format!("{}__{}", p.part.name, obs.slug())),
-            )?;
-            let _ = writeln!(
-                links,
-                "![{} {}](figures/{})",
-                p.part.name,
-                obs.name(),
-                png.file_name().unwrap_or_default().to_string_lossy()
-            );
-            figures.push(png);
+            )? {
+                let _ = writeln!(
+                    links,
+                    "![{} {}](figures/{})",
+                    p.part.name,
+                    obs.name(),
+                    png.file_name().unwrap_or_default().to_string_lossy()
+                );
+                figures.push(png);
+            }
             let row = match agreement(&runs, obs, variant) {
                 Some(a) => format!(
                     "| {} | {} | {} | {:.3} | {:.3} | {} |",

@@ -100,14 +100,15 @@ pub fn report(out: &Path, planned: &[Planned]) -> Result<Report> {
                 obs.name()
             ),
         );
-        let png = save_plot(&plot, &fig_dir.join(format!("losses__{}", obs.slug())))?;
-        let _ = writeln!(
-            links,
-            "![{} by loss](figures/losses__{}.png)",
-            obs.name(),
-            obs.slug()
-        );
-        figures.push(png);
+        if let Some(png) = save_plot(&plot, &fig_dir.join(format!("losses__{}", obs.slug())))? {
+            let _ = writeln!(
+                links,
+                "![{} by loss](figures/losses__{}.png)",
+                obs.name(),
+                obs.slug()
+            );
+            figures.push(png);
+        }
     }
     let table = format!(
         "| loss, model / regime | b | gamma | delta | zeta | gamma/delta | a | verdict |\n|---|---|---|---|---|---|---|---|\n{rows}"
