@@ -85,22 +85,11 @@ fn reproduce_perceptron_quick_recovers_the_exponents() {
 #[test]
 fn analyze_and_plot_a_fc_sweep() {
     let tmp = tempfile::tempdir().unwrap();
-    let sweep = tmp.path().join("fc.toml");
-    std::fs::write(
-        &sweep,
+    let dir = run_sweep(
+        tmp.path(),
         "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 32\np_test = 256\nmax_steps = 3000\n[grid]\nalpha = [0.01, 1.0, 100.0]\ntemperature = { log2 = [-8, 4], step = 2 }\np = [128, 256]\nbatch = [8, 16]\n",
-    )
-    .unwrap();
-    let dir = tmp.path().join("r");
+    );
     let d = dir.to_str().unwrap();
-    ok(&[
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        d,
-        "--quiet",
-    ]);
     let table = ok(&["analyze", d]);
     assert!(
         table.contains("| fc L=2 h=32, mnist-parity, alpha=100, B=16 /"),
@@ -391,25 +380,14 @@ fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
 #[test]
 fn plot_skips_the_empty_figures_of_a_group_that_never_converged() {
     let tmp = tempfile::tempdir().unwrap();
-    let sweep = tmp.path().join("two.toml");
     // alpha = 1 converges at low T; alpha = 2 is run only far past its T_max.
-    std::fs::write(
-        &sweep,
+    let dir = run_sweep(
+        tmp.path(),
         "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\np_test = 64\nbatch = 8\nmax_steps = 3000\n\
          [[grid]]\nalpha = [1.0]\ntemperature = [0.001, 0.002]\np = [64, 128]\n\
          [[grid]]\nalpha = [2.0]\ntemperature = [100000.0]\np = [64, 128]\n",
-    )
-    .unwrap();
-    let dir = tmp.path().join("r");
+    );
     let d = dir.to_str().unwrap();
-    ok(&[
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        d,
-        "--quiet",
-    ]);
     let o = sgd(&["plot", d]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
@@ -425,4 +403,20 @@ fn plot_skips_the_empty_figures_of_a_group_that_never_converged() {
             && figs.iter().any(|f| f.ends_with("phase_P128.png")),
         "{figs:?}"
     );
+}
+
+/// Write `text` as a sweep file in `dir`, run it into `dir/r`, and return that directory.
+fn run_sweep(dir: &Path, text: &str) -> std::path::PathBuf {
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(&sweep, text).unwrap();
+    let results = dir.join("r");
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+        "--quiet",
+    ]);
+    results
 }
