@@ -384,13 +384,12 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
 fn fc_mnist_parts(preset: Preset, mnist: Option<&str>) -> Vec<Part> {
     fc_mnist::Preset::parts(preset, mnist)
         .into_iter()
-        .map(|p| {
+        .filter_map(|p| {
             let (name, what) = FC_ROWS
                 .iter()
                 .find(|(_, part, _)| *part == p.name)
-                .map(|(row, _, what)| (*row, *what))
-                .expect("fc-mnist has these three parts");
-            Part { name, what, ..p }
+                .map(|(row, _, what)| (*row, *what))?;
+            Some(Part { name, what, ..p })
         })
         .collect()
 }
