@@ -16,6 +16,9 @@ pub enum Error {
     /// An external program (sbatch, squeue) is missing or refused.
     #[error("{0}")]
     External(String),
+    /// Encoding an output (a figure, a table) failed for a reason that is not a file's.
+    #[error("{0}")]
+    Output(String),
     /// An I/O failure on a file the tool reads or writes.
     #[error("{path}: {err}")]
     Io { path: String, err: std::io::Error },
@@ -26,6 +29,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn config(message: impl Into<String>) -> Self {
         Error::Config(message.into())
+    }
+
+    pub fn output(message: impl Into<String>) -> Self {
+        Error::Output(message.into())
     }
 
     pub fn data(path: impl AsRef<Path>, message: impl Into<String>) -> Self {

@@ -34,6 +34,40 @@ pub fn check_replaceable(path: &Path) -> Result<()> {
     ))
 }
 
+/// Check, before long work, that `path` can be written when the work is done: the target is
+/// ours to replace ([`check_replaceable`]) and its directory takes a new file (it exists, is
+/// writable, is not a pseudo file system such as `/proc`). Proven by creating and removing the
+/// temporary file [`write_atomic`] will use. A full disk can still fail the final write; callers
+/// then print what they computed (issue #23, case 1: no work lost to a bad destination).
+pub fn check_destination(path: &Path) -> Result<()> {
+    check_replaceable(path)?;
+    let tmp = temporary_path(path)?;
+    let probe = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(b"probe").and_then(|()| f.sync_all()));
+    let _ = std::fs::remove_file(&tmp);
+    probe.map_err(|e| {
+        Error::data(
+            path,
+            format!(
+                "cannot be written ({}): give a path in an existing, writable directory",
+                io_reason(&e)
+            ),
+        )
+    })
+}
+
+/// An I/O error's reason without Rust's "(os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 /// Write `bytes` to `path` atomically; see the module comment for what is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     replace_via(path, |tmp| {
@@ -111,6 +145,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing/r.json"), "{e}");
+    }
+
+    #[test]
+    fn a_destination_is_checked_by_creating_a_file_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        check_destination(&dir.path().join("r.json")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let e = check_destination(&dir.path().join("typo/r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("typo/r.json: cannot be written (No such file"),
+            "{e}"
+        );
+        for p in ["/proc/x.json", "/sys/x.json"] {
+            let e = check_destination(Path::new(p)).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{p}: cannot be written")), "{e}");
+        }
     }
 
     #[test]

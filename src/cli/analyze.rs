@@ -30,17 +30,21 @@ pub fn run(a: &AnalyzeArgs) -> Result<()> {
             a.dir.display()
         );
     }
-    let analysis = analyze_declared(&results, a.regime.or(declared));
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("analysis"));
+    // The destination is checked before the fits, and the table printed before it is written:
+    // a full disk loses no analysis.
     std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
-    let md = format!("{}\n{}\n", analysis.markdown(), conventions());
-    crate::io::write_atomic(&out.join("exponents.md"), md.as_bytes())?;
-    crate::table::write(&analysis.table(), &out.join("exponents.csv"))?;
+    crate::io::check_destination(&out.join("exponents.md"))?;
+    let analysis = analyze_declared(&results, a.regime.or(declared));
     print!("{}", analysis.markdown());
     for p in &analysis.phases {
         println!("\n{}", p.summary());
     }
     println!("\n{}", conventions());
+    let md = format!("{}\n{}\n", analysis.markdown(), conventions());
+    crate::io::write_atomic(&out.join("exponents.md"), md.as_bytes())
+        .and_then(|()| crate::table::write(&analysis.table(), &out.join("exponents.csv")))
+        .map_err(|e| anyhow::anyhow!("{e}; the analysis above was not written"))?;
     println!(
         "\nwritten: {} and {}",
         out.join("exponents.md").display(),

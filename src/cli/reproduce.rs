@@ -34,6 +34,8 @@ pub fn plot(a: &PlotArgs) -> Result<()> {
         );
     }
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("figures"));
+    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
+    crate::io::check_destination(&out.join("figure.png"))?;
     let written = all_figures(&analyze_declared(&results, regime), &results, &out)?;
     println!(
         "wrote {} figures (PNG and SVG) to {}",

@@ -3,7 +3,7 @@
 use crate::sweep::status::{Counts, RunState, status};
 use crate::sweep::{Event, RunStore, Shard, SweepSpec, collect::collect, execute, pending};
 use crate::table;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
@@ -368,8 +368,16 @@ pub fn collect_cmd(a: &CollectArgs) -> Result<()> {
     let (store, spec) = RunStore::open(&a.dir)?;
     let runs = spec.runs()?;
     table::writer_for(&a.out)?;
-    crate::io::check_replaceable(&a.out)?;
+    crate::io::check_destination(&a.out)?;
     let (t, missing) = collect(&store, &runs)?;
+    if t.rows.is_empty() {
+        bail!(
+            "{}: no finished runs yet, nothing written; run the sweep first (sgd-regimes sweep run {} --results {})",
+            a.dir.display(),
+            a.dir.join("sweep.toml").display(),
+            a.dir.display()
+        );
+    }
     table::write(&t, &a.out)?;
     println!(
         "wrote {} rows x {} columns to {}{}",

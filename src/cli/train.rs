@@ -209,9 +209,9 @@ fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let cfg = args.to_config()?;
-    // Refuse a target we would not write before training, not after.
+    // Refuse a destination we cannot write before training, not after.
     if let Some(out) = &args.out {
-        crate::io::check_replaceable(out)?;
+        crate::io::check_destination(out)?;
     }
     let mut spinner = RunSpinner::default();
     let mut report = |p: &train::Progress| spinner.update(p);
@@ -222,15 +222,20 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let result = train::run_valid(&cfg, opts);
     spinner.finish();
     let result = result?;
-    if let Some(out) = &args.out {
-        crate::io::write_atomic(out, result.to_json().as_bytes())?;
-    }
-    if args.json {
+    // The destination was checked, but a disk can fill while training: the result is printed
+    // whatever happens to the file, and the file's failure said after it.
+    let written = match &args.out {
+        Some(out) => crate::io::write_atomic(out, result.to_json().as_bytes()),
+        None => Ok(()),
+    };
+    if args.json || written.is_err() {
         print!("{}", result.to_json());
     } else {
         print!("{}", summary(&result, args.out.as_deref()));
     }
-    Ok(())
+    written.map_err(|e| {
+        anyhow::anyhow!("{e}; the result above was not written: save it from this output")
+    })
 }
 
 fn fmt_opt(v: f64) -> String {

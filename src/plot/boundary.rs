@@ -2,7 +2,7 @@
 //! sign of `F(x)` as a light background over the plane, the learnt boundary `F(x) = 0` where
 //! that sign changes, the true boundary `x_1 = 0`, and the training points by label.
 
-use super::{plot_err, register_font, with_suffix};
+use super::plot_err;
 use crate::error::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -130,25 +130,12 @@ pub fn save_boundaries(
     caption: &str,
     stem: &Path,
 ) -> Result<PathBuf> {
-    register_font()?;
     let rows = panels.len().div_ceil(columns) as u32;
     let size = (300 * columns as u32, 300 * rows + 40);
-    let png = with_suffix(stem, "png");
-    crate::io::replace_via(&png, |tmp| {
-        draw(
-            panels,
-            columns,
-            caption,
-            BitMapBackend::new(tmp, size).into_drawing_area(),
-        )
-    })?;
-    crate::io::replace_via(&with_suffix(stem, "svg"), |tmp| {
-        draw(
-            panels,
-            columns,
-            caption,
-            SVGBackend::new(tmp, size).into_drawing_area(),
-        )
-    })?;
-    Ok(png)
+    super::save_figure(
+        stem,
+        size,
+        |area| draw(panels, columns, caption, area),
+        |area| draw(panels, columns, caption, area),
+    )
 }

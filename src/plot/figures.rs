@@ -1,7 +1,7 @@
 //! The figures of method §5 for an analyzed set of runs: raw and collapsed curves, test error vs
 //! dw, training error vs time, perceptron panels, and phase diagrams.
 
-use super::{Plot, Series, plot_err, register_font, save_plot};
+use super::{Plot, Series, plot_err, save_plot};
 use crate::analysis::Analysis;
 use crate::analysis::curves::Observable;
 use crate::analysis::exponents::{GroupExponents, ObservableFit};
@@ -392,15 +392,12 @@ where
 }
 
 fn save_phase(d: &PhaseDiagram, stem: &Path) -> Result<PathBuf> {
-    register_font()?;
-    let png = super::with_suffix(stem, "png");
-    crate::io::replace_via(&png, |tmp| {
-        draw_phase(d, BitMapBackend::new(tmp, (800, 600)).into_drawing_area())
-    })?;
-    crate::io::replace_via(&super::with_suffix(stem, "svg"), |tmp| {
-        draw_phase(d, SVGBackend::new(tmp, (800, 600)).into_drawing_area())
-    })?;
-    Ok(png)
+    super::save_figure(
+        stem,
+        (800, 600),
+        |area| draw_phase(d, area),
+        |area| draw_phase(d, area),
+    )
 }
 
 /// For runs that differ only in the batch size: dw against T, one curve per B, at the largest P

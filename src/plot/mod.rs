@@ -23,7 +23,7 @@ fn register_font() -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::config("the embedded font could not be loaded"))
+        Err(Error::output("the embedded font could not be loaded"))
     }
 }
 
@@ -67,7 +67,7 @@ pub struct Plot {
 }
 
 fn plot_err<E: std::fmt::Display>(e: E) -> Error {
-    Error::config(format!("drawing a figure: {e}"))
+    Error::output(format!("drawing a figure: {e}"))
 }
 
 fn bounds(values: impl Iterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
@@ -105,7 +105,7 @@ where
         bounds(pts().map(|q| q.0), true),
         bounds(pts().map(|q| q.1), p.log_y),
     ) else {
-        return Err(Error::config(format!(
+        return Err(Error::output(format!(
             "figure `{}` has no points to draw",
             p.title
         )));
@@ -228,18 +228,39 @@ pub fn save_plot(plot: &Plot, stem: &Path) -> Result<Option<PathBuf>> {
         );
         return Ok(None);
     }
+    save_figure(
+        stem,
+        (800, 560),
+        |area| draw_plot(plot, area),
+        |area| draw_plot(plot, area),
+    )
+    .map(Some)
+}
+
+/// Draw one figure as `stem.png` and `stem.svg`: each is rendered in memory, then written
+/// atomically (`io::write_atomic`), so a failed write (a full disk) is an I/O error naming the
+/// file rather than the plotting library's dump of its backend state. `png` and `svg` are the
+/// same drawing function, given once per backend type.
+pub fn save_figure(
+    stem: &Path,
+    (width, height): (u32, u32),
+    png: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+    svg: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<PathBuf> {
+    use image::ImageEncoder;
     register_font()?;
-    let png = with_suffix(stem, "png");
-    crate::io::replace_via(&png, |tmp| {
-        draw_plot(
-            plot,
-            BitMapBackend::new(tmp, (800, 560)).into_drawing_area(),
-        )
-    })?;
-    crate::io::replace_via(&with_suffix(stem, "svg"), |tmp| {
-        draw_plot(plot, SVGBackend::new(tmp, (800, 560)).into_drawing_area())
-    })?;
-    Ok(Some(png))
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    png(BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area())?;
+    let mut encoded = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut encoded)
+        .write_image(&pixels, width, height, image::ColorType::Rgb8)
+        .map_err(|e| Error::output(format!("encoding a PNG figure: {e}")))?;
+    let png_path = with_suffix(stem, "png");
+    crate::io::write_atomic(&png_path, &encoded)?;
+    let mut text = String::new();
+    svg(SVGBackend::with_string(&mut text, (width, height)).into_drawing_area())?;
+    crate::io::write_atomic(&with_suffix(stem, "svg"), text.as_bytes())?;
+    Ok(png_path)
 }
 
 #[cfg(test)]

@@ -53,13 +53,14 @@ pub trait TableWriter {
 
 /// The writer for a path's extension (`.csv` or `.parquet`).
 pub fn writer_for(path: &Path) -> Result<Box<dyn TableWriter>> {
-    match path.extension().and_then(|e| e.to_str()) {
+    let ext = path.extension().and_then(|e| e.to_str());
+    match ext.map(str::to_ascii_lowercase).as_deref() {
         Some("csv") => Ok(Box::new(CsvWriter)),
         Some("parquet" | "pq") => Ok(Box::new(ParquetWriter)),
-        _ => Err(Error::config(format!(
-            "{}: unknown table format; use a .csv or .parquet file name",
-            path.display()
-        ))),
+        _ => Err(Error::data(
+            path,
+            "unknown table format; use a .csv or .parquet file name",
+        )),
     }
 }
 

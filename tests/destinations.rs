@@ -1,0 +1,187 @@
+//! No work is lost to a bad destination (issue #23, cases 1, 10 and 14): a destination that
+//! cannot be written is refused before training or fitting, and when the final write still
+//! fails (a disk that fills meanwhile, simulated with `ulimit -f`), what was computed is printed
+//! and the error names the file.
+
+use std::process::{Command, Output};
+
+mod common;
+use common::{ok, sgd};
+
+const TRAIN: &[&str] = &[
+    "train",
+    "--model",
+    "fc",
+    "--depth",
+    "2",
+    "--width",
+    "16",
+    "--p",
+    "128",
+    "--p-test",
+    "64",
+    "--alpha",
+    "1",
+    "--temperature",
+    "0.01",
+    "--quiet",
+];
+
+fn with(extra: &[&str]) -> Vec<String> {
+    TRAIN.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The binary under a file-size limit of 512 bytes: small probes pass, real outputs fail with
+/// EFBIG as on a full disk. SIGXFSZ is ignored so the write returns the error.
+fn limited(args: &[String]) -> Output {
+    let bin = env!("CARGO_BIN_EXE_sgd-regimes");
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "trap '' XFSZ; ulimit -f 1; exec '{bin}' {}",
+                quoted.join(" ")
+            ),
+        ])
+        .env_remove("SGD_REGIMES_DATA")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn train_refuses_an_unwritable_out_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let typo = tmp.path().join("typo/run.json");
+    for out in [typo.to_str().unwrap(), "/proc/x.json", "/sys/x.json"] {
+        let o = sgd(&with(&["--json", "--out", out])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with(&format!("error: {out}: cannot be written"))
+                && err.lines().count() == 1,
+            "{err}"
+        );
+        // Refused before training: no result was printed.
+        assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+    }
+    assert!(!tmp.path().join("typo").exists());
+}
+
+#[test]
+fn train_prints_its_result_when_the_final_write_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run.json");
+    let o = limited(&with(&["--out", out.to_str().unwrap()]));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("run.json: File too large")
+            && err.contains("the result above was not written"),
+        "{err}"
+    );
+    // The JSON on stdout is the whole result.
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed["status"], "converged");
+    assert!(printed["final"]["t"].as_f64().unwrap() > 0.0, "{printed}");
+    // Nothing half-written is left.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// A finished two-run sweep in `dir`.
+fn finished_sweep(dir: &std::path::Path) -> String {
+    let sweep = dir.join("grid.toml");
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\nalpha = 1\np_test = 64\ntemperature = 0.01\n[grid]\np = [64, 128]\n",
+    )
+    .unwrap();
+    let results = dir.join("r");
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        results.to_str().unwrap(),
+        "--quiet",
+    ]);
+    results.to_str().unwrap().to_string()
+}
+
+#[test]
+fn plot_analyze_and_collect_name_the_file_they_could_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = finished_sweep(tmp.path());
+
+    let o = limited(&["plot".into(), r.clone()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let line = err.lines().last().unwrap();
+    assert!(
+        line.starts_with(&format!("error: {r}/figures/"))
+            && line.ends_with(".png: File too large (os error 27)"),
+        "{err}"
+    );
+    assert!(!err.contains("invalid config"), "{err}");
+
+    let o = limited(&["analyze".into(), r.clone()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the analysis above was not written"), "{err}");
+    assert!(text(&o.stdout).contains("| group |"), "{}", text(&o.stdout));
+
+    let out = tmp.path().join("missing/all.csv");
+    let o = sgd(&["collect", &r, "--out", out.to_str().unwrap()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("missing/all.csv: cannot be written"), "{err}");
+
+    // Upper-case extensions are the same formats.
+    let out = tmp.path().join("ALL.CSV");
+    ok(&["collect", &r, "--out", out.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&out).unwrap().lines().count() == 3);
+}
+
+#[test]
+fn collect_with_no_finished_runs_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("grid.toml");
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\nalpha = 1\np = 64\np_test = 64\n[grid]\ntemperature = [0.01]\n",
+    )
+    .unwrap();
+    let r = tmp.path().join("r");
+    // Shard 1/2 of a one-run sweep: a results directory with no run in it.
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        r.to_str().unwrap(),
+        "--shard",
+        "1/2",
+        "--quiet",
+    ]);
+    let out = tmp.path().join("all.csv");
+    let o = sgd(&[
+        "collect",
+        r.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no finished runs yet, nothing written"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
