@@ -77,6 +77,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Create `path` holding `bytes` only if nothing is there: a temporary file is written whole,
+/// then hard-linked to `path` (`link(2)` fails if the name exists, atomically, NFS included),
+/// then removed. `Ok(false)` when another process created `path` first: of two racing
+/// creators exactly one wins, and the loser can read the winner's complete file.
+pub fn create_exclusive(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let tmp = temporary_path(path)?;
+    let linked = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            if let Ok(d) = std::fs::File::open(parent_dir(path)) {
+                let _ = d.sync_all();
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 /// The temporary file `write` fills before it replaces `path`: hidden, in the same directory,
 /// named after the target and this process, ending in the target's extension (plotters picks
 /// the image format from it). [`is_temporary`] recognises these names.

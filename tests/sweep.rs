@@ -860,3 +860,64 @@ fn concurrent_sweeps_under_kill_9_lose_nothing_and_repeat_nothing() {
         "{s}"
     );
 }
+
+/// Issue #23, case 2: two different sweeps started together on a new results directory. Each
+/// time exactly one is accepted, the other is refused as a different sweep, and the directory
+/// holds the winner's sweep file. Shard 1/2 of one-run sweeps: no run trains, only the start
+/// races. 50 tries.
+#[test]
+fn of_two_different_sweeps_racing_for_a_new_directory_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 8\nalpha = 1\np = 32\np_test = 32\n";
+    let texts = [
+        format!("{base}[grid]\ntemperature = [0.01]\n"),
+        format!("{base}[grid]\ntemperature = [0.02]\n"),
+    ];
+    let files: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let f = tmp.path().join(format!("s{i}.toml"));
+            std::fs::write(&f, t).unwrap();
+            f.to_str().unwrap().to_string()
+        })
+        .collect();
+    for attempt in 0..50 {
+        let dir = tmp.path().join(format!("r{attempt}"));
+        let children: Vec<_> = files
+            .iter()
+            .map(|f| {
+                Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+                    .args(["sweep", "run", f, "--results", dir.to_str().unwrap()])
+                    .args(["--shard", "1/2", "--quiet"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outcomes: Vec<(bool, String)> = children
+            .into_iter()
+            .map(|c| {
+                let o = c.wait_with_output().unwrap();
+                (
+                    o.status.success(),
+                    String::from_utf8_lossy(&o.stderr).into_owned(),
+                )
+            })
+            .collect();
+        let winners: Vec<usize> = (0..2).filter(|&i| outcomes[i].0).collect();
+        assert_eq!(winners.len(), 1, "attempt {attempt}: {outcomes:?}");
+        let loser = &outcomes[1 - winners[0]].1;
+        assert!(
+            loser.contains("was made by a different sweep file"),
+            "{loser}"
+        );
+        let stored = std::fs::read_to_string(dir.join("sweep.toml")).unwrap();
+        assert_eq!(stored, texts[winners[0]], "attempt {attempt}");
+        assert!(
+            dir.join("runs").is_dir(),
+            "the loser left the winner's runs/ alone"
+        );
+    }
+}

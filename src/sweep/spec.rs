@@ -51,6 +51,20 @@ pub struct SweepSpec {
     pub origin: String,
 }
 
+/// `v` with integers (also inside arrays and tables) as floats, for comparing sweeps.
+fn number_as_float(v: &Value) -> Value {
+    match v {
+        Value::Integer(i) => Value::Float(*i as f64),
+        Value::Array(a) => Value::Array(a.iter().map(number_as_float).collect()),
+        Value::Table(t) => Value::Table(
+            t.iter()
+                .map(|(k, v)| (k.clone(), number_as_float(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// One run of a sweep: its id, its normalized config and its grid point.
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
@@ -217,21 +231,40 @@ impl SweepSpec {
         self.grids.iter().map(product_size).sum()
     }
 
-    /// Same base and grids (comments and formatting aside).
+    /// Same base and grids (comments, formatting and the spelling of numbers aside: `alpha =
+    /// 1` and `alpha = 1.0` give the same runs and ids).
     pub fn same_sweep(&self, other: &SweepSpec) -> bool {
-        self.base == other.base && self.grids == other.grids
+        self.comparable(false) == other.comparable(false)
     }
 
     /// Same sweep but for the step or wall budget in `[base]`: the runs that finished keep
     /// their results (`sweep::adopt`).
     pub fn same_but_budget(&self, other: &SweepSpec) -> bool {
-        let without_budget = |t: &Table| {
-            let mut t = t.clone();
-            t.remove("max_steps");
-            t.remove("max_wall");
-            t
-        };
-        without_budget(&self.base) == without_budget(&other.base) && self.grids == other.grids
+        self.comparable(true) == other.comparable(true)
+    }
+
+    /// Base and grids with every integer written as a float (run configs read both alike),
+    /// and without the budget keys if `without_budget`.
+    fn comparable(&self, without_budget: bool) -> (Table, Vec<Grid>) {
+        let mut base: Table = self
+            .base
+            .iter()
+            .map(|(k, v)| (k.clone(), number_as_float(v)))
+            .collect();
+        if without_budget {
+            base.remove("max_steps");
+            base.remove("max_wall");
+        }
+        let grids = self
+            .grids
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|(k, vs)| (k.clone(), vs.iter().map(number_as_float).collect()))
+                    .collect()
+            })
+            .collect();
+        (base, grids)
     }
 
     /// Every run, normalized and validated, identical runs merged (first occurrence kept).
@@ -500,5 +533,22 @@ mod tests {
         assert!(a.same_sweep(&b));
         let c = SweepSpec::parse(&FILE.replace("seed = [0, 1]", "seed = [0, 2]"), "c").unwrap();
         assert!(!a.same_sweep(&c));
+    }
+
+    /// Issue #23, case 14: `alpha = 1` and `alpha = 1.0` are one sweep (their runs have the
+    /// same ids), in `[base]` and in grid lists alike; 1 and 2 are not.
+    #[test]
+    fn the_spelling_of_a_number_does_not_make_another_sweep() {
+        let one = "[base]\nlr = 0.1\nalpha = 1\n[grid]\np = [32, 64]\nwidth = [8, 16]\n";
+        let a = SweepSpec::parse(one, "a").unwrap();
+        let b = SweepSpec::parse(&one.replace("alpha = 1", "alpha = 1.0"), "b").unwrap();
+        let c = SweepSpec::parse(&one.replace("[8, 16]", "[8.0, 16]"), "c").unwrap();
+        assert!(a.same_sweep(&b) && a.same_sweep(&c) && a.same_but_budget(&b));
+        let ids = |s: &SweepSpec| -> Vec<String> {
+            s.runs().unwrap().into_iter().map(|r| r.id).collect()
+        };
+        assert_eq!(ids(&a), ids(&b));
+        let d = SweepSpec::parse(&one.replace("alpha = 1", "alpha = 2"), "d").unwrap();
+        assert!(!a.same_sweep(&d) && !a.same_but_budget(&d));
     }
 }

@@ -194,8 +194,9 @@ impl RunStore {
                 .filter_map(|e| e.ok())
                 .any(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    // Another process may be writing the sweep file right now.
-                    !matches!(name.as_str(), "runs" | "slurm" | "analysis")
+                    // Another process may be writing the sweep file right now, or have just
+                    // created it (`create_or_open` compares it after its own creation fails).
+                    !matches!(name.as_str(), "runs" | "slurm" | "analysis" | SWEEP_FILE)
                         && !crate::io::is_temporary(&name)
                 });
             if foreign {
@@ -212,7 +213,10 @@ impl RunStore {
     /// sweep file, or a non-empty directory that is not a results directory; touches nothing then.
     pub fn create_or_open(dir: &Path, spec: &SweepSpec) -> Result<Self> {
         let sweep_copy = dir.join(SWEEP_FILE);
+        // Looked at before the check: a sweep file present now is the one the check compares.
+        let had_sweep_file = sweep_copy.is_file();
         let budget_changed = Self::check_compatible(dir, spec)?;
+        let mut lost_race = false;
         let mut store = RunStore::at(dir);
         let new_dir = !dir.exists();
         std::fs::create_dir_all(&store.runs).map_err(|e| {
@@ -230,9 +234,25 @@ impl RunStore {
         if budget_changed {
             store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
         }
-        if (!sweep_copy.is_file() || budget_changed)
-            && let Err(e) = write_atomic(&sweep_copy, spec.text.as_bytes())
-        {
+        // A new directory's sweep file is created exclusively: of two different sweeps started
+        // together on it, one wins and the other is refused as a different sweep (issue #23,
+        // case 2), instead of both passing the check above and mixing their runs.
+        let written = if budget_changed {
+            write_atomic(&sweep_copy, spec.text.as_bytes())
+        } else if had_sweep_file {
+            Ok(())
+        } else {
+            crate::io::create_exclusive(&sweep_copy, spec.text.as_bytes()).map(|created| {
+                if !created {
+                    lost_race = true;
+                }
+            })
+        };
+        if lost_race {
+            // The winner's directory is left alone; the same sweep is welcome to share it.
+            Self::check_compatible(dir, spec)?;
+        }
+        if let Err(e) = written {
             // A directory this call made is taken back (a full disk must not leave an empty
             // results directory behind); `remove_dir` removes only empty ones.
             if new_dir {
