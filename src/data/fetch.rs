@@ -11,6 +11,7 @@ use crate::config::DatasetKind;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// One file of a data set and its SHA-256.
@@ -140,7 +141,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Download `url` to `dest` through `dest.part`, checking its SHA-256 against `want`.
+/// The partial file of a download to `dest`: hidden, named after the file, this process and a
+/// counter, so a `NAME.part` left by anyone (a user's symlink, a FIFO) is never opened.
+fn partial_path(dest: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = dest
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    dest.with_file_name(format!(".{name}.{}.{n}.part", std::process::id()))
+}
+
+/// Download `url` to `dest` through a fresh partial file, checking its SHA-256 against `want`.
 fn download(
     url: &str,
     dest: &Path,
@@ -148,9 +160,7 @@ fn download(
     stall: std::time::Duration,
     progress: &mut dyn Progress,
 ) -> Result<u64> {
-    let part = dest.with_extension(dest.extension().map_or("part".to_string(), |e| {
-        format!("{}.part", e.to_string_lossy())
-    }));
+    let part = partial_path(dest);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(stall))
         .timeout_per_read(Some(stall))
@@ -170,7 +180,13 @@ fn download(
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
     progress.start(&name, len);
     let mut reader = response.body_mut().as_reader();
-    let mut out = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+    // Created new (O_EXCL) and never through a symbolic link (O_NOFOLLOW): issue #23, case 7.
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&part)
+        .map_err(|e| Error::io(&part, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut total = 0u64;
@@ -221,7 +237,17 @@ fn download(
 
 /// Fetch every file of `source` into `dir` (created if needed), trying the mirrors in order.
 pub fn fetch(source: &Source, dir: &Path, progress: &mut dyn Progress) -> Result<Vec<Outcome>> {
+    let new_dir = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let result = fetch_into(source, dir, progress);
+    if result.is_err() && new_dir {
+        // A failed fetch leaves no empty directory behind (`remove_dir` removes only empty ones).
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+fn fetch_into(source: &Source, dir: &Path, progress: &mut dyn Progress) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::new();
     for file in &source.files {
         let dest = dir.join(&file.name);
@@ -394,7 +420,11 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains('\n'));
-        assert!(!dir.path().join("f.gz").exists() && !dir.path().join("f.gz.part").exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing kept"
+        );
 
         source.mirrors = vec![missing_url, bad_url, good_url.clone()];
         let out = fetch(&source, dir.path(), &mut Silent).unwrap();
@@ -406,6 +436,54 @@ mod tests {
             }]
         );
         assert_eq!(std::fs::read(dir.path().join("f.gz")).unwrap(), good);
+    }
+
+    /// Issue #23, case 7: a `NAME.part` symlink to a user's file, or a FIFO, is left alone (the
+    /// download neither writes through the link nor hangs opening the FIFO).
+    #[test]
+    fn a_part_symlink_or_fifo_is_never_opened() {
+        let good = b"the real bytes".to_vec();
+        let (url, _) = serve(vec![
+            ("f.gz".into(), good.clone()),
+            ("g.gz".into(), good.clone()),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("theirs.txt");
+        std::fs::write(&theirs, b"a user's file").unwrap();
+        std::os::unix::fs::symlink(&theirs, dir.path().join("f.gz.part")).unwrap();
+        let fifo = std::ffi::CString::new(dir.path().join("g.gz.part").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let source = Source {
+            mirrors: vec![url],
+            files: vec![remote("f.gz", &sha(&good)), remote("g.gz", &sha(&good))],
+            ..mnist()
+        };
+        fetch(&source, dir.path(), &mut Silent).unwrap();
+        assert_eq!(std::fs::read(&theirs).unwrap(), b"a user's file");
+        assert_eq!(std::fs::read(dir.path().join("f.gz")).unwrap(), good);
+        assert_eq!(std::fs::read(dir.path().join("g.gz")).unwrap(), good);
+        assert!(
+            std::fs::symlink_metadata(dir.path().join("f.gz.part"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    /// Issue #23, case 14: a fetch that fails leaves no directory it created.
+    #[test]
+    fn a_failed_fetch_removes_the_directory_it_made() {
+        let (url, _) = serve(vec![]);
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("new");
+        let source = Source {
+            mirrors: vec![url],
+            files: vec![remote("f.gz", &sha(b"x"))],
+            ..mnist()
+        };
+        assert!(fetch(&source, &dir, &mut Silent).is_err());
+        assert!(!dir.exists());
     }
 
     #[test]
