@@ -5,7 +5,7 @@
 //! someone else's data cannot be swapped for a JSON file.
 
 use crate::error::{Error, Result};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Refuse a target that is not ours to replace: anything that exists and is not a regular
@@ -66,6 +66,55 @@ fn io_reason(e: &std::io::Error) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
+}
+
+/// Create the output directory `dir` (and its parents) if missing; a file in its place is a
+/// one-line error rather than "File exists (os error 17)".
+pub fn create_out_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::data(
+            dir,
+            "is a file; --out takes a directory (made if missing)",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// The largest run or sweep file the tool reads: a sweep of a million runs listed by hand is
+/// a few megabytes, so a file far past this is a mistake (`/dev/zero`, a data file).
+pub const MAX_TEXT_FILE: u64 = 64 << 20;
+
+/// Read a text file the user names (a run or sweep config, a runs list) of at most `max`
+/// bytes. Only a regular file is read (issue #23, case 11: `--config /dev/zero` read forever);
+/// the size is checked before reading and the read is bounded in case the file grows.
+pub fn read_text(path: &Path, max: u64, expected: &str) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "is a directory"
+        } else {
+            "is not a regular file (a device, FIFO or socket)"
+        };
+        return Err(Error::data(path, format!("{what}; give {expected}")));
+    }
+    let too_big = || {
+        Error::data(
+            path,
+            format!("is larger than {} MiB; give {expected}", max >> 20),
+        )
+    };
+    if meta.len() > max {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::take(f, max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Error::data(path, format!("is not UTF-8 text; give {expected}")))
 }
 
 /// Write `bytes` to `path` atomically; see the module comment for what is refused.

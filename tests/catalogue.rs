@@ -124,11 +124,22 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "[base]\nlr = 0.1\n[grid]\ntemperature = { log10 = [-3, -1], num = 1000000000000 }\n",
         ),
         ("other.toml", "[base]\nlr = 0.2\n[grid]\np = [32, 64]\n"),
+        // Issue #23, case 12: an axis that changes no run.
+        (
+            "chi.toml",
+            "[base]\nlr = 0.1\np = 64\n[grid]\nchi = [0, 1]\n",
+        ),
         ("bad.toml", "[base\nlr = 0.1\n"),
     ];
     for (name, text) in sweeps {
         std::fs::write(t(name), text).unwrap();
     }
+    std::fs::create_dir(t("laptop")).unwrap();
+    std::fs::write(
+        t("laptop/reproduction.txt"),
+        "reproduce fc-mnist --preset laptop\n",
+    )
+    .unwrap();
     let before = snapshot(tmp.path());
 
     let (r, sweep) = (t("r"), t("grid.toml"));
@@ -222,6 +233,99 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             1,
             "`num` is at most 1,000,000 per axis",
         ),
+        // Issue #23, case 11: unbounded and non-regular config files.
+        case(F, &["--config", "/dev/zero"], 1, "is not a regular file"),
+        case(F, &["--config", &t("adir")], 1, "is a directory"),
+        case(
+            &["sweep", "plan"],
+            &["/dev/zero"],
+            1,
+            "is not a regular file",
+        ),
+        // Issue #23, case 12: flags and axes that do not apply.
+        case(
+            F,
+            &[
+                "--model",
+                "perceptron",
+                "--depth",
+                "1",
+                "--activation",
+                "gelu",
+            ],
+            1,
+            "applies only to",
+        ),
+        case(
+            &[
+                "train",
+                "--model",
+                "perceptron",
+                "--dataset",
+                "depleted-sign",
+            ],
+            &["--alpha", "1", "-T", "0.01", "--activation", "gelu"],
+            1,
+            "--activation applies only to --model fc, simple-cnn or mnas",
+        ),
+        case(
+            &[
+                "train",
+                "--model",
+                "perceptron",
+                "--dataset",
+                "depleted-sign",
+            ],
+            &["--alpha", "1", "-T", "0.01", "--data-dir", &t("mnist")],
+            1,
+            "--data-dir applies only to --dataset mnist-parity or cifar-animals",
+        ),
+        case(
+            &["sweep", "run"],
+            &[&sweep, "--results", &r, "-j", "0"],
+            2,
+            "0 is not in 1..",
+        ),
+        case(
+            &["bench", "sweep"],
+            &["--only", "cnn"],
+            1,
+            "--only and --quick apply to `bench steps`",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("chi.toml")],
+            1,
+            "grid axis `chi` changes no run: it applies only to dataset depleted-sign",
+        ),
+        // Issue #23, case 14: messages.
+        case(F, &["--alpha", "1e-320"], 1, "alpha = 1e-320 is too small"),
+        case(F, &["--depth", "100000000"], 1, "lower depth or width"),
+        case(
+            &["analyze"],
+            &[&r, "--out", &t("mine.csv")],
+            1,
+            "is a file; --out takes a directory",
+        ),
+        case(
+            &["reproduce", "fc-mnist"],
+            &["--out", &t("mine.csv"), "--dry-run"],
+            1,
+            "is a file; --out takes a directory",
+        ),
+        // Issue #23, case 13: a directory holding another preset.
+        case(
+            &["reproduce", "fc-mnist"],
+            &["--preset", "quick", "--out", &t("laptop"), "--dry-run"],
+            1,
+            "holds `reproduce fc-mnist --preset laptop`, not `reproduce fc-mnist --preset quick`",
+        ),
+        case(
+            &["reproduce", "eta-over-b"],
+            &["--out", &t("laptop"), "--no-run"],
+            1,
+            "holds `reproduce fc-mnist --preset laptop`, not `reproduce eta-over-b`",
+        ),
         // Issue #23, case 8: a wall budget no Duration holds.
         case(F, &["--max-wall", "1e20"], 1, "max_wall must be at most"),
         case(
@@ -298,6 +402,19 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "not a sweep results directory",
         ),
     ];
+    // Issue #23, case 14: a data directory from the environment is named when wrong.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args(F)
+        .env("SGD_REGIMES_DATA", t("nowhere"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.code() == Some(1)
+            && err.trim_end().lines().count() == 1
+            && err.contains("nowhere: not a data directory, taken from $SGD_REGIMES_DATA"),
+        "{err}"
+    );
     for c in &cases {
         let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
         let o = sgd(&args);

@@ -185,3 +185,30 @@ fn collect_with_no_finished_runs_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// Issue #23, case 14: a sweep whose results cannot be written stops with the file named and
+/// no word of a signal (none was sent).
+#[test]
+fn a_sweep_on_a_full_disk_names_the_file_and_no_signal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("grid.toml");
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 8\nalpha = 1\np = 32\np_test = 32\n[grid]\ntemperature = [0.01, 0.02]\n",
+    )
+    .unwrap();
+    let r = tmp.path().join("r");
+    let o = limited(&[
+        "sweep".into(),
+        "run".into(),
+        sweep.to_str().unwrap().into(),
+        "--results".into(),
+        r.to_str().unwrap().into(),
+        "-j".into(),
+        "1".into(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(".json: File too large"), "{err}");
+    assert!(!err.contains("signal"), "{err}");
+}

@@ -221,6 +221,21 @@ impl Analysis {
             s += &window_table(g, windows);
         }
         for g in &self.groups {
+            // Issue #23, case 14: a row of dashes says why.
+            let sizes: std::collections::BTreeSet<usize> =
+                g.main.fitted().iter().map(|c| c.p).collect();
+            if sizes.len() < 2 {
+                s += &format!(
+                    "
+No exponents for {}: gamma, zeta, b and a compare training-set sizes, and its converged runs cover {}; add sizes to the grid (e.g. `p = [256, 512, 1024]`).
+",
+                    g.label,
+                    match sizes.first() {
+                        Some(p) => format!("one P ({p})"),
+                        None => "no P".into(),
+                    }
+                );
+            }
             let coverage = g.main.zeta_coverage();
             if !coverage.complete() {
                 s += &format!("\n{} ({}).\n", coverage.note(), g.label);

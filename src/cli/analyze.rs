@@ -33,7 +33,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("analysis"));
     // The destination is checked before the fits, and the table printed before it is written:
     // a full disk loses no analysis.
-    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
+    crate::io::create_out_dir(&out)?;
     crate::io::check_destination(&out.join("exponents.md"))?;
     let analysis = analyze_declared(&results, a.regime.or(declared));
     print!("{}", analysis.markdown());

@@ -87,6 +87,11 @@ fn sweep() -> Result<()> {
 
 pub fn run(args: &BenchArgs) -> Result<()> {
     if args.what == What::Sweep {
+        if !args.only.is_empty() || args.quick {
+            anyhow::bail!(
+                "--only and --quick apply to `bench steps`; `bench sweep` has one fixed measurement: remove them"
+            );
+        }
         return sweep();
     }
     println!(

@@ -147,3 +147,8 @@ fn one_line_clap_error(e: &clap::Error) -> String {
         .collect();
     format!("{} (see --help)", kept.join(" "))
 }
+
+/// A count of at least one (`--jobs 0` is a usage error, not "one job").
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}

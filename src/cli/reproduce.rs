@@ -8,7 +8,7 @@ use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::reproduce;
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
-use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, sgd_vs_sde};
+use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, owner, sgd_vs_sde};
 use crate::sweep::{Event, execute_tasks, pending, queue};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -34,7 +34,7 @@ pub fn plot(a: &PlotArgs) -> Result<()> {
         );
     }
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("figures"));
-    std::fs::create_dir_all(&out).map_err(|e| crate::Error::io(&out, e))?;
+    crate::io::create_out_dir(&out)?;
     crate::io::check_destination(&out.join("figure.png"))?;
     let written = all_figures(&analyze_declared(&results, regime), &results, &out)?;
     println!(
@@ -162,7 +162,7 @@ pub struct RunFlags {
     #[arg(long)]
     pub no_run: bool,
     /// Runs in parallel [default: all cores].
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = super::at_least_one())]
     pub jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -178,7 +178,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub quick: bool,
     /// Runs in parallel [default: all cores].
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = super::at_least_one())]
     pub jobs: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -215,6 +215,7 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
             equal_t(a, "hinge-vs-ce", hinge_vs_ce::plan, hinge_vs_ce::report)
         }
         ReproduceCommand::DecisionBoundary(a) => {
+            owner::claim(&a.out, "reproduce decision-boundary", Planning::Write)?;
             let r = decision_boundary::reproduce(&a.out)?;
             println!(
                 "{}\nreport: {} (figure {})",
@@ -240,6 +241,13 @@ fn table1(a: &Table1Args) -> Result<()> {
         .fc_mnist
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{name}")));
+    let planning = Planning::of(a.run.dry_run);
+    owner::claim(&out, &format!("reproduce table1 --preset {name}"), planning)?;
+    owner::claim(
+        &fc_dir,
+        &format!("reproduce fc-mnist --preset {name}"),
+        planning,
+    )?;
     let data = DataDirs {
         mnist: a.data_dir.clone(),
         cifar: table1::find_cifar(a.cifar_dir.as_deref())?,
@@ -383,7 +391,10 @@ fn equal_t(
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-{name}")));
-    let planned = plan(&out, a.quick, Planning::of(a.run.dry_run))?;
+    let preset = if a.quick { " --quick" } else { "" };
+    let planning = Planning::of(a.run.dry_run);
+    owner::claim(&out, &format!("reproduce {name}{preset}"), planning)?;
+    let planned = plan(&out, a.quick, planning)?;
     if !run_planned(&planned, &out, &a.run)? {
         return Ok(());
     }
@@ -403,6 +414,11 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{}", a.preset.name())));
+    owner::claim(
+        &out,
+        &format!("reproduce fc-mnist --preset {}", a.preset.name()),
+        Planning::of(a.run.dry_run),
+    )?;
     let planned = fc_mnist::plan(
         &out,
         a.preset,
@@ -466,6 +482,12 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
 }
 
 fn perceptron(a: &ReproduceArgs) -> Result<()> {
+    let preset = if a.quick { " --quick" } else { "" };
+    owner::claim(
+        &a.out,
+        &format!("reproduce perceptron{preset}"),
+        Planning::Write,
+    )?;
     let jobs = jobs(a.jobs);
     let bar = RefCell::new(ProgressBar::hidden());
     let r = reproduce(

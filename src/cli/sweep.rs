@@ -41,7 +41,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub results: PathBuf,
     /// Runs in parallel, each on one thread [default: all cores].
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = super::at_least_one())]
     pub jobs: Option<usize>,
     /// Run only shard I of N (every N-th run from I): N array tasks split the list exactly.
     #[arg(long, value_name = "I/N")]
@@ -173,7 +173,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     };
     let mut announced = false;
     let outcome = execute(&store, &todo, jobs, &stop, |e| {
-        if !announced && stop.load(Ordering::SeqCst) {
+        if !announced && stop.signalled() {
             announced = true;
             announce();
         }
@@ -194,7 +194,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     });
     // A signal that came when no run was going (between one run's end and the next's start)
     // raises no event: say it here, so the stop is always announced before its error.
-    if !announced && stop.load(Ordering::SeqCst) {
+    if !announced && stop.signalled() {
         announce();
     }
     bar.finish_and_clear();
@@ -250,7 +250,10 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
 /// ended). A second signal exits at once with that code; results are written atomically, so
 /// the runs it interrupts are simply missing.
 pub(super) struct StopSignal {
+    /// Set by a signal, and by the runner when a result cannot be written (a full disk).
     flag: Arc<AtomicBool>,
+    /// Set by a signal only: what the "stopping" note and the second-signal exit go by.
+    signalled: Arc<AtomicBool>,
     signal: Arc<AtomicUsize>,
 }
 
@@ -263,6 +266,11 @@ impl std::ops::Deref for StopSignal {
 }
 
 impl StopSignal {
+    /// Whether a signal (not an error) asked to stop.
+    pub(super) fn signalled(&self) -> bool {
+        self.signalled.load(Ordering::SeqCst)
+    }
+
     /// The error that ends a command the signal stopped: `message` and the exit code.
     pub(super) fn error(&self, message: String) -> anyhow::Error {
         Stopped {
@@ -283,13 +291,20 @@ pub(super) struct Stopped {
 
 pub(super) fn stop_on_signals() -> Result<StopSignal> {
     let flag = Arc::new(AtomicBool::new(false));
+    let signalled = Arc::new(AtomicBool::new(false));
     let signal = Arc::new(AtomicUsize::new(signal_hook::consts::SIGTERM as usize));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&flag))?;
+        // Exits only on a second *signal*: a stop the runner asked for does not count.
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&signalled))?;
         signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)?;
+        signal_hook::flag::register(sig, Arc::clone(&signalled))?;
         signal_hook::flag::register(sig, Arc::clone(&flag))?;
     }
-    Ok(StopSignal { flag, signal })
+    Ok(StopSignal {
+        flag,
+        signalled,
+        signal,
+    })
 }
 
 pub fn status_cmd(a: &StatusArgs) -> Result<()> {

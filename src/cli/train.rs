@@ -125,7 +125,8 @@ impl TrainArgs {
     pub fn to_config(&self) -> crate::Result<ValidConfig> {
         let mut c = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                let text =
+                    crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a run config (TOML)")?;
                 RunConfig::from_toml(&text, &path.display().to_string())?
             }
             None => RunConfig::default(),
@@ -164,6 +165,15 @@ impl TrainArgs {
             && let Ok(dir) = std::env::var(var)
             && !dir.is_empty()
         {
+            // Named when wrong: the user may not remember setting it (issue #23, case 14).
+            if !std::path::Path::new(&dir).is_dir() {
+                return Err(Error::data(
+                    &dir,
+                    format!(
+                        "not a data directory, taken from ${var}: fix ${var}, unset it, or pass --data-dir"
+                    ),
+                ));
+            }
             c.data_dir = Some(dir);
         }
         refuse_inapplicable(&c)?;
@@ -196,6 +206,16 @@ fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
             "width",
             c.width.is_some() && c.model == ModelKind::Perceptron,
             "--model fc, simple-cnn or mnas",
+        ),
+        (
+            "activation",
+            c.activation.is_some() && c.model == ModelKind::Perceptron,
+            "--model fc, simple-cnn or mnas",
+        ),
+        (
+            "data-dir",
+            c.data_dir.is_some() && depleted,
+            "--dataset mnist-parity or cifar-animals",
         ),
     ];
     match unused.iter().find(|(_, unused, _)| *unused) {

@@ -87,9 +87,21 @@ impl ValidConfig {
         if m.total() <= physical {
             return Ok(());
         }
-        let what = match self.data {
-            DataSpec::DepletedSign { .. } => "p, p_test, width or dim",
-            _ => "p, p_test or width",
+        // The fix names what makes the largest part (issue #23, case 14: a huge depth was
+        // told to lower p or width).
+        let depleted = matches!(self.data, DataSpec::DepletedSign { .. });
+        let what = if m.data >= m.weights.max(m.activations) {
+            if depleted {
+                "p, p_test or dim"
+            } else {
+                "p or p_test"
+            }
+        } else {
+            match self.net {
+                NetSpec::Fc { .. } => "depth or width",
+                NetSpec::SimpleCnn { .. } | NetSpec::Mnas { .. } => "width",
+                NetSpec::Perceptron => "dim",
+            }
         };
         Err(Error::config(format!(
             "this run needs about {} of memory (data {}, weights {}, activations {}), more than this machine's {}; lower {what}",
@@ -162,9 +174,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("this run needs about") && e.contains("weights") && e.contains("lower p"),
+            e.contains("this run needs about")
+                && e.contains("weights")
+                && e.ends_with("lower depth or width"),
             "{e}"
         );
+        let deep = RunConfig {
+            depth: Some(100_000_000),
+            ..fc(16, 128)
+        };
+        let e = deep.validated().unwrap_err().to_string();
+        assert!(e.ends_with("lower depth or width"), "{e}");
+        let e = fc(64, 1 << 36).validated().unwrap_err().to_string();
+        assert!(e.ends_with("lower p or p_test"), "{e}");
         let e = fc(64, usize::MAX - 1).validated().unwrap_err().to_string();
         assert!(e.contains("needs about") || e.contains("p_test"), "{e}");
     }

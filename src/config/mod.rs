@@ -367,9 +367,30 @@ impl RunConfig {
         Ok(c)
     }
 
+    /// Whether the field called `name` was dropped by normalization (it does not apply to
+    /// this run's model or data set); `false` for fields that are never dropped.
+    pub fn is_unset(&self, name: &str) -> bool {
+        match name {
+            "depth" => self.depth.is_none(),
+            "width" => self.width.is_none(),
+            "activation" => self.activation.is_none(),
+            "dim" => self.dim.is_none(),
+            "chi" => self.chi.is_none(),
+            "data_dir" => self.data_dir.is_none(),
+            _ => false,
+        }
+    }
+
     /// Check every field; the first problem found is returned as a one-line message.
     pub fn validate(&self) -> Result<()> {
         positive_finite("alpha", self.alpha, "the hinge margin is 1/alpha")?;
+        // A subnormal alpha has no finite margin (issue #23, case 14: 1e-320 was accepted).
+        if !(1.0 / self.alpha).is_finite() || !self.alpha.is_finite() {
+            return Err(Error::config(format!(
+                "alpha = {:e} is too small: the hinge margin 1/alpha is not a finite number; use alpha >= 1e-300",
+                self.alpha
+            )));
+        }
         match (self.temperature, self.lr) {
             (Some(_), Some(_)) => {
                 return Err(Error::config(

@@ -94,11 +94,27 @@ fn load_archive(archive: &Path) -> Result<Pool> {
     archive_from_reader(file, &archive.display().to_string())
 }
 
+/// Records in one file of the binary version.
+const RECORDS_PER_FILE: usize = 10_000;
+
+/// The most the archive expands to: its six files (184 MB) plus slack for the readme, the
+/// class names and tar headers. Decompression stops there (issue #23, case 11).
+const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+
 /// The pool held by a `.tar.gz` read from `reader`; `origin` names it in errors.
 pub fn archive_from_reader(reader: impl Read, origin: &str) -> Result<Pool> {
     let archive = origin;
-    let bad = |e: std::io::Error| Error::data(archive, format!("not a readable .tar.gz ({e})"));
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+    let bad = |e: std::io::Error| {
+        Error::data(
+            archive,
+            format!(
+                "not a readable .tar.gz ({}); download it again with `sgd-regimes data fetch cifar10`",
+                super::printable(&e.to_string())
+            ),
+        )
+    };
+    let bounded = flate2::read::GzDecoder::new(reader).take(MAX_ARCHIVE_BYTES);
+    let mut tar = tar::Archive::new(bounded);
     let mut found: Vec<Option<Vec<u8>>> = vec![None; FILES.len()];
     for entry in tar.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
@@ -107,6 +123,16 @@ pub fn archive_from_reader(reader: impl Read, origin: &str) -> Result<Pool> {
             continue;
         };
         if let Some(k) = FILES.iter().position(|f| *f == name) {
+            let size = entry.size();
+            if size > (RECORDS_PER_FILE * RECORD) as u64 {
+                return Err(Error::data(
+                    archive,
+                    format!(
+                        "{name} announces {size} bytes; a CIFAR-10 batch holds {} (the archive is corrupt)",
+                        RECORDS_PER_FILE * RECORD
+                    ),
+                ));
+            }
             let mut bytes = Vec::new();
             entry.read_to_end(&mut bytes).map_err(bad)?;
             found[k] = Some(bytes);
@@ -298,5 +324,45 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains('\n'));
+    }
+
+    /// Issue #23, case 11: the archive expands to at most 256 MiB, a batch announcing more
+    /// than 10,000 records is refused before it is read, and a corrupt archive's bytes are not
+    /// echoed raw.
+    #[test]
+    fn archive_reads_are_bounded_and_errors_printable() {
+        use std::io::Write;
+        let pack = |name: &str, size: u64, body: &mut dyn Read| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            {
+                let mut tar = tar::Builder::new(&mut gz);
+                let mut h = tar::Header::new_gnu();
+                h.set_size(size);
+                h.set_mode(0o644);
+                tar.append_data(&mut h, name, body).unwrap();
+                tar.finish().unwrap();
+            }
+            gz.flush().unwrap();
+            gz.finish().unwrap()
+        };
+        // A file the reader skips, 300 MiB of zeros: reading stops at the bound.
+        let big = 300u64 << 20;
+        let bomb = pack("readme.html", big, &mut std::io::repeat(0).take(big));
+        assert!(bomb.len() < 2 << 20);
+        let e = archive_from_reader(&bomb[..], "c.tar.gz")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("c.tar.gz: not a readable .tar.gz"), "{e}");
+        // A batch announcing 20,000 records.
+        let size = (2 * RECORDS_PER_FILE * RECORD) as u64;
+        let huge = pack(FILES[0], size, &mut std::io::repeat(0).take(size));
+        let e = archive_from_reader(&huge[..], "c.tar.gz")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("data_batch_1.bin announces 61460000 bytes"),
+            "{e}"
+        );
+        assert_eq!(super::super::printable("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
     }
 }

@@ -21,22 +21,63 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     decompress_if_gz(raw, &path.display().to_string())
 }
 
-/// Decompress `raw` if it is gzip data; `origin` names it in errors.
+/// The largest IDX array read: EMNIST, the largest IDX set, is 0.7 GB of images.
+pub const MAX_IDX_BYTES: usize = 4 << 30;
+
+/// Decompress `raw` if it is gzip data; `origin` names it in errors. Decompression stops one
+/// byte past the size the IDX header announces (issue #23, case 11: a 1 MB `.gz` must not
+/// expand to gigabytes before its header is checked); [`parse`] then reports any mismatch.
 pub fn decompress_if_gz(raw: Vec<u8>, origin: &str) -> Result<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 5);
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::data(
-                    origin,
-                    format!("corrupt gzip data ({e}); re-download the file"),
-                )
-            })?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
     }
+    let corrupt = |e: std::io::Error| {
+        Error::data(
+            origin,
+            format!("corrupt gzip data ({e}); re-download the file"),
+        )
+    };
+    let mut gz = GzDecoder::new(&raw[..]);
+    let mut out = Vec::new();
+    // The magic number, whose last byte is the number of dimensions, then their sizes.
+    (&mut gz).take(4).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() == 4 {
+        let ndim = out[3] as u64;
+        (&mut gz)
+            .take(4 * ndim)
+            .read_to_end(&mut out)
+            .map_err(corrupt)?;
+    }
+    let announced = announced_size(&out).filter(|&n| n <= MAX_IDX_BYTES);
+    let Some(announced) = announced else {
+        if out.len() < 4 || out.len() < 4 + 4 * out[3] as usize {
+            return Ok(out); // too short: `parse` says so
+        }
+        return Err(Error::data(
+            origin,
+            format!(
+                "the IDX header announces more than {} GiB of data; the file is corrupt or not an IDX file",
+                MAX_IDX_BYTES >> 30
+            ),
+        ));
+    };
+    out.reserve(announced - out.len() + 1);
+    gz.take((announced + 1 - out.len()) as u64)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    Ok(out)
+}
+
+/// Header plus data bytes of an IDX file whose header (magic and sizes) starts `bytes`.
+fn announced_size(bytes: &[u8]) -> Option<usize> {
+    let ndim = *bytes.get(3)? as usize;
+    let header = 4 + 4 * ndim;
+    let sizes = bytes.get(4..header)?;
+    sizes
+        .chunks(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .try_fold(1usize, |acc, d| acc.checked_mul(d))?
+        .checked_add(header)
 }
 
 /// Parse an unsigned-byte IDX array with `ndim` dimensions.
@@ -122,6 +163,40 @@ pub(crate) mod tests {
         assert!(e.contains("truncated IDX header"), "{e}");
         let e = parse(&[0x12, 0x34], 1, "f.idx").unwrap_err().to_string();
         assert!(e.contains("too short"), "{e}");
+    }
+
+    /// Issue #23, case 11: a small `.gz` whose content is far longer than its header says is
+    /// expanded only one byte past the announced size, then refused.
+    #[test]
+    fn decompression_stops_past_the_announced_size() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&encode(&[2, 3], &[7; 6])).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..32 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let raw = gz.finish().unwrap();
+        assert!(raw.len() < 1 << 20, "{}", raw.len());
+        let out = decompress_if_gz(raw, "x.gz").unwrap();
+        assert_eq!(out.len(), 8 + 4 + 6 + 1);
+        let e = parse(&out, 2, "x.gz").unwrap_err().to_string();
+        assert!(e.contains("truncated or corrupt"), "{e}");
+        // A header announcing terabytes is refused before any data is read.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&encode(&[1 << 30, 1 << 12], &[])).unwrap();
+        let e = decompress_if_gz(gz.finish().unwrap(), "x.gz")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("announces more than 4 GiB"), "{e}");
+        // A good file is read whole.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let file = encode(&[2, 3], &[1, 2, 3, 4, 5, 6]);
+        gz.write_all(&file).unwrap();
+        assert_eq!(
+            decompress_if_gz(gz.finish().unwrap(), "x.gz").unwrap(),
+            file
+        );
     }
 
     #[test]

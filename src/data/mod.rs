@@ -111,6 +111,28 @@ pub fn load(cfg: &ValidConfig) -> Result<Split> {
     })
 }
 
+/// `s` with control characters escaped and cut to 120 characters: a corrupt file's bytes
+/// (escape sequences, binary names) quoted in an error must not reach the terminal raw.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .flat_map(|c| {
+            let keep = !c.is_control() && c != '\u{fffd}';
+            let escaped: Vec<char> = if keep {
+                vec![c]
+            } else {
+                c.escape_default().collect()
+            };
+            escaped
+        })
+        .take(120)
+        .collect();
+    if out.chars().count() == 120 {
+        out.push_str("...");
+    }
+    out
+}
+
 /// A `--data-dir` must be a directory: say which of "missing" or "a file" it is, with the fix.
 pub(crate) fn check_data_dir(dir: &std::path::Path, fix: &str) -> Result<()> {
     let what = if dir.is_dir() {

@@ -7,6 +7,7 @@ pub mod eta_over_b;
 pub mod fc_mnist;
 pub mod fc_mnist_report;
 pub mod hinge_vs_ce;
+pub mod owner;
 pub mod perceptron;
 pub mod sgd_vs_sde;
 pub mod table1;

@@ -8,7 +8,12 @@ use std::path::Path;
 
 /// The runs of `runs` listed in `path`, in the file's order.
 pub fn select(runs: &[PlannedRun], path: &Path) -> Result<Vec<PlannedRun>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    // 17 bytes per run id: the largest sweep's list fits four times over.
+    let text = crate::io::read_text(
+        path,
+        4 * 17 * super::spec::MAX_RUNS as u64,
+        "a list of run ids, one per line",
+    )?;
     let by_id: std::collections::HashMap<&str, &PlannedRun> =
         runs.iter().map(|r| (r.id.as_str(), r)).collect();
     text.lines()

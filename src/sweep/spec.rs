@@ -51,6 +51,17 @@ pub struct SweepSpec {
     pub origin: String,
 }
 
+/// The runs a field applies to, for the fields normalization drops where they do not apply.
+fn inapplicable_to(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "depth" => "model fc",
+        "width" | "activation" => "models fc, simple-cnn and mnas",
+        "dim" | "chi" => "dataset depleted-sign",
+        "data_dir" => "datasets mnist-parity and cifar-animals",
+        _ => return None,
+    })
+}
+
 /// `v` with integers (also inside arrays and tables) as floats, for comparing sweeps.
 fn number_as_float(v: &Value) -> Value {
     match v {
@@ -107,7 +118,7 @@ pub fn line_of(text: &str, key: &str) -> Option<usize> {
 
 impl SweepSpec {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a sweep file (TOML)")?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -282,6 +293,11 @@ impl SweepSpec {
     pub fn for_each_run(&self, mut f: impl FnMut(PlannedRun) -> Result<()>) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for grid in &self.grids {
+            // Axes of several values that no run has used yet: normalization drops a field that
+            // does not apply (chi on MNIST), so such an axis would silently merge its runs.
+            let mut unused: Vec<usize> = (0..grid.len())
+                .filter(|&k| grid[k].1.len() > 1 && inapplicable_to(&grid[k].0).is_some())
+                .collect();
             for index in 0..product_size(grid) {
                 let mut rem = index;
                 let mut point = vec![(String::new(), Value::Boolean(false)); grid.len()];
@@ -290,6 +306,7 @@ impl SweepSpec {
                     rem /= values.len();
                 }
                 let config = self.config_at(&point)?;
+                unused.retain(|&k| config.is_unset(&grid[k].0));
                 let key = run_key(&config);
                 if seen.insert(key) {
                     f(PlannedRun {
@@ -298,6 +315,14 @@ impl SweepSpec {
                         point,
                     })?;
                 }
+            }
+            if let Some(&k) = unused.first() {
+                let name = &grid[k].0;
+                return Err(Error::config(format!(
+                    "{}: grid axis `{name}` changes no run: it applies only to {}, and none of this grid's runs is one; remove it or change [base]",
+                    self.origin,
+                    inapplicable_to(name).unwrap_or_default()
+                )));
             }
         }
         Ok(())
