@@ -711,6 +711,7 @@ pub(crate) mod tests {
                 n_params: 1,
                 input_shape: [1, 1, 1],
                 data_source: String::new(),
+                data_files: Vec::new(),
             },
             status: Status::Converged,
             status_detail: String::new(),

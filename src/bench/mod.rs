@@ -270,6 +270,7 @@ pub fn fc_step(width: usize, sample_s: f64) -> Measurement {
         train: random_set(1024, [1, 1, 784], 10),
         test: random_set(16, [1, 1, 784], 20),
         source: "gaussian".into(),
+        files: Vec::new(),
     };
     let (jax, target) = if width == 64 {
         (Jax::both(571e-6, 178e-6), 95e-6)
@@ -372,6 +373,7 @@ pub fn cnn_step(model: ModelKind, width: usize, sample_s: f64) -> Measurement {
         train: random_set(1024, shape, 40),
         test: random_set(16, shape, 41),
         source: "gaussian".into(),
+        files: Vec::new(),
     };
     let (jax, target) = cnn_reference(model, width);
     step_bench(
@@ -460,6 +462,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         train: random_set(p, shape, 60),
         test: random_set(16, shape, 61),
         source: "gaussian".into(),
+        files: Vec::new(),
     };
     let cfg = RunConfig {
         p,

@@ -89,13 +89,22 @@ fn plan(a: &PlanArgs) -> Result<()> {
     // memory.
     let mut shown = Vec::new();
     let mut count = 0usize;
+    let mut data_dirs = std::collections::HashSet::new();
     spec.for_each_run(|r| {
+        if let Some(d) = &r.config.data_dir {
+            data_dirs.insert((r.config.dataset, d.clone()));
+        }
         if shown.len() < a.show {
             shown.push(r);
         }
         count += 1;
         Ok(())
     })?;
+    // Each data directory is read and checked once here, so a wrong one is found before a
+    // sweep starts (issue #23, case 3).
+    for (kind, dir) in &data_dirs {
+        crate::data::files_of(*kind, std::path::Path::new(dir))?;
+    }
     let grids: Vec<String> = spec
         .grids
         .iter()

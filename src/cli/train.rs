@@ -127,7 +127,15 @@ impl TrainArgs {
             Some(path) => {
                 let text =
                     crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a run config (TOML)")?;
-                RunConfig::from_toml(&text, &path.display().to_string())?
+                let mut c = RunConfig::from_toml(&text, &path.display().to_string())?;
+                // A relative data_dir in a file is read from the file's directory.
+                if let Some(d) = &c.data_dir
+                    && std::path::Path::new(d).is_relative()
+                {
+                    let dir = path.parent().unwrap_or(std::path::Path::new(""));
+                    c.data_dir = Some(crate::config::absolute_path(&dir.join(d)));
+                }
+                c
             }
             None => RunConfig::default(),
         };
@@ -177,6 +185,10 @@ impl TrainArgs {
             c.data_dir = Some(dir);
         }
         refuse_inapplicable(&c)?;
+        // The result records where the data was, whatever directory this ran in.
+        if let Some(d) = &c.data_dir {
+            c.data_dir = Some(crate::config::absolute_path(std::path::Path::new(d)));
+        }
         c.validated()
     }
 }

@@ -302,6 +302,17 @@ impl Default for RunConfig {
     }
 }
 
+/// `path` made absolute against the working directory, `..` and `.` removed where the path
+/// exists (canonical, symbolic links resolved), kept as given otherwise: where a relative
+/// `data_dir` points, whatever directory a command later starts in.
+pub fn absolute_path(path: &std::path::Path) -> String {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 fn positive_finite(field: &str, value: f64, why: &str) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())

@@ -81,6 +81,7 @@ fn load_files(base: &Path) -> Result<Pool> {
         ));
     }
     let mut pool = empty_pool(format!("CIFAR-10 binary files in {}", base.display()));
+    pool.files = paths.clone();
     for p in &paths {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         append(&mut pool, &bytes, &p.display().to_string())?;
@@ -91,7 +92,9 @@ fn load_files(base: &Path) -> Result<Pool> {
 /// Read the six files straight out of the distributed `.tar.gz`.
 fn load_archive(archive: &Path) -> Result<Pool> {
     let file = std::fs::File::open(archive).map_err(|e| Error::io(archive, e))?;
-    archive_from_reader(file, &archive.display().to_string())
+    let mut pool = archive_from_reader(file, &archive.display().to_string())?;
+    pool.files = vec![archive.to_path_buf()];
+    Ok(pool)
 }
 
 /// Records in one file of the binary version.
@@ -159,6 +162,8 @@ fn empty_pool(source: String) -> Pool {
         mean: MEAN,
         std: STD,
         source,
+        files: Vec::new(),
+        fingerprint: Vec::new(),
     }
 }
 

@@ -41,6 +41,8 @@ fn empty_pool(source: String) -> Pool {
         mean: MEAN,
         std: STD,
         source,
+        files: Vec::new(),
+        fingerprint: Vec::new(),
     }
 }
 
@@ -96,6 +98,10 @@ pub fn load_dir(dir: &Path) -> Result<Pool> {
     }
     let names: Vec<String> = pairs.iter().map(|(i, _)| i.display().to_string()).collect();
     let mut pool = empty_pool(names.join(" + "));
+    pool.files = pairs
+        .iter()
+        .flat_map(|(i, l)| [i.clone(), l.clone()])
+        .collect();
     for (i, l) in &pairs {
         let images = idx::read_maybe_gz(i)?;
         let labels = idx::read_maybe_gz(l)?;

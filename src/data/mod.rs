@@ -3,6 +3,7 @@
 
 pub mod cifar;
 pub mod fetch;
+pub mod fingerprint;
 pub mod idx;
 pub mod mnist;
 pub mod split;
@@ -50,6 +51,8 @@ pub struct Split {
     pub test: Dataset,
     /// Where the points came from (file paths, "bundled mnist10k", or the generator), for the result.
     pub source: String,
+    /// The files read, with sizes and digests (none for the bundled and synthetic sets).
+    pub files: Vec<fingerprint::DataFile>,
 }
 
 /// The pool of a real data set in `dir` (MNIST: or the bundled digits), read once per process:
@@ -66,7 +69,7 @@ fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>
     {
         return Ok(pool.clone());
     }
-    let pool = Arc::new(match (kind, dir) {
+    let mut pool = match (kind, dir) {
         (DatasetKind::CifarAnimals, Some(d)) => cifar::load_dir(d)?,
         (DatasetKind::CifarAnimals, None) => {
             return Err(crate::error::Error::config(
@@ -75,13 +78,22 @@ fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>
         }
         (_, Some(d)) => mnist::load_dir(d)?,
         (_, None) => mnist::load_bundled()?,
-    });
+    };
+    pool.fingerprint = fingerprint::of_files(&pool.files)?;
+    let pool = Arc::new(pool);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() >= 4 {
         cache.remove(0);
     }
     cache.push((key, pool.clone()));
     Ok(pool)
+}
+
+/// The files of the data set `kind` in `dir`, with sizes and digests: the whole set is read
+/// and checked (and kept for the runs of this process), so a bad directory is one error here
+/// rather than one per run.
+pub fn files_of(kind: DatasetKind, dir: &Path) -> Result<Vec<fingerprint::DataFile>> {
+    Ok(cached_pool(kind, Some(dir))?.fingerprint.clone())
 }
 
 /// Load or generate the training and test sets of `cfg`.
@@ -101,13 +113,13 @@ pub fn load(cfg: &ValidConfig) -> Result<Split> {
         DataSpec::CifarAnimals { dir } => (DatasetKind::CifarAnimals, Some(dir.as_path())),
     };
     let pool = cached_pool(kind, dir)?;
-    let source = pool.source.clone();
     let (train, test) =
         split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seeds.train, cfg.seeds.test)?;
     Ok(Split {
         train,
         test,
-        source,
+        source: pool.source.clone(),
+        files: pool.fingerprint.clone(),
     })
 }
 

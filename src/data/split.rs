@@ -19,6 +19,10 @@ pub struct Pool {
     pub mean: f32,
     pub std: f32,
     pub source: String,
+    /// The files the pool was read from (none for the bundled digits), and their sizes and
+    /// digests once `data::cached_pool` has taken them.
+    pub files: Vec<std::path::PathBuf>,
+    pub fingerprint: Vec<super::fingerprint::DataFile>,
 }
 
 impl Pool {
@@ -76,6 +80,8 @@ mod tests {
             mean: 0.0,
             std: 1.0,
             source: "test pool".into(),
+            files: Vec::new(),
+            fingerprint: Vec::new(),
         }
     }
 

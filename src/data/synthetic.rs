@@ -43,6 +43,7 @@ pub fn depleted_sign_split(
         train: depleted_sign(d, chi, p, &mut rng::stream(seed_train, Stream::Train)),
         test: depleted_sign(d, chi, p_test, &mut rng::stream(seed_test, Stream::Test)),
         source: format!("depleted-sign generator (d = {d}, chi = {chi})"),
+        files: Vec::new(),
     }
 }
 

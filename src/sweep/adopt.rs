@@ -100,3 +100,48 @@ pub fn adopt(store: &RunStore, runs: &[PlannedRun]) -> Result<usize> {
     }
     Ok(adopted)
 }
+
+/// Adopt the results of a directory made when a relative `data_dir` was hashed as written
+/// (before sweep files resolved it, issue #23): each stored result whose config, with its
+/// data_dir joined to `base`, is a missing run of `runs` is stored again under that run's id
+/// and config, and the old file removed. Nothing is rerun. Returns how many.
+pub fn adopt_resolved_data_dirs(
+    store: &RunStore,
+    runs: &[PlannedRun],
+    base: &std::path::Path,
+) -> Result<usize> {
+    let planned: HashMap<&str, &PlannedRun> = runs.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut adopted = 0;
+    for old_id in store.stored_ids()? {
+        if planned.contains_key(old_id.as_str()) {
+            continue;
+        }
+        let Ok(Stored::Done(mut result)) = store.load(&old_id) else {
+            continue;
+        };
+        let Some(relative) = result.config.data_dir.clone() else {
+            continue;
+        };
+        if std::path::Path::new(&relative).is_absolute() {
+            continue;
+        }
+        let mut config = result.config.clone();
+        config.data_dir = Some(crate::config::absolute_path(&base.join(&relative)));
+        let id = super::id::run_id(&config);
+        let Some(run) = planned.get(id.as_str()) else {
+            continue;
+        };
+        if store.has_result(&id) {
+            continue;
+        }
+        result.adopted_from = Some(format!(
+            "run {old_id} (data_dir `{relative}`, read relative to {})",
+            base.display()
+        ));
+        result.config = run.config.clone();
+        store.write_result(&id, &result)?;
+        let _ = std::fs::remove_file(store.result_path(&old_id));
+        adopted += 1;
+    }
+    Ok(adopted)
+}

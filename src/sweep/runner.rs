@@ -189,6 +189,7 @@ pub fn execute_tasks(
     stop: &AtomicBool,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Outcome> {
+    check_data(tasks)?;
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Event>();
     let mut outcome = Outcome::default();
@@ -285,6 +286,24 @@ pub fn execute_tasks(
     }
     outcome.not_started = tasks.len() - outcome.finished() - outcome.skipped;
     Ok(outcome)
+}
+
+/// Before any run starts: every data directory the tasks read is loaded once (a bad one is one
+/// error, not a failure per run) and its files checked against what each results directory
+/// recorded (`data::fingerprint`): a run's data is part of its identity.
+fn check_data(tasks: &[Task]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for t in tasks {
+        let c = &t.run.config;
+        let Some(dir) = c.data_dir.as_deref() else {
+            continue;
+        };
+        if seen.insert((t.store.dir.clone(), c.dataset, dir.to_string())) {
+            let files = crate::data::files_of(c.dataset, std::path::Path::new(dir))?;
+            crate::data::fingerprint::check_and_record(&t.store.dir, dir, &files)?;
+        }
+    }
+    Ok(())
 }
 
 /// Train one run; an error or a panic (a bug, but one run's bug must not end a sweep of

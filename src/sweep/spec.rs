@@ -46,9 +46,50 @@ pub struct SweepSpec {
     /// The regime declared by the optional `[analysis]` table (`regime = "lazy"` or
     /// `"feature"`); it does not change any run.
     pub regime: Option<Regime>,
-    /// The file's text (copied into the results directory).
+    /// The file's text (what messages quote line numbers of).
     pub text: String,
+    /// The text a results directory keeps: `text`, or, when the file had a relative
+    /// `data_dir`, the file with it made absolute.
+    pub stored_text: String,
     pub origin: String,
+}
+
+/// `text` with every relative `data_dir` (in `[base]` and in grids) joined to `dir` and made
+/// absolute; `None` when there is none to change.
+fn resolve_data_dirs(
+    text: &str,
+    dir: &Path,
+) -> std::result::Result<Option<String>, toml::de::Error> {
+    let mut doc: Table = toml::from_str(text)?;
+    let mut changed = false;
+    let mut fix = |v: &mut Value| {
+        if let Value::String(s) = v
+            && !s.is_empty()
+            && Path::new(s.as_str()).is_relative()
+        {
+            *s = crate::config::absolute_path(&dir.join(s.as_str()));
+            changed = true;
+        }
+    };
+    let mut fix_table = |t: &mut Table| {
+        if let Some(v) = t.get_mut("data_dir") {
+            match v {
+                Value::Array(values) => values.iter_mut().for_each(&mut fix),
+                v => fix(v),
+            }
+        }
+    };
+    for (key, value) in doc.iter_mut() {
+        match (key.as_str(), value) {
+            ("base" | "grid", Value::Table(t)) => fix_table(t),
+            ("grid", Value::Array(list)) => list
+                .iter_mut()
+                .filter_map(Value::as_table_mut)
+                .for_each(&mut fix_table),
+            _ => {}
+        }
+    }
+    Ok(changed.then(|| toml::to_string(&doc).expect("a parsed table serializes")))
 }
 
 /// The runs a field applies to, for the fields normalization drops where they do not apply.
@@ -117,9 +158,40 @@ pub fn line_of(text: &str, key: &str) -> Option<usize> {
 }
 
 impl SweepSpec {
+    /// Read a sweep file. A relative `data_dir` is read from the file's directory (not the
+    /// working directory, which changes between a submit and a resume) and becomes absolute,
+    /// in the runs and in the copy a results directory keeps (method §4, "Data identity").
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a sweep file (TOML)")?;
+        let origin = path.display().to_string();
+        // Parsed as written first, so that errors quote the user's lines.
+        let spec = Self::parse(&text, &origin)?;
+        let resolved = resolve_data_dirs(&text, path.parent().unwrap_or(Path::new("")))
+            .map_err(|e| crate::config::toml_error(&e, &text, &origin))?;
+        let Some(absolute) = resolved else {
+            return Ok(spec);
+        };
+        let resolved = Self::parse(&absolute, &origin)?;
+        Ok(SweepSpec {
+            text,
+            stored_text: format!(
+                "# Copied from {origin}, with data_dir made absolute (relative to that file).\n{absolute}"
+            ),
+            ..resolved
+        })
+    }
+
+    /// Read the copy a results directory keeps, as written: its data_dirs are absolute (or,
+    /// in a directory made before they were resolved, relative as its runs hashed them).
+    pub fn load_stored(path: &Path) -> Result<Self> {
+        let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a sweep file (TOML)")?;
         Self::parse(&text, &path.display().to_string())
+    }
+
+    /// This sweep with its relative data_dirs joined to `base`, or `None` if it has none.
+    pub fn with_data_dirs_under(&self, base: &Path) -> Option<Self> {
+        let absolute = resolve_data_dirs(&self.text, base).ok()??;
+        Self::parse(&absolute, &self.origin).ok()
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
@@ -222,6 +294,7 @@ impl SweepSpec {
             grids,
             regime,
             text: text.to_string(),
+            stored_text: text.to_string(),
             origin: origin.to_string(),
         };
         let count = spec.grids.iter().try_fold(0usize, |sum, g| {
@@ -425,11 +498,21 @@ mod tests {
 
     #[test]
     fn identical_runs_are_merged() {
-        // `width` does not apply to the perceptron: both values normalize to the same run.
-        let text = FILE.replace("seed = [0, 1]", "width = [8, 16]");
+        // `width` does not apply to the perceptron: its two widths normalize to one run, while
+        // the fc runs keep both.
+        let text = FILE
+            .replace("model = \"perceptron\"\n", "")
+            .replace("seed = [0, 1]", "width = [8, 16]\nmodel = [\"perceptron\", \"fc\"]");
         let spec = SweepSpec::parse(&text, "s.toml").unwrap();
-        assert_eq!(spec.grid_size(), 12);
-        assert_eq!(spec.runs().unwrap().len(), 6);
+        assert_eq!(spec.grid_size(), 24);
+        assert_eq!(spec.runs().unwrap().len(), 18);
+        // Without the fc runs, the axis changes no run: an error, not a silent merge.
+        let e = SweepSpec::parse(&FILE.replace("seed = [0, 1]", "width = [8, 16]"), "s.toml")
+            .unwrap()
+            .runs()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("grid axis `width` changes no run"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@
 use super::spec::SweepSpec;
 use super::status::RunState;
 use crate::config::RunConfig;
+use crate::data::fingerprint::RECORD_FILE;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::train::result::RunResult;
@@ -159,6 +160,15 @@ impl Drop for Claim {
     }
 }
 
+/// What [`RunStore::check_compatible`] found.
+struct Compatible {
+    /// The same sweep with another budget (or another spelling): its copy is replaced.
+    budget_changed: bool,
+    /// A directory made when relative data_dirs were hashed as written: the base they resolve
+    /// against to give this sweep, so its results are adopted under their new ids.
+    legacy_base: Option<PathBuf>,
+}
+
 impl RunStore {
     /// Open `dir` for `spec` to look only (`--dry-run`): the same refusals as
     /// [`Self::create_or_open`], but nothing is created or written, and a directory that does
@@ -170,12 +180,31 @@ impl RunStore {
 
     /// Whether `dir` may hold `spec`'s results: `Ok(true)` if it was made by the same sweep with
     /// another step or wall budget; an error for a different sweep or a foreign directory.
-    fn check_compatible(dir: &Path, spec: &SweepSpec) -> Result<bool> {
+    fn check_compatible(dir: &Path, spec: &SweepSpec) -> Result<Compatible> {
         let sweep_copy = dir.join(SWEEP_FILE);
         let mut budget_changed = false;
         if sweep_copy.is_file() {
-            let stored = SweepSpec::load(&sweep_copy)?;
+            let stored = SweepSpec::load_stored(&sweep_copy)?;
             budget_changed = !stored.same_sweep(spec);
+            // A directory made before relative data_dirs were resolved: its copy names the
+            // data relative to where that sweep ran, most likely here or beside the sweep file.
+            let legacy_base = [
+                std::env::current_dir().ok(),
+                Path::new(&spec.origin).parent().map(Path::to_path_buf),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|base| {
+                stored
+                    .with_data_dirs_under(base)
+                    .is_some_and(|s| s.same_but_budget(spec))
+            });
+            if legacy_base.is_some() {
+                return Ok(Compatible {
+                    budget_changed: true,
+                    legacy_base,
+                });
+            }
             // `same_but_budget` holds for the same sweep too.
             if !stored.same_but_budget(spec) {
                 return Err(Error::config(format!(
@@ -196,8 +225,10 @@ impl RunStore {
                     let name = e.file_name().to_string_lossy().into_owned();
                     // Another process may be writing the sweep file right now, or have just
                     // created it (`create_or_open` compares it after its own creation fails).
-                    !matches!(name.as_str(), "runs" | "slurm" | "analysis" | SWEEP_FILE)
-                        && !crate::io::is_temporary(&name)
+                    !matches!(
+                        name.as_str(),
+                        "runs" | "slurm" | "analysis" | SWEEP_FILE | RECORD_FILE
+                    ) && !crate::io::is_temporary(&name)
                 });
             if foreign {
                 return Err(Error::config(format!(
@@ -206,7 +237,10 @@ impl RunStore {
                 )));
             }
         }
-        Ok(budget_changed)
+        Ok(Compatible {
+            budget_changed,
+            legacy_base: None,
+        })
     }
 
     /// Open `dir` for `spec`, creating it if needed. Refuses a directory made by a different
@@ -215,7 +249,10 @@ impl RunStore {
         let sweep_copy = dir.join(SWEEP_FILE);
         // Looked at before the check: a sweep file present now is the one the check compares.
         let had_sweep_file = sweep_copy.is_file();
-        let budget_changed = Self::check_compatible(dir, spec)?;
+        let Compatible {
+            budget_changed,
+            legacy_base,
+        } = Self::check_compatible(dir, spec)?;
         let mut lost_race = false;
         let mut store = RunStore::at(dir);
         let new_dir = !dir.exists();
@@ -231,18 +268,21 @@ impl RunStore {
         store.remove_stale_temporaries();
         // Runs are kept for a new budget before the new sweep file replaces the old one, so an
         // open killed half-way sees the change again and finishes the move.
+        if let Some(base) = &legacy_base {
+            store.adopted = super::adopt::adopt_resolved_data_dirs(&store, &spec.runs()?, base)?;
+        }
         if budget_changed {
-            store.adopted = super::adopt::adopt(&store, &spec.runs()?)?;
+            store.adopted += super::adopt::adopt(&store, &spec.runs()?)?;
         }
         // A new directory's sweep file is created exclusively: of two different sweeps started
         // together on it, one wins and the other is refused as a different sweep (issue #23,
         // case 2), instead of both passing the check above and mixing their runs.
         let written = if budget_changed {
-            write_atomic(&sweep_copy, spec.text.as_bytes())
+            write_atomic(&sweep_copy, spec.stored_text.as_bytes())
         } else if had_sweep_file {
             Ok(())
         } else {
-            crate::io::create_exclusive(&sweep_copy, spec.text.as_bytes()).map(|created| {
+            crate::io::create_exclusive(&sweep_copy, spec.stored_text.as_bytes()).map(|created| {
                 if !created {
                     lost_race = true;
                 }
@@ -275,7 +315,7 @@ impl RunStore {
                 ),
             ));
         }
-        let spec = SweepSpec::load(&sweep_copy)?;
+        let spec = SweepSpec::load_stored(&sweep_copy)?;
         Ok((RunStore::at(dir), spec))
     }
 

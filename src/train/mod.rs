@@ -209,6 +209,7 @@ fn finish(
             n_params: tr.params().len(),
             input_shape: split.train.shape,
             data_source: split.source.clone(),
+            data_files: split.files.clone(),
         },
         status: ended.status,
         status_detail: ended.detail,

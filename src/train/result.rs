@@ -130,6 +130,10 @@ pub struct Derived {
     /// Shape of one input, `[height, width, channels]`.
     pub input_shape: [usize; 3],
     pub data_source: String,
+    /// The data files read, each with its size and SHA-256 (method §4, "Data identity");
+    /// absent for the bundled digits and the synthetic sets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_files: Vec<crate::data::fingerprint::DataFile>,
 }
 
 /// Work counters: deterministic for a given config.
