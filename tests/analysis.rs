@@ -364,8 +364,12 @@ fn reproduce_table1_plans_the_cifar_rows_and_fig_1b_when_cifar_is_there() {
     let o = sgd(&[
         "reproduce",
         "table1",
+        "--preset",
+        "quick",
         "--out",
         out.to_str().unwrap(),
+        "--fc-mnist",
+        fc.to_str().unwrap(),
         "--cifar-dir",
         dir.path().to_str().unwrap(),
         "--dry-run",

@@ -212,3 +212,37 @@ fn a_sweep_on_a_full_disk_names_the_file_and_no_signal() {
     assert!(err.contains(".json: File too large"), "{err}");
     assert!(!err.contains("signal"), "{err}");
 }
+
+/// Issue #23, case 14: `analyze` on one training-set size says why it prints no exponents;
+/// a table format error is not called a config error.
+#[test]
+fn analyze_says_why_one_size_gives_no_exponents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("grid.toml");
+    std::fs::write(
+        &sweep,
+        "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 8\nalpha = 1\np = 64\np_test = 64\n[grid]\ntemperature = [0.001, 0.01]\n",
+    )
+    .unwrap();
+    let r = tmp.path().join("r");
+    let r = r.to_str().unwrap();
+    ok(&[
+        "sweep",
+        "run",
+        sweep.to_str().unwrap(),
+        "--results",
+        r,
+        "-q",
+    ]);
+    let out = ok(&["analyze", r]);
+    assert!(
+        out.contains("No exponents for fc L=2 h=8") && out.contains("cover one P (64)"),
+        "{out}"
+    );
+    let o = sgd(&["collect", r, "--out", "all.txt"]);
+    let err = text(&o.stderr);
+    assert!(
+        err.starts_with("error: all.txt: unknown table format") && !err.contains("invalid config"),
+        "{err}"
+    );
+}

@@ -19,6 +19,7 @@ fn one_point_split(x: f32) -> Split {
         train: d.clone(),
         test: d,
         source: "hand-made".into(),
+        files: Vec::new(),
     }
 }
 

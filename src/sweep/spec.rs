@@ -500,9 +500,10 @@ mod tests {
     fn identical_runs_are_merged() {
         // `width` does not apply to the perceptron: its two widths normalize to one run, while
         // the fc runs keep both.
-        let text = FILE
-            .replace("model = \"perceptron\"\n", "")
-            .replace("seed = [0, 1]", "width = [8, 16]\nmodel = [\"perceptron\", \"fc\"]");
+        let text = FILE.replace("model = \"perceptron\"\n", "").replace(
+            "seed = [0, 1]",
+            "width = [8, 16]\nmodel = [\"perceptron\", \"fc\"]",
+        );
         let spec = SweepSpec::parse(&text, "s.toml").unwrap();
         assert_eq!(spec.grid_size(), 24);
         assert_eq!(spec.runs().unwrap().len(), 18);
