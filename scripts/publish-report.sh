@@ -8,7 +8,8 @@
 #   scripts/publish-report.sh OUT DEST
 #   scripts/publish-report.sh reproduce-table1-paper docs/table1-paper
 # Only OUT/results is archived: table1's FC rows live in reproduce fc-mnist's directory and are
-# published with it.
+# published with it. EXCLUDE="results/a results/b" leaves out parts already published elsewhere
+# (the paper preset's CNN rows are the laptop's runs, archived in docs/table1).
 set -euo pipefail
 out=${1:?usage: scripts/publish-report.sh OUT DEST}
 dest=${2:?usage: scripts/publish-report.sh OUT DEST}
@@ -29,7 +30,9 @@ fi
 parts=(results)
 for f in sweeps timing.json; do [ -e "$out/$f" ] && parts+=("$f"); done
 # A fixed order, owner and date: the same results give the same archive bytes.
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2026-01-01' \
+excludes=(--exclude='*.claim' --exclude='.*')
+for e in ${EXCLUDE:-}; do excludes+=(--exclude="$e"); done
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2026-01-01' "${excludes[@]}" \
   -C "$out" -cf - "${parts[@]}" | gzip -9 -n > "$dest.tmp/runs.tar.gz"
 rm -rf "$dest" && mv "$dest.tmp" "$dest"
 echo "published $out -> $dest ($(du -sh "$dest" | cut -f1))"

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod common;
-use common::{ok, sgd};
+use common::{ok, run_sweep, sgd};
 
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.len() > 5_000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))
@@ -407,20 +407,4 @@ fn plot_skips_the_empty_figures_of_a_group_that_never_converged() {
             && figs.iter().any(|f| f.ends_with("phase_P128.png")),
         "{figs:?}"
     );
-}
-
-/// Write `text` as a sweep file in `dir`, run it into `dir/r`, and return that directory.
-fn run_sweep(dir: &Path, text: &str) -> std::path::PathBuf {
-    let sweep = dir.join("sweep.toml");
-    std::fs::write(&sweep, text).unwrap();
-    let results = dir.join("r");
-    ok(&[
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        results.to_str().unwrap(),
-        "--quiet",
-    ]);
-    results
 }

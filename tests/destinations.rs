@@ -6,7 +6,7 @@
 use std::process::{Command, Output};
 
 mod common;
-use common::{ok, sgd};
+use common::{ok, run_sweep, sgd};
 
 const TRAIN: &[&str] = &[
     "train",
@@ -97,21 +97,10 @@ fn train_prints_its_result_when_the_final_write_fails() {
 
 /// A finished two-run sweep in `dir`.
 fn finished_sweep(dir: &std::path::Path) -> String {
-    let sweep = dir.join("grid.toml");
-    std::fs::write(
-        &sweep,
+    let results = run_sweep(
+        dir,
         "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\nalpha = 1\np_test = 64\ntemperature = 0.01\n[grid]\np = [64, 128]\n",
-    )
-    .unwrap();
-    let results = dir.join("r");
-    ok(&[
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        results.to_str().unwrap(),
-        "--quiet",
-    ]);
+    );
     results.to_str().unwrap().to_string()
 }
 
@@ -218,22 +207,11 @@ fn a_sweep_on_a_full_disk_names_the_file_and_no_signal() {
 #[test]
 fn analyze_says_why_one_size_gives_no_exponents() {
     let tmp = tempfile::tempdir().unwrap();
-    let sweep = tmp.path().join("grid.toml");
-    std::fs::write(
-        &sweep,
+    let r = run_sweep(
+        tmp.path(),
         "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 8\nalpha = 1\np = 64\np_test = 64\n[grid]\ntemperature = [0.001, 0.01]\n",
-    )
-    .unwrap();
-    let r = tmp.path().join("r");
+    );
     let r = r.to_str().unwrap();
-    ok(&[
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        r,
-        "-q",
-    ]);
     let out = ok(&["analyze", r]);
     assert!(
         out.contains("No exponents for fc L=2 h=8") && out.contains("cover one P (64)"),
