@@ -408,3 +408,53 @@ fn plot_skips_the_empty_figures_of_a_group_that_never_converged() {
         "{figs:?}"
     );
 }
+
+/// `reproduce perceptron` stops on SIGTERM like a sweep (issue #26 found it could not): no new
+/// run starts, the command exits 143 without a report, and says how to resume.
+#[test]
+fn reproduce_perceptron_stops_on_sigterm_without_a_report() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let child = Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args([
+            "reproduce",
+            "perceptron",
+            "--quick",
+            "--jobs",
+            "1",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let any_result = || {
+        std::fs::read_dir(out.join("results")).is_ok_and(|parts| {
+            parts.flatten().any(|p| {
+                std::fs::read_dir(p.path().join("runs")).is_ok_and(|runs| {
+                    runs.flatten()
+                        .any(|r| r.file_name().to_string_lossy().ends_with(".json"))
+                })
+            })
+        })
+    };
+    while !any_result() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{err}");
+    assert!(
+        err.contains("stopped by a signal") && err.contains("rerun the same command to resume"),
+        "{err}"
+    );
+    assert!(!out.join("report.md").exists());
+}

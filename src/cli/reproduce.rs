@@ -5,7 +5,7 @@ use crate::analysis::{analyze_declared, load_sweep};
 use crate::plot::figures::all_figures;
 use crate::reproduce::fc_mnist::{self, Planning, Preset};
 use crate::reproduce::fc_mnist_report;
-use crate::reproduce::perceptron::reproduce;
+use crate::reproduce::perceptron::{Ended, reproduce};
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
 use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, owner, sgd_vs_sde};
@@ -490,10 +490,12 @@ fn perceptron(a: &ReproduceArgs) -> Result<()> {
     )?;
     let jobs = jobs(a.jobs);
     let bar = RefCell::new(ProgressBar::hidden());
-    let r = reproduce(
+    let stop = super::sweep::stop_on_signals()?;
+    let ended = reproduce(
         &a.out,
         a.quick,
         jobs,
+        &stop,
         |e| {
             if let Event::Finished { .. } = e {
                 bar.borrow().inc(1);
@@ -505,6 +507,14 @@ fn perceptron(a: &ReproduceArgs) -> Result<()> {
         },
     )?;
     bar.borrow().finish_and_clear();
+    let r = match ended {
+        Ended::Reported(r) => r,
+        Ended::Stopped { not_started } => {
+            return Err(stop.error(format!(
+                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
+            )));
+        }
+    };
     println!("{}", r.analysis.markdown());
     for c in &r.checks {
         println!(

@@ -75,14 +75,23 @@ fn chi_of(label: &str) -> Option<f64> {
         .ok()
 }
 
+/// How [`reproduce`] ended: the report, or a stop (a signal raised `stop`) with the runs that
+/// were not started; a rerun resumes.
+pub enum Ended {
+    Reported(Box<Reproduction>),
+    Stopped { not_started: usize },
+}
+
 /// Run (or resume) the sweep in `out/results`, then analyze, draw and report into `out`.
+/// Raising `stop` starts no new run; the running ones finish and nothing is analyzed.
 pub fn reproduce(
     out: &Path,
     quick: bool,
     jobs: usize,
+    stop: &AtomicBool,
     on_event: impl FnMut(&Event),
     on_total: impl FnOnce(usize),
-) -> Result<Reproduction> {
+) -> Result<Ended> {
     std::fs::create_dir_all(out.join("sweeps")).map_err(|e| crate::Error::io(out, e))?;
     // Plan every sweep first, so the progress bar knows the total.
     let mut planned = Vec::new();
@@ -104,9 +113,13 @@ pub fn reproduce(
     on_total(todo.iter().map(Vec::len).sum());
     let mut on_event = on_event;
     let mut results = Vec::new();
+    let mut not_started = 0;
     for ((store, _), todo) in planned.iter().zip(&todo) {
-        execute(store, todo, jobs, &AtomicBool::new(false), &mut on_event)?;
+        not_started += execute(store, todo, jobs, stop, &mut on_event)?.not_started;
         results.extend(load_results(&store.dir)?);
+    }
+    if not_started > 0 {
+        return Ok(Ended::Stopped { not_started });
     }
     let analysis = analyze(&results);
     let ps: Vec<usize> = if quick {
@@ -179,13 +192,13 @@ pub fn reproduce(
         &report,
         report_text(&analysis, &evt, &checks, quick, n_runs).as_bytes(),
     )?;
-    Ok(Reproduction {
+    Ok(Ended::Reported(Box::new(Reproduction {
         analysis,
         evt,
         checks,
         figures,
         report,
-    })
+    })))
 }
 
 fn report_text(
