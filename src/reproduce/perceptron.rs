@@ -64,17 +64,6 @@ pub struct Reproduction {
     pub report: PathBuf,
 }
 
-fn chi_of(label: &str) -> Option<f64> {
-    label
-        .split("chi=")
-        .nth(1)?
-        .split(',')
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// How [`reproduce`] ended: the report, or a stop (a signal raised `stop`) with the runs that
 /// were not started; a rerun resumes.
 pub enum Ended {
@@ -135,7 +124,8 @@ pub fn reproduce(
 
     let mut checks = Vec::new();
     for g in &analysis.groups {
-        let Some(chi) = chi_of(&g.label) else {
+        // The group's own config holds chi (its label is for people).
+        let Some(chi) = g.config.chi else {
             continue;
         };
         let predicted = 1.0 / (1.0 + chi);
