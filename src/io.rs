@@ -68,15 +68,21 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Create the output directory `dir` (and its parents) if missing; a file in its place is a
-/// one-line error rather than "File exists (os error 17)".
-pub fn create_out_dir(dir: &Path) -> Result<()> {
+/// Refuse an output directory that is a file: a one-line error rather than "File exists (os
+/// error 17)" when it is created.
+pub fn check_out_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::data(
             dir,
             "is a file; --out takes a directory (made if missing)",
         ));
     }
+    Ok(())
+}
+
+/// Create the output directory `dir` (and its parents) if missing ([`check_out_dir`] first).
+pub fn create_out_dir(dir: &Path) -> Result<()> {
+    check_out_dir(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 

@@ -15,10 +15,7 @@ pub const OWNER_FILE: &str = "reproduction.txt";
 /// laptop`); with [`Planning::Write`], create `out` and record `command` if it is new.
 pub fn claim(out: &Path, command: &str, planning: Planning) -> Result<()> {
     let path = out.join(OWNER_FILE);
-    if out.exists() && !out.is_dir() {
-        // The same words as `io::create_out_dir`'s.
-        return crate::io::create_out_dir(out);
-    }
+    crate::io::check_out_dir(out)?;
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim() == command => return Ok(()),
         Ok(text) => {
