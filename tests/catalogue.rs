@@ -8,26 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 mod common;
-use common::{ok, sgd};
-
-const F: &[&str] = &[
-    "train",
-    "--model",
-    "fc",
-    "--depth",
-    "2",
-    "--width",
-    "16",
-    "--alpha",
-    "1",
-    "--p",
-    "128",
-    "--p-test",
-    "128",
-    "--temperature",
-    "0.01",
-    "--quiet",
-];
+use common::{SMALL_TRAIN as F, ok, sgd};
 
 const SWEEP: &str = "[base]\nmodel = \"fc\"\ndepth = 2\nwidth = 16\nalpha = 1\np = 128\np_test = 128\n[grid]\ntemperature = [0.01, 0.02]\n";
 

@@ -6,29 +6,14 @@
 use std::process::{Command, Output};
 
 mod common;
-use common::{ok, run_sweep, sgd};
-
-const TRAIN: &[&str] = &[
-    "train",
-    "--model",
-    "fc",
-    "--depth",
-    "2",
-    "--width",
-    "16",
-    "--p",
-    "128",
-    "--p-test",
-    "64",
-    "--alpha",
-    "1",
-    "--temperature",
-    "0.01",
-    "--quiet",
-];
+use common::{SMALL_TRAIN, ok, run_sweep, sgd};
 
 fn with(extra: &[&str]) -> Vec<String> {
-    TRAIN.iter().chain(extra).map(|s| s.to_string()).collect()
+    SMALL_TRAIN
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn text(b: &[u8]) -> String {

@@ -67,8 +67,9 @@ pub fn check_and_record(results: &Path, data_dir: &str, current: &[DataFile]) ->
         };
     }
     record.insert(data_dir.to_string(), current.to_vec());
-    let text = serde_json::to_string_pretty(&record).expect("a record serializes") + "\n";
-    crate::io::write_atomic(&path, text.as_bytes())
+    let text = serde_json::to_string_pretty(&record)
+        .map_err(|e| Error::output(format!("encoding the data record: {e}")))?;
+    crate::io::write_atomic(&path, format!("{text}\n").as_bytes())
 }
 
 /// The first file that differs between two fingerprints, and how.

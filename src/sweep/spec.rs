@@ -56,11 +56,9 @@ pub struct SweepSpec {
 
 /// `text` with every relative `data_dir` (in `[base]` and in grids) joined to `dir` and made
 /// absolute; `None` when there is none to change.
-fn resolve_data_dirs(
-    text: &str,
-    dir: &Path,
-) -> std::result::Result<Option<String>, toml::de::Error> {
-    let mut doc: Table = toml::from_str(text)?;
+fn resolve_data_dirs(text: &str, dir: &Path, origin: &str) -> Result<Option<String>> {
+    let mut doc: Table =
+        toml::from_str(text).map_err(|e| crate::config::toml_error(&e, text, origin))?;
     let mut changed = false;
     let mut fix = |v: &mut Value| {
         if let Value::String(s) = v
@@ -89,7 +87,14 @@ fn resolve_data_dirs(
             _ => {}
         }
     }
-    Ok(changed.then(|| toml::to_string(&doc).expect("a parsed table serializes")))
+    if !changed {
+        return Ok(None);
+    }
+    toml::to_string(&doc).map(Some).map_err(|e| {
+        Error::config(format!(
+            "{origin}: cannot write it back with absolute data_dir ({e})"
+        ))
+    })
 }
 
 /// The runs a field applies to, for the fields normalization drops where they do not apply.
@@ -162,23 +167,10 @@ impl SweepSpec {
     /// working directory, which changes between a submit and a resume) and becomes absolute,
     /// in the runs and in the copy a results directory keeps (method §4, "Data identity").
     pub fn load(path: &Path) -> Result<Self> {
-        let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a sweep file (TOML)")?;
-        let origin = path.display().to_string();
         // Parsed as written first, so that errors quote the user's lines.
-        let spec = Self::parse(&text, &origin)?;
-        let resolved = resolve_data_dirs(&text, path.parent().unwrap_or(Path::new("")))
-            .map_err(|e| crate::config::toml_error(&e, &text, &origin))?;
-        let Some(absolute) = resolved else {
-            return Ok(spec);
-        };
-        let resolved = Self::parse(&absolute, &origin)?;
-        Ok(SweepSpec {
-            text,
-            stored_text: format!(
-                "# Copied from {origin}, with data_dir made absolute (relative to that file).\n{absolute}"
-            ),
-            ..resolved
-        })
+        let spec = Self::load_stored(path)?;
+        let resolved = spec.with_data_dirs_under(path.parent().unwrap_or(Path::new("")))?;
+        Ok(resolved.unwrap_or(spec))
     }
 
     /// Read the copy a results directory keeps, as written: its data_dirs are absolute (or,
@@ -188,10 +180,22 @@ impl SweepSpec {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// This sweep with its relative data_dirs joined to `base`, or `None` if it has none.
-    pub fn with_data_dirs_under(&self, base: &Path) -> Option<Self> {
-        let absolute = resolve_data_dirs(&self.text, base).ok()??;
-        Self::parse(&absolute, &self.origin).ok()
+    /// This sweep with its relative data_dirs joined to `base` and made absolute, or `None`
+    /// if it has none. Messages still quote the file as written (`text`); the copy a results
+    /// directory keeps (`stored_text`) is the resolved file, saying so.
+    pub fn with_data_dirs_under(&self, base: &Path) -> Result<Option<Self>> {
+        let Some(absolute) = resolve_data_dirs(&self.text, base, &self.origin)? else {
+            return Ok(None);
+        };
+        let resolved = Self::parse(&absolute, &self.origin)?;
+        Ok(Some(SweepSpec {
+            text: self.text.clone(),
+            stored_text: format!(
+                "# Copied from {}, with data_dir made absolute (relative to that file).\n{absolute}",
+                self.origin
+            ),
+            ..resolved
+        }))
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self> {

@@ -195,8 +195,11 @@ impl RunStore {
             .into_iter()
             .flatten()
             .find(|base| {
+                // A copy that cannot be resolved is simply not a legacy match.
                 stored
                     .with_data_dirs_under(base)
+                    .ok()
+                    .flatten()
                     .is_some_and(|s| s.same_but_budget(spec))
             });
             if legacy_base.is_some() {

@@ -4,6 +4,26 @@
 
 use std::process::{Command, Output};
 
+/// A small fc run on the bundled digits (a second or so): the base of many bad-input cases.
+pub const SMALL_TRAIN: &[&str] = &[
+    "train",
+    "--model",
+    "fc",
+    "--depth",
+    "2",
+    "--width",
+    "16",
+    "--alpha",
+    "1",
+    "--p",
+    "128",
+    "--p-test",
+    "128",
+    "--temperature",
+    "0.01",
+    "--quiet",
+];
+
 /// Run the binary with `args`, without the data-directory variables of the environment.
 pub fn sgd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
