@@ -35,7 +35,8 @@ pub fn idx(data: &[u8]) {
         }
         None => (data, &[][..]),
     };
-    let _ = mnist::pair_from_bytes(images.to_vec(), labels.to_vec(), "fuzz");
+    let any = data.first().is_some_and(|b| b & 1 == 1);
+    let _ = mnist::pair_from_bytes(images.to_vec(), labels.to_vec(), "fuzz", any);
 }
 
 /// One file of the CIFAR-10 binary version.

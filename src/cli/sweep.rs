@@ -89,10 +89,11 @@ fn plan(a: &PlanArgs) -> Result<()> {
     // memory.
     let mut shown = Vec::new();
     let mut count = 0usize;
-    let mut data_dirs = std::collections::HashSet::new();
+    let mut data_dirs = std::collections::HashMap::new();
     spec.for_each_run(|r| {
         if let Some(d) = &r.config.data_dir {
-            data_dirs.insert((r.config.dataset, d.clone()));
+            let key = (r.config.dataset, d.clone(), r.config.positive.clone());
+            data_dirs.entry(key).or_insert_with(|| r.config.clone());
         }
         if shown.len() < a.show {
             shown.push(r);
@@ -102,8 +103,8 @@ fn plan(a: &PlanArgs) -> Result<()> {
     })?;
     // Each data directory is read and checked once here, so a wrong one is found before a
     // sweep starts (issue #23, case 3).
-    for (kind, dir) in &data_dirs {
-        crate::data::files_of(*kind, std::path::Path::new(dir))?;
+    for cfg in data_dirs.values() {
+        crate::data::files_of_config(cfg)?;
     }
     let grids: Vec<String> = spec
         .grids

@@ -78,9 +78,15 @@ pub struct TrainArgs {
     /// mnist-parity: directory with the MNIST IDX files [default: $SGD_REGIMES_DATA, else the
     /// 10,000 digits bundled in the binary]. cifar-animals (required): directory with the
     /// CIFAR-10 binary files or cifar-10-binary.tar.gz [default: $SGD_REGIMES_CIFAR10]; get
-    /// them with `sgd-regimes data fetch cifar10`.
+    /// them with `sgd-regimes data fetch cifar10`. idx, cifar10 (required): the directory of
+    /// any IDX image set (Fashion-MNIST, KMNIST, ...) or of the CIFAR-10 files. numpy
+    /// (required): a .npz file or a directory of .npy files with arrays x and y.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
+    /// idx, cifar10, numpy: the classes labelled +1, comma-separated (e.g. 0,2,4,6,8); every
+    /// other class is -1.
+    #[arg(long, value_delimiter = ',', num_args = 1.., value_name = "CLASSES")]
+    pub positive: Option<Vec<i64>>,
     /// Seed of the initial weights [default: 0].
     #[arg(long)]
     pub seed_init: Option<u64>,
@@ -157,6 +163,7 @@ impl TrainArgs {
             dim,
             chi,
             data_dir,
+            positive,
             max_steps,
             max_wall,
             checkpoints_per_decade,
@@ -227,7 +234,12 @@ fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
         (
             "data-dir",
             c.data_dir.is_some() && depleted,
-            "--dataset mnist-parity or cifar-animals",
+            "--dataset mnist-parity, cifar-animals, idx, cifar10 or numpy",
+        ),
+        (
+            "positive",
+            c.positive.is_some() && !c.dataset.takes_label_map(),
+            "--dataset idx, cifar10 or numpy",
         ),
     ];
     match unused.iter().find(|(_, unused, _)| *unused) {

@@ -31,7 +31,7 @@ impl ValidConfig {
     /// The number of parameters, roughly for the CNNs (their kernels are small; the point is
     /// the order of magnitude for a huge width).
     pub fn approximate_parameters(&self) -> f64 {
-        let [_, _, c] = self.data.input_shape().map(|v| v as f64);
+        let [_, _, c] = self.shape().map(|v| v as f64);
         let d = self.input_size();
         match self.net {
             NetSpec::Perceptron => d,
@@ -51,12 +51,12 @@ impl ValidConfig {
     }
 
     fn input_size(&self) -> f64 {
-        self.data.input_shape().iter().map(|&v| v as f64).product()
+        self.shape().iter().map(|&v| v as f64).product()
     }
 
     /// Activations of one point, forward (backward doubles it).
     fn activations_per_point(&self) -> f64 {
-        let [rows, cols, _] = self.data.input_shape().map(|v| v as f64);
+        let [rows, cols, _] = self.shape().map(|v| v as f64);
         match self.net {
             NetSpec::Perceptron => 1.0,
             NetSpec::Fc { depth, width, .. } => 2.0 * depth as f64 * width as f64,

@@ -45,6 +45,14 @@ pub enum DatasetKind {
     MnistParity,
     /// CIFAR-10 images, `y = -1` for vehicles (classes 0, 1, 8, 9) and `+1` for animals.
     CifarAnimals,
+    /// Images in the IDX layout of MNIST (Fashion-MNIST, KMNIST, EMNIST, ...) in `data_dir`,
+    /// `y = +1` for the classes in `positive`.
+    Idx,
+    /// CIFAR-10 binary files in `data_dir`, `y = +1` for the classes in `positive`.
+    Cifar10,
+    /// NumPy arrays (`.npz` file or directory of `.npy` files) at `data_dir`, `y = +1` for
+    /// the classes in `positive`.
+    Numpy,
 }
 
 impl DatasetKind {
@@ -59,8 +67,16 @@ impl DatasetKind {
         match self {
             DatasetKind::MnistParity => Some("SGD_REGIMES_DATA"),
             DatasetKind::CifarAnimals => Some("SGD_REGIMES_CIFAR10"),
-            DatasetKind::DepletedSign => None,
+            _ => None,
         }
+    }
+
+    /// Data sets whose `+1` classes the config chooses (`positive`).
+    pub fn takes_label_map(self) -> bool {
+        matches!(
+            self,
+            DatasetKind::Idx | DatasetKind::Cifar10 | DatasetKind::Numpy
+        )
     }
 }
 
@@ -81,6 +97,9 @@ impl fmt::Display for DatasetKind {
             DatasetKind::DepletedSign => "depleted-sign",
             DatasetKind::MnistParity => "mnist-parity",
             DatasetKind::CifarAnimals => "cifar-animals",
+            DatasetKind::Idx => "idx",
+            DatasetKind::Cifar10 => "cifar10",
+            DatasetKind::Numpy => "numpy",
         })
     }
 }
@@ -251,8 +270,13 @@ pub struct RunConfig {
     /// Density exponent `chi` of `depleted-sign` near the boundary (default 0, Gaussian).
     pub chi: Option<f64>,
     /// Directory with the data files: MNIST IDX files (unset: the 10,000 digits bundled in the
-    /// binary) or the CIFAR-10 binary files (required for `cifar-animals`).
+    /// binary), the CIFAR-10 binary files (required for `cifar-animals` and `cifar10`), any IDX
+    /// image set (`idx`), or a `.npz` file or `.npy` directory (`numpy`).
     pub data_dir: Option<String>,
+    /// The classes labelled `+1` (method §3) of `idx`, `cifar10` and `numpy`, e.g. `[0, 2, 4, 6,
+    /// 8]`; stored sorted without repeats. Unset for the paper's data sets, whose maps are fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive: Option<Vec<i64>>,
     pub seed_init: u64,
     pub seed_batch: u64,
     pub seed_train: u64,
@@ -290,6 +314,7 @@ impl Default for RunConfig {
             dim: None,
             chi: None,
             data_dir: None,
+            positive: None,
             seed_init: 0,
             seed_batch: 0,
             seed_train: 0,
@@ -355,10 +380,14 @@ impl RunConfig {
                 c.chi.get_or_insert(0.0);
                 c.data_dir = None;
             }
-            DatasetKind::MnistParity | DatasetKind::CifarAnimals => {
+            _ => {
                 c.dim = None;
                 c.chi = None;
             }
+        }
+        if let Some(positive) = &mut c.positive {
+            positive.sort_unstable();
+            positive.dedup();
         }
         if c.loss == Some(Loss::Hinge) {
             c.loss = None;
@@ -388,6 +417,7 @@ impl RunConfig {
             "dim" => self.dim.is_none(),
             "chi" => self.chi.is_none(),
             "data_dir" => self.data_dir.is_none(),
+            "positive" => self.positive.is_none(),
             _ => false,
         }
     }
@@ -446,6 +476,38 @@ impl RunConfig {
                 "dataset cifar-animals needs data_dir (--data-dir): the directory of the CIFAR-10 binary files; `sgd-regimes data fetch cifar10` downloads them",
             ));
         }
+        if self.dataset.takes_label_map() {
+            let what = match self.dataset {
+                DatasetKind::Idx => "the directory of the IDX files",
+                DatasetKind::Cifar10 => "the directory of the CIFAR-10 binary files",
+                _ => "a .npz file or a directory of .npy files",
+            };
+            if self.data_dir.is_none() {
+                return Err(Error::config(format!(
+                    "dataset {} needs data_dir (--data-dir): {what}",
+                    self.dataset
+                )));
+            }
+            match &self.positive {
+                None => {
+                    return Err(Error::config(format!(
+                        "dataset {} needs positive (--positive): the classes labelled +1, e.g. positive = [0, 2, 4, 6, 8]",
+                        self.dataset
+                    )));
+                }
+                Some(p) if p.is_empty() => {
+                    return Err(Error::config(
+                        "positive is empty; list the classes labelled +1, e.g. positive = [0, 2, 4, 6, 8]",
+                    ));
+                }
+                Some(_) => {}
+            }
+        } else if self.positive.is_some() {
+            return Err(Error::config(format!(
+                "positive applies to datasets idx, cifar10 and numpy; {}'s labels are fixed (use dataset idx or cifar10 with data_dir to choose the +1 classes)",
+                self.dataset
+            )));
+        }
         if self.depth == Some(0) {
             return Err(Error::config("depth must be at least 1 hidden layer"));
         }
@@ -490,11 +552,13 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors).
+    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors), as far as the
+    /// config knows it: the shape of an `idx` or `numpy` set is in its files, and MNIST's is
+    /// taken for it here (for ordering runs by cost only).
     pub fn input_shape(&self) -> [usize; 3] {
         match self.dataset {
-            DatasetKind::MnistParity => [28, 28, 1],
-            DatasetKind::CifarAnimals => [32, 32, 3],
+            DatasetKind::MnistParity | DatasetKind::Idx | DatasetKind::Numpy => [28, 28, 1],
+            DatasetKind::CifarAnimals | DatasetKind::Cifar10 => [32, 32, 3],
             DatasetKind::DepletedSign => [1, 1, self.dim.unwrap_or(DEFAULT_DIM)],
         }
     }

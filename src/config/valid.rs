@@ -4,6 +4,7 @@
 //! again.
 
 use super::{Activation, DatasetKind, Dynamics, Loss, ModelKind, RunConfig};
+use crate::data::labels::LabelMap;
 use crate::error::Result;
 use std::path::PathBuf;
 
@@ -40,15 +41,25 @@ pub enum DataSpec {
     CifarAnimals {
         dir: PathBuf,
     },
+    /// `idx`, `cifar10` or `numpy` files with the config's label map.
+    Labelled {
+        kind: DatasetKind,
+        dir: PathBuf,
+        map: LabelMap,
+    },
 }
 
 impl DataSpec {
-    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors).
-    pub fn input_shape(&self) -> [usize; 3] {
+    /// Shape `[height, width, channels]` of one input (`[1, 1, d]` for vectors), where the
+    /// config fixes it; `None` for `idx` and `numpy`, whose files say.
+    pub fn input_shape(&self) -> Option<[usize; 3]> {
         match self {
-            DataSpec::MnistParity { .. } => [28, 28, 1],
-            DataSpec::CifarAnimals { .. } => [32, 32, 3],
-            DataSpec::DepletedSign { dim, .. } => [1, 1, *dim],
+            DataSpec::MnistParity { .. } => Some([28, 28, 1]),
+            DataSpec::CifarAnimals { .. } => Some([32, 32, 3]),
+            DataSpec::Labelled { kind, .. } => {
+                (*kind == DatasetKind::Cifar10).then_some([32, 32, 3])
+            }
+            DataSpec::DepletedSign { dim, .. } => Some([1, 1, *dim]),
         }
     }
 }
@@ -69,6 +80,9 @@ pub struct ValidConfig {
     pub normalized: RunConfig,
     pub net: NetSpec,
     pub data: DataSpec,
+    /// Shape of one input: the data set's, or (for `idx` and `numpy` before their files are
+    /// read) `None`; [`ValidConfig::with_input_shape`] sets it once they are.
+    pub input_shape: Option<[usize; 3]>,
     /// Training-set size `P`.
     pub p: usize,
     pub p_test: usize,
@@ -131,9 +145,15 @@ impl RunConfig {
             DatasetKind::CifarAnimals => DataSpec::CifarAnimals {
                 dir: PathBuf::from(n.data_dir.clone().unwrap_or_default()),
             },
+            DatasetKind::Idx | DatasetKind::Cifar10 | DatasetKind::Numpy => DataSpec::Labelled {
+                kind: n.dataset,
+                dir: PathBuf::from(n.data_dir.clone().unwrap_or_default()),
+                map: LabelMap::new(n.positive.as_deref().unwrap_or_default()),
+            },
         };
         let valid = ValidConfig {
             net,
+            input_shape: data.input_shape(),
             data,
             p: n.p,
             p_test: n.p_test,
@@ -155,9 +175,31 @@ impl RunConfig {
             },
             normalized: n,
         };
-        if let Some(physical) = super::memory::physical_memory() {
+        if valid.input_shape.is_some()
+            && let Some(physical) = super::memory::physical_memory()
+        {
             valid.check_memory(physical)?;
         }
         Ok(valid)
+    }
+}
+
+impl ValidConfig {
+    /// The config with the input shape its data files gave, its memory checked now that the
+    /// shape is known (`idx` and `numpy`; a no-op check for the others, done at validation).
+    pub fn with_input_shape(&self, shape: [usize; 3]) -> Result<ValidConfig> {
+        let known = self.input_shape.is_some();
+        let mut cfg = self.clone();
+        cfg.input_shape = Some(shape);
+        if !known && let Some(physical) = super::memory::physical_memory() {
+            cfg.check_memory(physical)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Shape `[height, width, channels]` of one input (MNIST's until the files of an `idx` or
+    /// `numpy` set are read).
+    pub fn shape(&self) -> [usize; 3] {
+        self.input_shape.unwrap_or([28, 28, 1])
     }
 }

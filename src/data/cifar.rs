@@ -1,12 +1,17 @@
-//! `cifar-animals` (method §3): the CIFAR-10 binary version, bytes mapped to
-//! `(b - 120.93118286132812) / 64.14186096191406`, `y = -1` for classes 0, 1, 8, 9 (airplane,
-//! automobile, ship, truck) and `+1` for the six animal classes. Images 32x32x3, stored here in
-//! HWC order (the files hold each image as three 32x32 planes, R then G then B).
+//! The CIFAR-10 binary version (method §3): images 32x32x3, stored here in HWC order (the files
+//! hold each image as three 32x32 planes, R then G then B), one label byte each.
+//!
+//! - `cifar-animals`: bytes mapped to `(b - 120.93118286132812) / 64.14186096191406`, `y = -1`
+//!   for classes 0, 1, 8, 9 (airplane, automobile, ship, truck) and `+1` for the six animal
+//!   classes (the named map `LabelMap::cifar_animals`).
+//! - `cifar10`: the same files with a label map choosing the `+1` classes, bytes standardized by
+//!   the mean and standard deviation of every byte of the pool.
 //!
 //! A directory is searched for `data_batch_1..5.bin` and `test_batch.bin`, directly, in a
 //! `cifar-10-batches-bin/` subdirectory, or inside `cifar-10-binary.tar.gz` as distributed. The
 //! six files are pooled in that order (method §3 then splits the pool with the two seeds).
 
+use super::labels::LabelMap;
 use super::split::Pool;
 use crate::error::{Error, Result};
 use std::io::Read;
@@ -31,15 +36,6 @@ pub const FILES: [&str; 6] = [
 pub const ARCHIVE: &str = "cifar-10-binary.tar.gz";
 pub const ARCHIVE_DIR: &str = "cifar-10-batches-bin";
 
-/// `+1` for the animal classes, `-1` for the vehicles (0 airplane, 1 automobile, 8 ship, 9 truck).
-pub fn animal_label(class: u8) -> f32 {
-    if matches!(class, 0 | 1 | 8 | 9) {
-        -1.0
-    } else {
-        1.0
-    }
-}
-
 /// Whether `dir` holds CIFAR-10 in a form [`load_dir`] reads (without reading it).
 pub fn present(dir: &Path) -> bool {
     [dir.to_path_buf(), dir.join(ARCHIVE_DIR)]
@@ -48,8 +44,22 @@ pub fn present(dir: &Path) -> bool {
         || dir.join(ARCHIVE).is_file()
 }
 
-/// Pool the six CIFAR-10 binary files found in `dir`.
+/// Pool the six CIFAR-10 binary files found in `dir`: `cifar-animals`.
 pub fn load_dir(dir: &Path) -> Result<Pool> {
+    let mut pool = read_dir(dir)?;
+    pool.label_named(&LabelMap::cifar_animals());
+    Ok(pool)
+}
+
+/// The same files labelled by `map` and standardized by their own moments: `cifar10`.
+pub fn load_any(dir: &Path, map: &LabelMap) -> Result<Pool> {
+    let mut pool = read_dir(dir)?;
+    pool.label_with(map)?;
+    pool.standardize_by_own_moments();
+    Ok(pool)
+}
+
+fn read_dir(dir: &Path) -> Result<Pool> {
     super::check_data_dir(
         dir,
         "pass --data-dir with the CIFAR-10 binary files (`sgd-regimes data fetch cifar10 --dir DIR` downloads them)",
@@ -157,20 +167,20 @@ pub fn archive_from_reader(reader: impl Read, origin: &str) -> Result<Pool> {
 fn empty_pool(source: String) -> Pool {
     Pool {
         pixels: Vec::new(),
-        labels: Vec::new(),
         shape: [SIDE, SIDE, 3],
         mean: MEAN,
         std: STD,
         source,
-        files: Vec::new(),
-        fingerprint: Vec::new(),
+        ..Pool::default()
     }
 }
 
-/// The pool of one file of the binary version (`origin` names it in errors).
+/// The pool of one file of the binary version (`origin` names it in errors), as
+/// `cifar-animals` labels it.
 pub fn batch_from_bytes(bytes: &[u8], origin: &str) -> Result<Pool> {
     let mut pool = empty_pool(origin.to_string());
     append(&mut pool, bytes, origin)?;
+    pool.label_named(&LabelMap::cifar_animals());
     Ok(pool)
 }
 
@@ -196,7 +206,7 @@ fn append(pool: &mut Pool, bytes: &[u8], origin: &str) -> Result<()> {
                 ),
             ));
         }
-        pool.labels.push(animal_label(class));
+        pool.classes.push(class as i64);
         let planes = &record[1..];
         for pix in 0..SIDE * SIDE {
             pool.pixels.extend([
@@ -254,9 +264,7 @@ mod tests {
         append(&mut pool, &rec, "t").unwrap();
         assert_eq!(&pool.pixels[..6], &[1, 2, 0, 1, 2, 1]);
         assert_eq!(pool.pixels[3 * 33 + 2], 33);
-        assert_eq!(pool.labels, [1.0]);
-        let labels: Vec<f32> = (0..10).map(animal_label).collect();
-        assert_eq!(labels, [-1., -1., 1., 1., 1., 1., 1., 1., -1., -1.]);
+        assert_eq!(pool.classes, [3]);
     }
 
     #[test]

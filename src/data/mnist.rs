@@ -1,12 +1,19 @@
-//! `mnist-parity` (method §3): MNIST IDX files (`.gz` or not), pixels mapped to
-//! `(b - 33.31002426147461) / 78.56748962402344`, `y = +1` for even digits and `-1` for odd ones.
+//! Image sets in the IDX layout of MNIST (method §3): MNIST, Fashion-MNIST, KMNIST, EMNIST
+//! (`.gz` or not).
+//!
+//! - `mnist-parity`: 28x28 digits, pixels mapped to `(b - 33.31002426147461) / 78.56748962402344`,
+//!   `y = +1` for even digits and `-1` for odd ones (the named map `LabelMap::even_digits`).
+//! - `idx`: any `n x h x w` images with byte labels, a label map choosing the `+1` classes, and
+//!   pixels standardized by the mean and standard deviation of every pixel of the pool.
 //!
 //! A directory is searched for the standard `train-*` and `t10k-*` files (also the
 //! `train-images.idx3-ubyte` spelling, and a `mnist/` subdirectory); whatever pairs it holds are
-//! pooled, train first. With no directory, the 10,000 real digits bundled in the binary
-//! (`data/mnist10k/`, CC BY-SA 3.0, see its README) are used.
+//! pooled, train first. With no directory, `mnist-parity` uses the 10,000 real digits bundled in
+//! the binary (`data/mnist10k/`, CC BY-SA 3.0, see its README). EMNIST's files hold each image
+//! transposed; a net learns the task either way, so they are read as stored.
 
 use super::idx;
+use super::labels::LabelMap;
 use super::split::Pool;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -29,20 +36,27 @@ pub fn load_bundled() -> Result<Pool> {
         "bundled mnist10k images",
         &labels,
         "bundled mnist10k labels",
+        Check::Mnist,
     )?;
+    pool.label_named(&LabelMap::even_digits());
     Ok(pool)
+}
+
+/// What [`append`] checks: MNIST's 28x28 digits, or any image size and byte label.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Check {
+    Mnist,
+    Any,
 }
 
 fn empty_pool(source: String) -> Pool {
     Pool {
         pixels: Vec::new(),
-        labels: Vec::new(),
         shape: [SIDE, SIDE, 1],
         mean: MEAN,
         std: STD,
         source,
-        files: Vec::new(),
-        fingerprint: Vec::new(),
+        ..Pool::default()
     }
 }
 
@@ -58,12 +72,31 @@ fn find(dir: &Path, stem: &str, kind: &str, suffix: &str) -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-/// Pool every MNIST image/label file pair found in `dir` (or `dir/mnist`).
+/// Pool every MNIST image/label file pair found in `dir` (or `dir/mnist`): `mnist-parity`.
 pub fn load_dir(dir: &Path) -> Result<Pool> {
     super::check_data_dir(
         dir,
         "pass --data-dir with the MNIST IDX files, or omit it to use the bundled digits",
     )?;
+    let mut pool = read_pairs(dir, Check::Mnist)?;
+    pool.label_named(&LabelMap::even_digits());
+    Ok(pool)
+}
+
+/// Pool every IDX image/label pair found in `dir` (or `dir/mnist`), labelled by `map` and
+/// standardized by its own moments: the `idx` data set.
+pub fn load_any(dir: &Path, map: &LabelMap) -> Result<Pool> {
+    super::check_data_dir(
+        dir,
+        "pass --data-dir with the IDX files (train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], and/or the t10k-* pair)",
+    )?;
+    let mut pool = read_pairs(dir, Check::Any)?;
+    pool.label_with(map)?;
+    pool.standardize_by_own_moments();
+    Ok(pool)
+}
+
+fn read_pairs(dir: &Path, check: Check) -> Result<Pool> {
     let mut pairs = Vec::new();
     for base in [dir.to_path_buf(), dir.join("mnist")] {
         for stem in ["train", "t10k"] {
@@ -93,7 +126,10 @@ pub fn load_dir(dir: &Path) -> Result<Pool> {
     if pairs.is_empty() {
         return Err(Error::data(
             dir,
-            "no MNIST files here (expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] and/or the t10k-* pair)",
+            format!(
+                "no {} files here (expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] and/or the t10k-* pair)",
+                if check == Check::Mnist { "MNIST" } else { "IDX" }
+            ),
         ));
     }
     let names: Vec<String> = pairs.iter().map(|(i, _)| i.display().to_string()).collect();
@@ -111,30 +147,60 @@ pub fn load_dir(dir: &Path) -> Result<Pool> {
             &i.display().to_string(),
             &labels,
             &l.display().to_string(),
+            check,
         )?;
     }
     Ok(pool)
 }
 
-/// The pool of one image/label file pair, each raw IDX or gzipped.
-pub fn pair_from_bytes(images: Vec<u8>, labels: Vec<u8>, origin: &str) -> Result<Pool> {
+/// The pool of one image/label file pair, each raw IDX or gzipped: as `mnist-parity` reads it,
+/// or (`any`) as `idx` does with the even classes positive.
+pub fn pair_from_bytes(images: Vec<u8>, labels: Vec<u8>, origin: &str, any: bool) -> Result<Pool> {
     let images = idx::decompress_if_gz(images, origin)?;
     let labels = idx::decompress_if_gz(labels, origin)?;
     let mut pool = empty_pool(origin.to_string());
-    append(&mut pool, &images, origin, &labels, origin)?;
+    let check = if any { Check::Any } else { Check::Mnist };
+    append(&mut pool, &images, origin, &labels, origin, check)?;
+    if any {
+        pool.label_with(&LabelMap::even_digits())?;
+        pool.standardize_by_own_moments();
+    } else {
+        pool.label_named(&LabelMap::even_digits());
+    }
     Ok(pool)
 }
 
-/// Validate one image/label pair and append it to the pool with parity labels.
+/// Validate one image/label pair and append its images and classes to the pool. The first
+/// pair sets the image size of an `idx` pool; later pairs must match it.
 fn append(
     pool: &mut Pool,
     images: &[u8],
     image_origin: &str,
     labels: &[u8],
     label_origin: &str,
+    check: Check,
 ) -> Result<()> {
     let im = idx::parse(images, 3, image_origin)?;
-    if im.dims[1] != SIDE || im.dims[2] != SIDE {
+    if check == Check::Any {
+        let [h, w] = [im.dims[1], im.dims[2]];
+        if h == 0 || w == 0 {
+            return Err(Error::data(
+                image_origin,
+                format!("images are {h}x{w}; an image needs at least one pixel"),
+            ));
+        }
+        if pool.pixels.is_empty() {
+            pool.shape = [h, w, 1];
+        } else if pool.shape != [h, w, 1] {
+            return Err(Error::data(
+                image_origin,
+                format!(
+                    "images are {h}x{w}, the files before them {}x{}; pool files of one data set",
+                    pool.shape[0], pool.shape[1]
+                ),
+            ));
+        }
+    } else if im.dims[1] != SIDE || im.dims[2] != SIDE {
         return Err(Error::data(
             image_origin,
             format!(
@@ -153,15 +219,16 @@ fn append(
             ),
         ));
     }
-    if let Some(pos) = lb.data.iter().position(|&d| d > 9) {
+    if check == Check::Mnist
+        && let Some(pos) = lb.data.iter().position(|&d| d > 9)
+    {
         return Err(Error::data(
             label_origin,
             format!("label {} at index {pos} is not a digit 0-9", lb.data[pos]),
         ));
     }
     pool.pixels.extend_from_slice(&im.data);
-    pool.labels
-        .extend(lb.data.iter().map(|&d| if d % 2 == 0 { 1.0 } else { -1.0 }));
+    pool.classes.extend(lb.data.iter().map(|&d| d as i64));
     Ok(())
 }
 

@@ -5,12 +5,15 @@ pub mod cifar;
 pub mod fetch;
 pub mod fingerprint;
 pub mod idx;
+pub mod labels;
 pub mod mnist;
+pub mod numpy;
 pub mod split;
 pub mod synthetic;
 
 use crate::config::{DataSpec, DatasetKind, ValidConfig};
 use crate::error::Result;
+use labels::LabelMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -57,10 +60,14 @@ pub struct Split {
 
 /// The pool of a real data set in `dir` (MNIST: or the bundled digits), read once per process:
 /// a sweep runs many short runs on the same files.
-fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>> {
-    type Key = (DatasetKind, Option<PathBuf>);
+fn cached_pool(
+    kind: DatasetKind,
+    dir: Option<&Path>,
+    map: Option<&LabelMap>,
+) -> Result<Arc<split::Pool>> {
+    type Key = (DatasetKind, Option<PathBuf>, Option<LabelMap>);
     static CACHE: Mutex<Vec<(Key, Arc<split::Pool>)>> = Mutex::new(Vec::new());
-    let key = (kind, dir.map(Path::to_path_buf));
+    let key = (kind, dir.map(Path::to_path_buf), map.cloned());
     if let Some((_, pool)) = CACHE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -69,15 +76,17 @@ fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>
     {
         return Ok(pool.clone());
     }
-    let mut pool = match (kind, dir) {
-        (DatasetKind::CifarAnimals, Some(d)) => cifar::load_dir(d)?,
-        (DatasetKind::CifarAnimals, None) => {
-            return Err(crate::error::Error::config(
-                "dataset cifar-animals needs data_dir (--data-dir)",
-            ));
-        }
-        (_, Some(d)) => mnist::load_dir(d)?,
-        (_, None) => mnist::load_bundled()?,
+    let needs_dir = || {
+        crate::error::Error::config(format!("dataset {kind} needs data_dir (--data-dir)"))
+    };
+    let mut pool = match (kind, dir, map) {
+        (DatasetKind::MnistParity, Some(d), _) => mnist::load_dir(d)?,
+        (DatasetKind::MnistParity, None, _) => mnist::load_bundled()?,
+        (DatasetKind::CifarAnimals, Some(d), _) => cifar::load_dir(d)?,
+        (DatasetKind::Idx, Some(d), Some(m)) => mnist::load_any(d, m)?,
+        (DatasetKind::Cifar10, Some(d), Some(m)) => cifar::load_any(d, m)?,
+        (DatasetKind::Numpy, Some(d), Some(m)) => numpy::load(d, m)?,
+        _ => return Err(needs_dir()),
     };
     pool.fingerprint = fingerprint::of_files(&pool.files)?;
     let pool = Arc::new(pool);
@@ -89,16 +98,31 @@ fn cached_pool(kind: DatasetKind, dir: Option<&Path>) -> Result<Arc<split::Pool>
     Ok(pool)
 }
 
-/// The files of the data set `kind` in `dir`, with sizes and digests: the whole set is read
-/// and checked (and kept for the runs of this process), so a bad directory is one error here
-/// rather than one per run.
-pub fn files_of(kind: DatasetKind, dir: &Path) -> Result<Vec<fingerprint::DataFile>> {
-    Ok(cached_pool(kind, Some(dir))?.fingerprint.clone())
+/// The files of the data set `kind` in `dir` (labelled by `map` for `idx`, `cifar10` and
+/// `numpy`), with sizes and digests: the whole set is read and checked (and kept for the runs
+/// of this process), so a bad directory is one error here rather than one per run.
+pub fn files_of(
+    kind: DatasetKind,
+    dir: &Path,
+    map: Option<&LabelMap>,
+) -> Result<Vec<fingerprint::DataFile>> {
+    Ok(cached_pool(kind, Some(dir), map)?.fingerprint.clone())
+}
+
+/// [`files_of`] the data directory of a run config (`None` when it reads none).
+pub fn files_of_config(
+    cfg: &crate::config::RunConfig,
+) -> Result<Option<Vec<fingerprint::DataFile>>> {
+    let Some(dir) = cfg.data_dir.as_deref() else {
+        return Ok(None);
+    };
+    let map = cfg.positive.as_deref().map(LabelMap::new);
+    files_of(cfg.dataset, Path::new(dir), map.as_ref()).map(Some)
 }
 
 /// Load or generate the training and test sets of `cfg`.
 pub fn load(cfg: &ValidConfig) -> Result<Split> {
-    let (kind, dir) = match &cfg.data {
+    let (kind, dir, map) = match &cfg.data {
         DataSpec::DepletedSign { dim, chi } => {
             return Ok(synthetic::depleted_sign_split(
                 *dim,
@@ -109,10 +133,11 @@ pub fn load(cfg: &ValidConfig) -> Result<Split> {
                 cfg.seeds.test,
             ));
         }
-        DataSpec::MnistParity { dir } => (DatasetKind::MnistParity, dir.as_deref()),
-        DataSpec::CifarAnimals { dir } => (DatasetKind::CifarAnimals, Some(dir.as_path())),
+        DataSpec::MnistParity { dir } => (DatasetKind::MnistParity, dir.as_deref(), None),
+        DataSpec::CifarAnimals { dir } => (DatasetKind::CifarAnimals, Some(dir.as_path()), None),
+        DataSpec::Labelled { kind, dir, map } => (*kind, Some(dir.as_path()), Some(map)),
     };
-    let pool = cached_pool(kind, dir)?;
+    let pool = cached_pool(kind, dir, map)?;
     let (train, test) =
         split::split_pool(&pool, cfg.p, cfg.p_test, cfg.seeds.train, cfg.seeds.test)?;
     Ok(Split {

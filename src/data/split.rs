@@ -8,11 +8,16 @@ use crate::error::{Error, Result};
 use crate::rng::{self, Stream};
 use rand::seq::SliceRandom;
 
-/// All points of a real data set, as raw bytes with their ±1 labels.
-#[derive(Clone, Debug)]
+/// All points of a real data set, as raw bytes (or floats) with their classes and ±1 labels.
+#[derive(Clone, Debug, Default)]
 pub struct Pool {
-    /// `n * h * w * c` bytes, one image after another, HWC.
+    /// `n * h * w * c` bytes, one image after another, HWC; empty when the inputs are `floats`.
     pub pixels: Vec<u8>,
+    /// The inputs of a float array (`.npy` float32), laid out as `pixels`; empty otherwise.
+    pub floats: Vec<f32>,
+    /// The class of each point as the files give it.
+    pub classes: Vec<i64>,
+    /// `y = ±1` of each point: the classes through the data set's label map (`labels.rs`).
     pub labels: Vec<f32>,
     pub shape: [usize; 3],
     /// Pixels are mapped to `(b - mean) / std`.
@@ -26,15 +31,52 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// Label every point through a named map of the paper (`mnist-parity`, `cifar-animals`).
+    pub fn label_named(&mut self, map: &super::labels::LabelMap) {
+        self.labels = self.classes.iter().map(|&c| map.label(c)).collect();
+    }
+
+    /// Label every point through a user's map (refused when one sign gets every point).
+    pub fn label_with(&mut self, map: &super::labels::LabelMap) -> Result<()> {
+        self.labels = map.labels(&self.classes, &self.source)?;
+        Ok(())
+    }
+
+    /// Set `mean` and `std` to those of every input value of the pool (computed in `f64`):
+    /// the standardization of a data set without published constants.
+    pub fn standardize_by_own_moments(&mut self) {
+        let (n, sum, sum_sq) = if self.floats.is_empty() {
+            moments(self.pixels.iter().map(|&b| b as f64))
+        } else {
+            moments(self.floats.iter().map(|&v| v as f64))
+        };
+        if n == 0.0 {
+            return;
+        }
+        let mean = sum / n;
+        let var = (sum_sq / n - mean * mean).max(0.0);
+        self.mean = mean as f32;
+        // A constant input has no spread; leave it centred but unscaled.
+        self.std = if var > 0.0 { var.sqrt() as f32 } else { 1.0 };
+    }
+
     fn dataset(&self, indices: &[usize]) -> Dataset {
         let d: usize = self.shape.iter().product();
         let mut x = Vec::with_capacity(indices.len() * d);
         for &i in indices {
-            x.extend(
-                self.pixels[i * d..(i + 1) * d]
-                    .iter()
-                    .map(|&b| (b as f32 - self.mean) / self.std),
-            );
+            if self.floats.is_empty() {
+                x.extend(
+                    self.pixels[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|&b| (b as f32 - self.mean) / self.std),
+                );
+            } else {
+                x.extend(
+                    self.floats[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|&v| (v - self.mean) / self.std),
+                );
+            }
         }
         Dataset {
             x,
@@ -42,6 +84,11 @@ impl Pool {
             shape: self.shape,
         }
     }
+}
+
+/// Count, sum and sum of squares of `values`.
+fn moments(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    values.fold((0.0, 0.0, 0.0), |(n, s, q), v| (n + 1.0, s + v, q + v * v))
 }
 
 /// Split `pool` into a training set of `p` and a test set of `p_test` points.
@@ -80,8 +127,7 @@ mod tests {
             mean: 0.0,
             std: 1.0,
             source: "test pool".into(),
-            files: Vec::new(),
-            fingerprint: Vec::new(),
+            ..Pool::default()
         }
     }
 

@@ -298,8 +298,10 @@ fn check_data(tasks: &[Task]) -> Result<()> {
         let Some(dir) = c.data_dir.as_deref() else {
             continue;
         };
-        if seen.insert((t.store.dir.clone(), c.dataset, dir.to_string())) {
-            let files = crate::data::files_of(c.dataset, std::path::Path::new(dir))?;
+        let key = (t.store.dir.clone(), c.dataset, dir.to_string(), c.positive.clone());
+        if seen.insert(key)
+            && let Some(files) = crate::data::files_of_config(c)?
+        {
             crate::data::fingerprint::check_and_record(&t.store.dir, dir, &files)?;
         }
     }

@@ -55,6 +55,7 @@ pub fn run(cfg: &RunConfig, opts: Options<'_>) -> Result<RunResult> {
 pub fn run_valid(cfg: &ValidConfig, opts: Options<'_>) -> Result<RunResult> {
     let start = Instant::now();
     let split = data::load(cfg)?;
+    let cfg = &cfg.with_input_shape(split.train.shape)?;
     let data_s = start.elapsed().as_secs_f64();
     let mut result = run_on(cfg, &split, opts)?;
     result.timing.data_s = data_s;
