@@ -99,7 +99,10 @@ mod tests {
             .labels(&[0, 1, 2], "y.npy")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("y.npy") && e.contains("selects none") && e.contains("0, 1, 2"), "{e}");
+        assert!(
+            e.contains("y.npy") && e.contains("selects none") && e.contains("0, 1, 2"),
+            "{e}"
+        );
         let e = LabelMap::new(&[0, 1])
             .labels(&[0, 1, 1], "y.npy")
             .unwrap_err()

@@ -128,7 +128,11 @@ fn read_pairs(dir: &Path, check: Check) -> Result<Pool> {
             dir,
             format!(
                 "no {} files here (expected train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] and/or the t10k-* pair)",
-                if check == Check::Mnist { "MNIST" } else { "IDX" }
+                if check == Check::Mnist {
+                    "MNIST"
+                } else {
+                    "IDX"
+                }
             ),
         ));
     }

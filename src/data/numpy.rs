@@ -37,7 +37,11 @@ pub fn load(path: &Path, map: &LabelMap) -> Result<Pool> {
     let found: Vec<[&str; 2]> = if source.has("x") {
         vec![PAIRS[0]]
     } else {
-        PAIRS[1..].iter().copied().filter(|[x, _]| source.has(x)).collect()
+        PAIRS[1..]
+            .iter()
+            .copied()
+            .filter(|[x, _]| source.has(x))
+            .collect()
     };
     if found.is_empty() || (found[0][0] == "x_test" && !source.has("x_train")) {
         return Err(Error::data(
@@ -186,7 +190,9 @@ impl Source {
                 if !p.is_file() {
                     return Err(Error::data(
                         &p,
-                        format!("missing; save it beside the other arrays with np.save(\"{file}\", {name})"),
+                        format!(
+                            "missing; save it beside the other arrays with np.save(\"{file}\", {name})"
+                        ),
                     ));
                 }
                 let bytes = read_bounded(&p)?;
@@ -427,8 +433,11 @@ pub(crate) mod tests {
         use std::io::Write;
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         for (name, bytes) in files {
-            zip.start_file(format!("{name}.npy"), zip::write::SimpleFileOptions::default())
-                .unwrap();
+            zip.start_file(
+                format!("{name}.npy"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
             zip.write_all(bytes).unwrap();
         }
         zip.finish().unwrap().into_inner()
@@ -440,7 +449,11 @@ pub(crate) mod tests {
         let y: Vec<i64> = vec![0, 1, 2, 3, 4, 5];
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("set.npz");
-        std::fs::write(&file, npz(&[("x", npy(&[6, 2, 2], &x)), ("y", npy(&[6], &y))])).unwrap();
+        std::fs::write(
+            &file,
+            npz(&[("x", npy(&[6, 2, 2], &x)), ("y", npy(&[6], &y))]),
+        )
+        .unwrap();
         let map = LabelMap::new(&[0, 2, 4]);
         let a = load(&file, &map).unwrap();
         assert_eq!(a.shape, [2, 2, 1]);
@@ -478,13 +491,19 @@ pub(crate) mod tests {
         let e = |p: &Path| load(p, &LabelMap::new(&[0])).unwrap_err().to_string();
         assert!(e(&d.join("none.npz")).contains("does not exist"));
         let msg = e(d);
-        assert!(msg.contains("no inputs here") && msg.contains("x.npy and y.npy"), "{msg}");
+        assert!(
+            msg.contains("no inputs here") && msg.contains("x.npy and y.npy"),
+            "{msg}"
+        );
         std::fs::write(d.join("x.npy"), npy(&[2, 3], &[0.0f64; 6])).unwrap();
         let msg = e(d);
         assert!(msg.contains("y.npy: missing"), "{msg}");
         std::fs::write(d.join("y.npy"), npy(&[3], &[0i64, 1, 0])).unwrap();
         let msg = e(d);
-        assert!(msg.contains("y.npy: has shape [3]; the classes of 2 inputs"), "{msg}");
+        assert!(
+            msg.contains("y.npy: has shape [3]; the classes of 2 inputs"),
+            "{msg}"
+        );
         std::fs::write(d.join("y.npy"), npy(&[2], &[0.5f32, 1.0])).unwrap();
         assert!(e(d).contains("holds 0.5; classes are integers"));
         std::fs::write(d.join("x.npy"), npy(&[2, 3], &[0i16; 6])).unwrap();
@@ -494,7 +513,10 @@ pub(crate) mod tests {
         truncated.pop();
         std::fs::write(d.join("x.npy"), truncated).unwrap();
         let msg = e(d);
-        assert!(msg.contains("x.npy: header announces shape [2, 3]") && msg.contains("5 bytes"), "{msg}");
+        assert!(
+            msg.contains("x.npy: header announces shape [2, 3]") && msg.contains("5 bytes"),
+            "{msg}"
+        );
         std::fs::write(d.join("x.npy"), b"\x93NUMPY garbage").unwrap();
         assert!(e(d).contains("x.npy: not a .npy file"));
         std::fs::write(d.join("bad.npz"), b"PK not a zip").unwrap();

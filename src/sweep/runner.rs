@@ -298,7 +298,12 @@ fn check_data(tasks: &[Task]) -> Result<()> {
         let Some(dir) = c.data_dir.as_deref() else {
             continue;
         };
-        let key = (t.store.dir.clone(), c.dataset, dir.to_string(), c.positive.clone());
+        let key = (
+            t.store.dir.clone(),
+            c.dataset,
+            dir.to_string(),
+            c.positive.clone(),
+        );
         if seen.insert(key)
             && let Some(files) = crate::data::files_of_config(c)?
         {

@@ -1,6 +1,7 @@
 //! [`CnnBuilder`]: appends an op together with its parameter segments, tracking the image
 //! shape, so that `simple_cnn.rs` and `mnas.rs` read like the recipes of method §2.
 
+use super::ops::{Conv, Dense, Depthwise, MaxPool, MeanPool, Residual};
 use super::{Cnn, EVAL_CHUNK_MAX, EVAL_FLOATS, Op, OpKind, Tape};
 use crate::model::ParamLayout;
 use crate::model::activation::Activation;
@@ -59,15 +60,37 @@ impl CnnBuilder {
         self.ops.len()
     }
 
-    fn push(&mut self, kind: OpKind, out: [usize; 3]) {
+    /// The ops so far.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The parameter layout so far.
+    pub fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+
+    fn push(&mut self, kind: OpKind, out: [usize; 3], act: Act) {
         let in_len = self.features();
         self.shape = out;
         let out_len = self.features();
         self.ops.push(Op {
             kind,
+            phi: act == Act::Phi,
             in_len,
             out_len,
         });
+    }
+
+    /// Apply `phi` after the last op (it must not be a max-pool, whose backward reads its
+    /// output, nor have `phi` already).
+    pub fn phi(&mut self) {
+        let last = self.ops.last_mut().expect("phi follows an op");
+        assert!(
+            !last.phi && !matches!(last.kind, OpKind::MaxPool(_)),
+            "phi follows an op without one, not a max-pool"
+        );
+        last.phi = true;
     }
 
     /// `k × k` convolution to `c_out` channels with stride `stride`; parameters `name`
@@ -94,14 +117,13 @@ impl CnnBuilder {
         let weights = self.layout.push(name, shape.weights());
         let bias = (bias == Bias::Yes).then(|| self.layout.push(format!("{name}.bias"), c_out));
         let out = [shape.out_h(), shape.out_w(), c_out];
-        let kind = OpKind::Conv {
+        let kind = OpKind::Conv(Conv {
             shape,
             weights,
             bias,
             scale,
-            phi: act == Act::Phi,
-        };
-        self.push(kind, out);
+        });
+        self.push(kind, out, act);
     }
 
     /// Depthwise `k × k` convolution with stride `stride` (parameters `k·k·c`, ordered (ky, kx, c)).
@@ -117,23 +139,26 @@ impl CnnBuilder {
         };
         let weights = self.layout.push(name, k * k * c);
         let out = [shape.out_h(), shape.out_w(), c];
-        let kind = OpKind::Depthwise {
+        let kind = OpKind::Depthwise(Depthwise {
             shape,
             weights,
             scale,
-            phi: act == Act::Phi,
-        };
-        self.push(kind, out);
+        });
+        self.push(kind, out, act);
     }
 
+    /// 2x2 max-pool, stride 2, 'same' padding.
     pub fn maxpool(&mut self) {
         let [h, w, c] = self.shape;
-        self.push(OpKind::MaxPool { h, w, c }, [pooled(h), pooled(w), c]);
+        let out = [pooled(h), pooled(w), c];
+        self.push(OpKind::MaxPool(MaxPool { h, w, c }), out, Act::Linear);
     }
 
+    /// Mean over all positions of each channel.
     pub fn mean_pool(&mut self) {
         let [h, w, c] = self.shape;
-        self.push(OpKind::MeanPool { pixels: h * w, c }, [1, 1, c]);
+        let kind = OpKind::MeanPool(MeanPool { pixels: h * w, c });
+        self.push(kind, [1, 1, c], Act::Linear);
     }
 
     /// Dense layer on the flattened image to `fan_out` units; parameters `name` and `name.bias`.
@@ -141,32 +166,34 @@ impl CnnBuilder {
         let fan_in = self.features();
         let weights = self.layout.push(name, fan_out * fan_in);
         let bias = (bias == Bias::Yes).then(|| self.layout.push(format!("{name}.bias"), fan_out));
-        let kind = OpKind::Dense {
+        let kind = OpKind::Dense(Dense {
             fan_in,
             fan_out,
             weights,
             bias,
             scale,
-            phi: act == Act::Phi,
-        };
-        self.push(kind, [1, 1, fan_out]);
+        });
+        self.push(kind, [1, 1, fan_out], act);
     }
 
-    /// `x <- (x + r)/sqrt(2)` with `r` the activation at `mark` (it must have the current shape,
-    /// and must not be the input: the input gets no gradient).
+    /// Per-image length of buffer `b` (0 is the input, `i + 1` the output of op `i`).
+    pub fn buffer_len(&self, b: usize) -> usize {
+        if b == 0 {
+            self.input.iter().product()
+        } else {
+            self.ops[b - 1].out_len
+        }
+    }
+
+    /// `x <- (x + r)/sqrt(2)` with `r` the activation at `mark` (buffer `mark`, which must
+    /// have the current size and come before the current one).
     pub fn residual(&mut self, mark: usize) {
-        let len = |b: usize| {
-            if b == 0 {
-                self.input.iter().product()
-            } else {
-                self.ops[b - 1].out_len
-            }
-        };
         assert!(
-            mark > 0 && mark <= self.ops.len() && len(mark) == self.features(),
+            mark <= self.ops.len() && self.buffer_len(mark) == self.features(),
             "a residual joins two activations of the same shape"
         );
-        self.push(OpKind::Residual { from: mark }, self.shape);
+        let kind = OpKind::Residual(Residual { from: mark });
+        self.push(kind, self.shape, Act::Linear);
     }
 
     /// The net with activation `act` after every `Act::Phi` op, and a training tape for
@@ -191,7 +218,13 @@ impl CnnBuilder {
             eval: Tape::new(&ops, input_dim, eval_chunk, act),
             act,
             grad: [vec![0.0; batch * widest], vec![0.0; batch * widest]],
-            stash: vec![0.0; batch * widest],
+            skips: ops
+                .iter()
+                .map(|o| match o.kind.skip_from() {
+                    Some(_) => vec![0.0; batch * o.in_len],
+                    None => Vec::new(),
+                })
+                .collect(),
             dcols: vec![0.0; batch * dcols],
             ops,
         }

@@ -10,71 +10,19 @@
 //! bit-identical whichever batch it is evaluated in.
 
 use super::activation::Activation;
-use super::conv::{ConvShape, conv_backward_input, conv_backward_weights, conv_forward};
-use super::depthwise::{depthwise_backward_input, depthwise_backward_weights, depthwise_forward};
-use super::layers::{
-    bias_backward, bias_forward, dense_backward_input, dense_backward_weights, dense_forward,
-    residual_backward, residual_forward,
-};
-use super::pool::{maxpool_backward, maxpool_forward, mean_pool_backward, mean_pool_forward};
 use super::{Network, ParamLayout, Update, compact_rows, standard_normal_params};
 
 mod builder;
+pub mod ops;
 pub use builder::{Act, Bias, CnnBuilder};
-use std::ops::Range;
+pub use ops::OpKind;
 
-/// One step of a convolutional net. Weights and biases are ranges of the parameter buffer;
-/// `scale` multiplies the layer's output (bias included), `phi` applies the activation after it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum OpKind {
-    /// k x k convolution, 'same' padding, optional bias.
-    Conv {
-        shape: ConvShape,
-        weights: Range<usize>,
-        bias: Option<Range<usize>>,
-        scale: f32,
-        phi: bool,
-    },
-    /// Depthwise k x k convolution, 'same' padding, no bias.
-    Depthwise {
-        shape: ConvShape,
-        weights: Range<usize>,
-        scale: f32,
-        phi: bool,
-    },
-    /// 2x2 max-pool, stride 2, 'same' padding, of an `h × w × c` image.
-    MaxPool { h: usize, w: usize, c: usize },
-    /// Mean over the `pixels` positions of each of `c` channels.
-    MeanPool { pixels: usize, c: usize },
-    /// Dense layer on the flattened image.
-    Dense {
-        fan_in: usize,
-        fan_out: usize,
-        weights: Range<usize>,
-        bias: Option<Range<usize>>,
-        scale: f32,
-        phi: bool,
-    },
-    /// `x <- (x + buffer[from]) / sqrt(2)`.
-    Residual { from: usize },
-}
-
-impl OpKind {
-    /// Whether `phi` follows the layer.
-    pub fn phi(&self) -> bool {
-        match self {
-            OpKind::Conv { phi, .. }
-            | OpKind::Depthwise { phi, .. }
-            | OpKind::Dense { phi, .. } => *phi,
-            _ => false,
-        }
-    }
-}
-
-/// An op with the per-image sizes of its input and output.
+/// An op with the per-image sizes of its input and output, and whether the activation `phi`
+/// follows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Op {
     pub kind: OpKind,
+    pub phi: bool,
     pub in_len: usize,
     pub out_len: usize,
 }
@@ -98,14 +46,11 @@ struct Tape {
 
 impl Tape {
     fn cols_len(op: &Op) -> usize {
-        match &op.kind {
-            OpKind::Conv { shape, .. } => shape.cols_per_image(),
-            _ => 0,
-        }
+        op.kind.cols_len()
     }
 
     fn pre_len(op: &Op, act: Activation) -> usize {
-        if op.kind.phi() && act.needs_pre() {
+        if op.phi && act.needs_pre() {
             op.out_len
         } else {
             0
@@ -146,9 +91,10 @@ pub struct Cnn {
     act: Activation,
     train: Tape,
     eval: Tape,
-    /// Ping-pong gradient buffers, the residual branch's gradient, im2col gradient scratch.
+    /// Ping-pong gradient buffers, each residual's gradient to the activation it added (empty
+    /// for other ops), im2col gradient scratch.
     grad: [Vec<f32>; 2],
-    stash: Vec<f32>,
+    skips: Vec<Vec<f32>>,
     dcols: Vec<f32>,
 }
 
@@ -160,73 +106,30 @@ impl Cnn {
     /// Multiply-adds of a forward pass over one image, and of the part of them whose input is the
     /// raw image (the backward pass needs no gradient to it).
     pub fn forward_macs(&self) -> (usize, usize) {
-        let macs = |op: &Op| match &op.kind {
-            OpKind::Conv { shape, .. } => shape.out_h() * shape.out_w() * shape.weights(),
-            OpKind::Depthwise { shape, .. } => {
-                shape.out_h() * shape.out_w() * shape.k * shape.k * shape.c_in
-            }
-            OpKind::Dense {
-                fan_in, fan_out, ..
-            } => fan_in * fan_out,
-            _ => 0,
-        };
-        let total = self.ops.iter().map(macs).sum();
-        (total, self.ops.first().map_or(0, macs))
+        let total = self.ops.iter().map(|o| o.kind.macs()).sum();
+        (total, self.ops.first().map_or(0, |o| o.kind.macs()))
     }
 }
 
-/// Forward pass of `ops` over the `n` images of `input`, filling `tape` (not its input).
+/// Forward pass of `ops` over the `n` images of `input`, filling `tape` (not its input): the
+/// list walked in order, each op's forward then its activation.
 fn forward(ops: &[Op], act: Activation, params: &[f32], input: &[f32], tape: &mut Tape, n: usize) {
     for (i, op) in ops.iter().enumerate() {
         let (before, after) = tape.acts.split_at_mut(i);
-        let x: &[f32] = if i == 0 { input } else { &before[i - 1] };
+        let buffer = |b: usize| -> &[f32] { if b == 0 { input } else { &before[b - 1] } };
         let y = &mut after[0][..n * op.out_len];
-        match &op.kind {
-            OpKind::Conv {
-                shape,
-                weights,
-                bias,
-                scale,
-                ..
-            } => {
-                let w = &params[weights.clone()];
-                conv_forward(x, n, shape, w, *scale, &mut tape.cols[i], y);
-                if let Some(b) = bias {
-                    let pixels = n * shape.out_h() * shape.out_w();
-                    bias_forward(y, &params[b.clone()], pixels, *scale);
-                }
-            }
-            OpKind::Depthwise {
-                shape,
-                weights,
-                scale,
-                ..
-            } => depthwise_forward(x, n, shape, &params[weights.clone()], *scale, y),
-            OpKind::MaxPool { h, w, c } => maxpool_forward(x, n, *h, *w, *c, y),
-            OpKind::MeanPool { pixels, c } => mean_pool_forward(x, n, *pixels, *c, y),
-            OpKind::Dense {
-                fan_in,
-                fan_out,
-                weights,
-                bias,
-                scale,
-                ..
-            } => {
-                dense_forward(x, &params[weights.clone()], y, n, *fan_in, *fan_out, *scale);
-                if let Some(b) = bias {
-                    bias_forward(y, &params[b.clone()], n, *scale);
-                }
-            }
-            OpKind::Residual { from } => {
-                let r: &[f32] = if *from == 0 { input } else { &before[from - 1] };
-                y.copy_from_slice(&x[..n * op.in_len]);
-                residual_forward(y, &r[..n * op.in_len]);
-            }
-        }
-        if op.kind.phi() {
+        op.kind.forward(ops::Forward {
+            n,
+            params,
+            x: buffer(i),
+            skip: op.kind.skip_from().map_or(&[], buffer),
+            cols: &mut tape.cols[i],
+            y,
+        });
+        if op.phi {
             let pre = &mut tape.pre[i];
             let keep = pre.len().min(n * op.out_len);
-            act.forward(y, &mut pre[..keep]);
+            act.forward(&mut after[0][..n * op.out_len], &mut pre[..keep]);
         }
     }
     tape.rows = n;
@@ -283,9 +186,7 @@ impl Network for Cnn {
         compact_rows(&mut t.input, self.input_dim, rows);
         for (i, op) in self.ops.iter().enumerate() {
             compact_rows(&mut t.acts[i], op.out_len, rows);
-            // The direct convolution leaves `cols` unused.
-            if !matches!(&op.kind, OpKind::Conv { shape, .. } if super::direct_conv::applies(shape))
-            {
+            if op.kind.fills_cols() {
                 compact_rows(&mut t.cols[i], Tape::cols_len(op), rows);
             }
             compact_rows(&mut t.pre[i], Tape::pre_len(op, self.act), rows);
@@ -293,134 +194,50 @@ impl Network for Cnn {
         t.rows = rows.len();
     }
 
+    /// The list walked in reverse: at each op, the gradients residual branches sent to its
+    /// output are added, the activation's backward applied, then the op's backward.
     fn backward(&mut self, params: &mut [f32], dout: &[f32], mut update: Update<'_>) {
         let n = self.train.rows;
         assert_eq!(dout.len(), n);
-        let coeff = match update {
-            Update::Gradient(_) => 1.0,
-            Update::Sgd { lr } => -lr,
-        };
         let [mut g, mut g_next] = std::mem::take(&mut self.grad);
-        let mut stash = std::mem::take(&mut self.stash);
-        // The buffer whose gradient `stash` holds a residual branch's contribution to.
-        let mut stash_for: Option<usize> = None;
+        let mut skips = std::mem::take(&mut self.skips);
         let t = &self.train;
         g[..n].copy_from_slice(dout);
         for (i, op) in self.ops.iter().enumerate().rev() {
-            let (len_in, len_out) = (n * op.in_len, n * op.out_len);
-            if stash_for == Some(i + 1) {
-                for (a, b) in g[..len_out].iter_mut().zip(&stash[..len_out]) {
-                    *a += b;
+            let len_out = n * op.out_len;
+            // Residuals later in the list that added buffer i + 1 (this op's output).
+            for (j, later) in self.ops.iter().enumerate().skip(i + 1) {
+                if later.kind.skip_from() == Some(i + 1) {
+                    for (a, b) in g[..len_out].iter_mut().zip(&skips[j][..len_out]) {
+                        *a += b;
+                    }
                 }
-                stash_for = None;
             }
-            let x: &[f32] = if i == 0 { &t.input } else { &t.acts[i - 1] };
-            let need_dx = i > 0;
-            if op.kind.phi() {
+            if op.phi {
                 let pre = &t.pre[i][..t.pre[i].len().min(len_out)];
                 self.act
                     .backward(&t.acts[i][..len_out], pre, &mut g[..len_out]);
             }
-            let mut in_place = false;
-            match &op.kind {
-                OpKind::Conv {
-                    shape,
-                    weights,
-                    bias,
-                    scale,
-                    ..
-                } => {
-                    if need_dx {
-                        conv_backward_input(
-                            &g,
-                            n,
-                            shape,
-                            &params[weights.clone()],
-                            *scale,
-                            &mut self.dcols,
-                            &mut g_next,
-                        );
-                    }
-                    let target = update_target(&mut update, params, weights.clone());
-                    conv_backward_weights(&g, x, &t.cols[i], n, shape, *scale, coeff, target);
-                    if let Some(b) = bias {
-                        let pixels = n * shape.out_h() * shape.out_w();
-                        bias_backward(
-                            &g,
-                            update_target(&mut update, params, b.clone()),
-                            pixels,
-                            *scale,
-                            coeff,
-                        );
-                    }
-                }
-                OpKind::Depthwise {
-                    shape,
-                    weights,
-                    scale,
-                    ..
-                } => {
-                    if need_dx {
-                        let w = &params[weights.clone()];
-                        depthwise_backward_input(&g, n, shape, w, *scale, &mut g_next);
-                    }
-                    let target = update_target(&mut update, params, weights.clone());
-                    depthwise_backward_weights(&g, x, n, shape, *scale, coeff, target);
-                }
-                OpKind::MaxPool { h, w, c } => {
-                    maxpool_backward(&g, x, &t.acts[i], n, [*h, *w, *c], &mut g_next);
-                }
-                OpKind::MeanPool { pixels, c } => {
-                    mean_pool_backward(&g, n, *pixels, *c, &mut g_next);
-                }
-                OpKind::Dense {
-                    fan_in,
-                    fan_out,
-                    weights,
-                    bias,
-                    scale,
-                    ..
-                } => {
-                    if need_dx {
-                        let w = &params[weights.clone()];
-                        dense_backward_input(&g, w, &mut g_next, n, *fan_in, *fan_out, *scale);
-                    }
-                    let target = update_target(&mut update, params, weights.clone());
-                    dense_backward_weights(&g, x, target, n, *fan_in, *fan_out, *scale, coeff);
-                    if let Some(b) = bias {
-                        bias_backward(
-                            &g,
-                            update_target(&mut update, params, b.clone()),
-                            n,
-                            *scale,
-                            coeff,
-                        );
-                    }
-                }
-                OpKind::Residual { from } => {
-                    assert!(stash_for.is_none(), "residual branches do not nest");
-                    residual_backward(&mut g[..len_in], &mut stash[..len_in]);
-                    stash_for = Some(*from);
-                    in_place = true;
-                }
-            }
-            if !in_place {
-                std::mem::swap(&mut g, &mut g_next);
-            }
+            let dskip_len = if op.kind.skip_from().is_some() {
+                n * op.in_len
+            } else {
+                0
+            };
+            op.kind.backward(ops::Backward {
+                n,
+                x: if i == 0 { &t.input } else { &t.acts[i - 1] },
+                y: &t.acts[i],
+                cols: &t.cols[i],
+                dy: &g,
+                dx: (i > 0).then_some(&mut g_next[..]),
+                dskip: &mut skips[i][..dskip_len],
+                dcols: &mut self.dcols,
+                params,
+                update: &mut update,
+            });
+            std::mem::swap(&mut g, &mut g_next);
         }
         self.grad = [g, g_next];
-        self.stash = stash;
-    }
-}
-
-/// Where a layer's parameter update goes: the gradient buffer or the weights themselves.
-fn update_target<'a>(
-    update: &'a mut Update<'_>,
-    params: &'a mut [f32],
-    r: Range<usize>,
-) -> &'a mut [f32] {
-    match update {
-        Update::Gradient(grad) => &mut grad[r],
-        Update::Sgd { .. } => &mut params[r],
+        self.skips = skips;
     }
 }
