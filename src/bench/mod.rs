@@ -209,7 +209,7 @@ fn step_bench(
     sample_s: f64,
 ) -> Measurement {
     let cfg = &valid(cfg);
-    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive);
+    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive).expect("a built-in net builds");
     let ours_s = time_per_call(
         || {
             black_box(tr.step());
@@ -219,7 +219,8 @@ fn step_bench(
     );
 
     // Baseline: same sampler, gather and forward; full backward into a gradient buffer; axpy.
-    let mut net = model::build(&cfg.net, cfg.batch, split.train.shape);
+    let mut net =
+        model::build(&cfg.net, cfg.batch, split.train.shape).expect("a built-in net builds");
     let mut w = net.init_params(cfg.seeds.init);
     let mut grad = vec![0.0f32; w.len()];
     let mut sampler =
@@ -308,7 +309,8 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     let (p, d, h) = (8192, 784, 64);
     let cfg = always_active(ModelKind::Fc, DatasetKind::MnistParity, 16, 16);
     let x = gaussian(p * d, 30);
-    let mut net = model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1]);
+    let mut net =
+        model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1]).expect("a built-in net builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -351,10 +353,16 @@ fn cnn_reference(model: ModelKind, width: usize) -> (Jax, f64) {
 /// FLOPs of one CNN step with every batch point active: forward, weight gradients, and input
 /// gradients of every layer but the first.
 fn cnn_step_flops(cfg: &ValidConfig, shape: [usize; 3]) -> f64 {
-    let net = match cfg.net {
+    let net = match cfg.net.clone() {
         NetSpec::Mnas { width, .. } => model::mnas::mnas(shape, width, 1, Activation::Relu),
         NetSpec::SimpleCnn { width, .. } => {
             model::simple_cnn::simple_cnn(shape, width, 1, Activation::Relu)
+        }
+        NetSpec::Layers { layers, width, .. } => {
+            match model::layer_list::build(&layers.0, width, shape, 1, Activation::Relu) {
+                Ok(net) => net,
+                Err(_) => return f64::NAN,
+            }
         }
         NetSpec::Fc { .. } | NetSpec::Perceptron => return f64::NAN,
     };
@@ -392,7 +400,7 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
     let (p, shape) = (1024, [32, 32, 3]);
     let cfg = always_active(ModelKind::Mnas, DatasetKind::CifarAnimals, 16, 16);
     let x = gaussian(p * 3072, 50);
-    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape);
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape).expect("a built-in net builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -477,7 +485,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         ..cfg.clone()
     };
     let cfg = valid(&cfg);
-    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).expect("a built-in net builds");
     let step_s = time_per_call(
         || {
             black_box(tr.step());
@@ -485,7 +493,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         0.02,
         3,
     );
-    let mut net = model::build(&cfg.net, cfg.batch, shape);
+    let mut net = model::build(&cfg.net, cfg.batch, shape).expect("a built-in net builds");
     let w = net.init_params(0);
     let n = 64;
     let x = gaussian(n * shape.iter().product::<usize>(), 62);

@@ -33,20 +33,36 @@ impl ValidConfig {
     pub fn approximate_parameters(&self) -> f64 {
         let [_, _, c] = self.shape().map(|v| v as f64);
         let d = self.input_size();
-        match self.net {
+        match &self.net {
             NetSpec::Perceptron => d,
             NetSpec::Fc { depth, width, .. } => {
-                let (l, h) = (depth as f64, width as f64);
+                let (l, h) = (*depth as f64, *width as f64);
                 d * h + (l - 1.0) * h * h + l * h + h
             }
             NetSpec::SimpleCnn { width, .. } => {
-                let h = width as f64;
+                let h = *width as f64;
                 25.0 * c * h + 25.0 * h * h + 64.0 * h * h + 3.0 * h
             }
             NetSpec::Mnas { width, .. } => {
-                let h = width as f64;
+                let h = *width as f64;
                 3.0 * (25.0 * c * h + 25.0 * h + 8.0 * h * h) + 4.0 * h
             }
+            NetSpec::Layers { .. } => self
+                .layer_plan()
+                .and_then(|r| r.ok())
+                .map_or(0.0, |b| b.layout().len() as f64),
+        }
+    }
+
+    /// The checked ops of a `[net]` list at this input shape (`None` for the built-in nets).
+    pub fn layer_plan(&self) -> Option<Result<crate::model::cnn::CnnBuilder>> {
+        match &self.net {
+            NetSpec::Layers { layers, width, .. } => Some(crate::model::layer_list::plan(
+                &layers.0,
+                *width,
+                self.shape(),
+            )),
+            _ => None,
         }
     }
 
@@ -57,12 +73,16 @@ impl ValidConfig {
     /// Activations of one point, forward (backward doubles it).
     fn activations_per_point(&self) -> f64 {
         let [rows, cols, _] = self.shape().map(|v| v as f64);
-        match self.net {
+        match &self.net {
             NetSpec::Perceptron => 1.0,
-            NetSpec::Fc { depth, width, .. } => 2.0 * depth as f64 * width as f64,
+            NetSpec::Fc { depth, width, .. } => 2.0 * *depth as f64 * *width as f64,
             NetSpec::SimpleCnn { width, .. } | NetSpec::Mnas { width, .. } => {
-                8.0 * rows * cols * width as f64
+                8.0 * rows * cols * *width as f64
             }
+            NetSpec::Layers { activation, .. } => self
+                .layer_plan()
+                .and_then(|r| r.ok())
+                .map_or(0.0, |b| b.floats_per_image(*activation) as f64 / 2.0),
         }
     }
 
@@ -83,6 +103,9 @@ impl ValidConfig {
 
     /// Refuse a run that cannot fit in this machine's memory (`physical` bytes).
     pub fn check_memory(&self, physical: f64) -> Result<()> {
+        if let Some(plan) = self.layer_plan() {
+            plan?;
+        }
         let m = self.memory_estimate();
         if m.total() <= physical {
             return Ok(());
@@ -100,6 +123,7 @@ impl ValidConfig {
             match self.net {
                 NetSpec::Fc { .. } => "depth or width",
                 NetSpec::SimpleCnn { .. } | NetSpec::Mnas { .. } => "width",
+                NetSpec::Layers { .. } => "width or the sizes in [net]",
                 NetSpec::Perceptron => "dim",
             }
         };

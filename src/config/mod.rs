@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod memory;
+pub mod net;
 mod valid;
 pub use valid::{DataSpec, NetSpec, Seeds, ValidConfig};
 
@@ -26,6 +27,9 @@ pub enum ModelKind {
     SimpleCnn,
     /// MnasNet-like net of width `width`: stem, four inverted-residual blocks, head, mean pool.
     Mnas,
+    /// A net given as a list of layers: the `[net]` table (or `--net FILE`), sizes in units of
+    /// `width`.
+    Net,
 }
 
 impl ModelKind {
@@ -87,6 +91,7 @@ impl fmt::Display for ModelKind {
             ModelKind::Fc => "fc",
             ModelKind::SimpleCnn => "simple-cnn",
             ModelKind::Mnas => "mnas",
+            ModelKind::Net => "net",
         })
     }
 }
@@ -220,6 +225,8 @@ pub const DEFAULT_DEPTH: usize = 5;
 pub const DEFAULT_WIDTH: usize = 64;
 /// Default width `h` of `simple-cnn` and `mnas` (the width of the issue #5 benchmarks).
 pub const DEFAULT_CNN_WIDTH: usize = 8;
+/// Default width `h` of a `net` whose sizes are multiples of it.
+pub const DEFAULT_NET_WIDTH: usize = 1;
 pub const DEFAULT_DIM: usize = 128;
 pub const DEFAULT_MAX_STEPS: u64 = 10_000_000;
 pub const DEFAULT_CHECKPOINTS_PER_DECADE: u32 = 4;
@@ -263,8 +270,13 @@ pub struct RunConfig {
     /// Hidden-layer nonlinearity of `fc`, `simple-cnn` and `mnas` (default relu); unset for the
     /// perceptron.
     pub activation: Option<Activation>,
-    /// Width `h` of `fc` (default 64), `simple-cnn` and `mnas` (default 8); unset for the perceptron.
+    /// Width `h` of `fc` (default 64), `simple-cnn` and `mnas` (default 8), and of a `net`
+    /// whose layer sizes are multiples of it (default 1); unset for the perceptron and for a
+    /// `net` with fixed sizes only.
     pub width: Option<usize>,
+    /// The layers of `model = "net"` (method §2.5): `[net] layers = [...]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net: Option<net::NetTable>,
     /// Input dimension `d` of `depleted-sign` (default 128); unset for image data.
     pub dim: Option<usize>,
     /// Density exponent `chi` of `depleted-sign` near the boundary (default 0, Gaussian).
@@ -311,6 +323,7 @@ impl Default for RunConfig {
             depth: None,
             activation: None,
             width: None,
+            net: None,
             dim: None,
             chi: None,
             data_dir: None,
@@ -373,6 +386,27 @@ impl RunConfig {
                 c.width = None;
                 c.activation = None;
             }
+            ModelKind::Net => {
+                c.depth = None;
+                c.activation.get_or_insert_default();
+                match &c.net {
+                    Some(n) if n.layers.uses_width() => {
+                        c.width.get_or_insert(DEFAULT_NET_WIDTH);
+                    }
+                    _ => c.width = None,
+                }
+            }
+        }
+        if c.model != ModelKind::Net && c.net.is_some() {
+            return Err(Error::config(format!(
+                "a [net] table needs model = \"net\" (this run is model {}); remove [net] or set model = \"net\"",
+                c.model
+            )));
+        }
+        if c.model == ModelKind::Net && c.net.is_none() {
+            return Err(Error::config(
+                "model net needs its layers: a [net] table with layers = [...] (or --net FILE)",
+            ));
         }
         match c.dataset {
             DatasetKind::DepletedSign => {
@@ -574,6 +608,13 @@ impl RunConfig {
         match self.model {
             ModelKind::Fc => format!("fc L={} h={h}{act}", self.depth.unwrap_or(0)),
             ModelKind::SimpleCnn | ModelKind::Mnas => format!("{} h={h}{act}", self.model),
+            ModelKind::Net => {
+                let n = self.net.as_ref().map_or(0, |n| n.layers.0.len());
+                match self.width {
+                    Some(h) => format!("net ({n} layers) h={h}{act}"),
+                    None => format!("net ({n} layers){act}"),
+                }
+            }
             ModelKind::Perceptron => "perceptron".to_string(),
         }
     }

@@ -3,13 +3,14 @@
 //! and the data loaders concrete values, so none of them re-applies a default or normalizes
 //! again.
 
+use super::net::NetLayers;
 use super::{Activation, DatasetKind, Dynamics, Loss, ModelKind, RunConfig};
 use crate::data::labels::LabelMap;
 use crate::error::Result;
 use std::path::PathBuf;
 
 /// The network of a run with every size it needs (method §2).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum NetSpec {
     Perceptron,
     Fc {
@@ -22,6 +23,12 @@ pub enum NetSpec {
         activation: Activation,
     },
     Mnas {
+        width: usize,
+        activation: Activation,
+    },
+    /// A `[net]` layer list at width `width` (1 when no size is a multiple of it).
+    Layers {
+        layers: NetLayers,
         width: usize,
         activation: Activation,
     },
@@ -133,6 +140,15 @@ impl RunConfig {
             },
             ModelKind::SimpleCnn => NetSpec::SimpleCnn { width, activation },
             ModelKind::Mnas => NetSpec::Mnas { width, activation },
+            ModelKind::Net => NetSpec::Layers {
+                layers: n
+                    .net
+                    .as_ref()
+                    .map(|t| t.layers.clone())
+                    .unwrap_or(NetLayers(Vec::new())),
+                width: n.width.unwrap_or(1),
+                activation,
+            },
         };
         let data = match n.dataset {
             DatasetKind::DepletedSign => DataSpec::DepletedSign {
@@ -175,10 +191,8 @@ impl RunConfig {
             },
             normalized: n,
         };
-        if valid.input_shape.is_some()
-            && let Some(physical) = super::memory::physical_memory()
-        {
-            valid.check_memory(physical)?;
+        if valid.input_shape.is_some() {
+            valid.check_net_and_memory()?;
         }
         Ok(valid)
     }
@@ -191,10 +205,22 @@ impl ValidConfig {
         let known = self.input_shape.is_some();
         let mut cfg = self.clone();
         cfg.input_shape = Some(shape);
-        if !known && let Some(physical) = super::memory::physical_memory() {
-            cfg.check_memory(physical)?;
+        if !known {
+            cfg.check_net_and_memory()?;
         }
         Ok(cfg)
+    }
+
+    /// A `[net]` list must build at this input shape (its error names the layer), and the run
+    /// must fit in memory.
+    fn check_net_and_memory(&self) -> Result<()> {
+        if let Some(plan) = self.layer_plan() {
+            plan?;
+        }
+        if let Some(physical) = super::memory::physical_memory() {
+            self.check_memory(physical)?;
+        }
+        Ok(())
     }
 
     /// Shape `[height, width, channels]` of one input (MNIST's until the files of an `idx` or

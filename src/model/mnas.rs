@@ -11,48 +11,64 @@
 //! `ir{i}.project` for i = 1..4, `head.conv`, `readout`, `readout.bias`.
 
 use super::activation::Activation;
-use super::cnn::{Act, Bias, Cnn, CnnBuilder};
+use super::cnn::Cnn;
+use super::layer_list;
+use crate::config::net::{LayerSpec, Size};
 
-/// `conv(c, k, s)` of method §2.
-fn conv(b: &mut CnnBuilder, name: &str, c_out: usize, k: usize, s: usize, act: Act) {
-    let scale = 1.0 / (k as f32 * (b.channels() as f32).sqrt());
-    b.conv(name, c_out, k, s, scale, Bias::No, act);
-}
-
-/// `dwconv(k, s)` of method §2.
-fn dwconv(b: &mut CnnBuilder, name: &str, k: usize, s: usize) {
-    b.depthwise(name, k, s, 1.0 / k as f32, Act::Phi);
-}
-
-/// Inverted-residual block `IR(out, k, s)`.
-fn inverted_residual(b: &mut CnnBuilder, i: usize, out: usize, k: usize, s: usize) {
-    let (r, r_shape) = (b.mark(), b.shape());
-    let mid = 3 * b.channels();
-    conv(b, &format!("ir{i}.expand"), mid, 1, 1, Act::Phi);
-    dwconv(b, &format!("ir{i}.dw"), k, s);
-    conv(b, &format!("ir{i}.project"), out, 1, 1, Act::Linear);
-    if b.shape() == r_shape {
-        b.residual(r);
-    }
+/// The layer list of `mnas` (method §2.5), with the parameter names above.
+pub fn recipe() -> Vec<LayerSpec> {
+    let name = |n: &str| Some(n.to_string());
+    let block = |i: usize, m: usize, stride: usize| LayerSpec::InvertedResidual {
+        out: Size::Width(m),
+        k: 5,
+        stride,
+        expand: 3,
+        name: Some(format!("ir{i}")),
+    };
+    vec![
+        LayerSpec::Conv {
+            out: Size::Width(4),
+            k: 5,
+            stride: 2,
+            bias: false,
+            name: name("stem.conv"),
+        },
+        LayerSpec::Phi,
+        LayerSpec::Depthwise {
+            k: 5,
+            stride: 1,
+            name: name("stem.dw"),
+        },
+        LayerSpec::Phi,
+        LayerSpec::Pointwise {
+            out: Size::Width(2),
+            bias: false,
+            name: name("stem.project"),
+        },
+        LayerSpec::Phi,
+        block(1, 1, 2),
+        block(2, 1, 1),
+        block(3, 3, 2),
+        block(4, 3, 1),
+        LayerSpec::Pointwise {
+            out: Size::Width(20),
+            bias: false,
+            name: name("head.conv"),
+        },
+        LayerSpec::Phi,
+        LayerSpec::GlobalMean,
+        LayerSpec::Dense {
+            out: Size::Fixed(1),
+            bias: true,
+            name: name("readout"),
+        },
+    ]
 }
 
 /// The net for `[height, width, channels]` images, with a training tape for `batch` images.
 pub fn mnas(input: [usize; 3], h: usize, batch: usize, act: Activation) -> Cnn {
-    let mut b = CnnBuilder::new(input);
-    conv(&mut b, "stem.conv", 4 * h, 5, 2, Act::Phi);
-    dwconv(&mut b, "stem.dw", 5, 1);
-    conv(&mut b, "stem.project", 2 * h, 1, 1, Act::Phi);
-    for (i, (out, k, s)) in [(h, 5, 2), (h, 5, 1), (3 * h, 5, 2), (3 * h, 5, 1)]
-        .into_iter()
-        .enumerate()
-    {
-        inverted_residual(&mut b, i + 1, out, k, s);
-    }
-    conv(&mut b, "head.conv", 20 * h, 1, 1, Act::Phi);
-    b.mean_pool();
-    let scale = 1.0 / b.features() as f32;
-    b.dense("readout", 1, scale, Bias::Yes, Act::Linear);
-    b.finish(batch, act)
+    layer_list::build(&recipe(), h, input, batch, act)
+        .expect("the mnas recipe builds for any image")
 }
 
 #[cfg(test)]
@@ -91,7 +107,7 @@ mod tests {
         let residuals = net
             .ops()
             .iter()
-            .filter(|o| matches!(o.kind, crate::model::cnn::OpKind::Residual { .. }))
+            .filter(|o| matches!(o.kind, crate::model::cnn::OpKind::Residual(_)))
             .count();
         assert_eq!(residuals, 2);
     }

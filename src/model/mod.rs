@@ -12,6 +12,7 @@ pub mod depthwise;
 pub mod direct_conv;
 pub mod fc;
 pub mod gemm;
+pub mod layer_list;
 pub mod layers;
 pub mod mnas;
 pub mod padding;
@@ -28,6 +29,7 @@ pub(crate) mod gradcheck;
 pub(crate) mod reference;
 
 use crate::config::NetSpec;
+use crate::error::Result;
 use crate::rng::{self, Stream};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -114,24 +116,36 @@ pub trait Network: Send {
 }
 
 /// Build the network `net` for inputs of shape `[height, width, channels]` (vectors are
-/// `[1, 1, d]`; dense models flatten images), with a training tape for mini-batches of `batch`
-/// rows.
-pub fn build(net: &NetSpec, batch: usize, shape: [usize; 3]) -> Box<dyn Network> {
+/// `[1, 1, d]`; dense layers flatten images), with a training tape for mini-batches of `batch`
+/// rows. The built-in nets are recipes of layer lists (`fc::recipe`, ...); a `[net]` list that
+/// does not fit the input shape is an error naming its layer.
+pub fn build(net: &NetSpec, batch: usize, shape: [usize; 3]) -> Result<Box<dyn Network>> {
     let input_dim = shape.iter().product();
-    match *net {
-        NetSpec::SimpleCnn { width, activation } => {
-            Box::new(simple_cnn::simple_cnn(shape, width, batch, activation))
+    let (layers, width, act) = match net {
+        NetSpec::Perceptron => {
+            return Ok(Box::new(perceptron::Perceptron::new(input_dim, batch)));
         }
-        NetSpec::Mnas { width, activation } => {
-            Box::new(mnas::mnas(shape, width, batch, activation))
-        }
-        NetSpec::Perceptron => Box::new(perceptron::Perceptron::new(input_dim, batch)),
         NetSpec::Fc {
             depth,
             width,
             activation,
-        } => Box::new(fc::Fc::new(input_dim, depth, width, batch, activation)),
-    }
+        } => (fc::recipe(*depth), *width, *activation),
+        NetSpec::SimpleCnn { width, activation } => (simple_cnn::recipe(), *width, *activation),
+        NetSpec::Mnas { width, activation } => (mnas::recipe(), *width, *activation),
+        NetSpec::Layers {
+            layers,
+            width,
+            activation,
+        } => (layers.0.clone(), *width, *activation),
+    };
+    // Dense nets see vectors: `fc` flattens its input.
+    let shape = match net {
+        NetSpec::Fc { .. } => [1, 1, input_dim],
+        _ => shape,
+    };
+    Ok(Box::new(layer_list::build(
+        &layers, width, shape, batch, act,
+    )?))
 }
 
 /// `n` independent N(0,1) draws from the initialization stream of `seed_init`.

@@ -6,25 +6,46 @@
 //! Parameters: `conv1`, `conv1.bias`, `conv2`, `conv2.bias`, `dense`, `dense.bias`, `readout`.
 
 use super::activation::Activation;
-use super::cnn::{Act, Bias, Cnn, CnnBuilder};
+use super::cnn::Cnn;
+use super::layer_list;
+use crate::config::net::{LayerSpec, Size};
 
 /// Kernel size of both convolutions.
 const K: usize = 5;
 
+/// The layer list of `simple-cnn` (method §2.5), with the parameter names above.
+pub fn recipe() -> Vec<LayerSpec> {
+    let conv = |m: usize, name: &str| LayerSpec::Conv {
+        out: Size::Width(m),
+        k: K,
+        stride: 1,
+        bias: true,
+        name: Some(name.into()),
+    };
+    vec![
+        conv(1, "conv1"),
+        LayerSpec::Phi,
+        LayerSpec::MaxPool,
+        conv(2, "conv2"),
+        LayerSpec::Phi,
+        LayerSpec::MaxPool,
+        LayerSpec::Dense {
+            out: Size::Width(32),
+            bias: true,
+            name: Some("dense".into()),
+        },
+        LayerSpec::Dense {
+            out: Size::Fixed(1),
+            bias: false,
+            name: Some("readout".into()),
+        },
+    ]
+}
+
 /// The net for `[height, width, channels]` images, with a training tape for `batch` images.
 pub fn simple_cnn(input: [usize; 3], width: usize, batch: usize, act: Activation) -> Cnn {
-    let mut b = CnnBuilder::new(input);
-    for (name, c_out) in [("conv1", width), ("conv2", 2 * width)] {
-        let fan_in = K * K * b.channels();
-        let scale = 1.0 / ((fan_in + 1) as f32).sqrt();
-        b.conv(name, c_out, K, 1, scale, Bias::Yes, Act::Phi);
-        b.maxpool();
-    }
-    let scale = 1.0 / ((b.features() + 1) as f32).sqrt();
-    b.dense("dense", 32 * width, scale, Bias::Yes, Act::Linear);
-    let scale = 1.0 / b.features() as f32;
-    b.dense("readout", 1, scale, Bias::No, Act::Linear);
-    b.finish(batch, act)
+    layer_list::build(&recipe(), width, input, batch, act)
+        .expect("the simple-cnn recipe builds for any image")
 }
 
 #[cfg(test)]

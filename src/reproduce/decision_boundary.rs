@@ -59,7 +59,7 @@ fn settings() -> Vec<(&'static str, RunConfig, [f64; 4])> {
 
 /// `F(x) = f(w, x) - f(w0, x)` of `cfg`'s net on the grid.
 fn function_on_grid(cfg: &ValidConfig, weights: &[f32]) -> Vec<f32> {
-    let mut net = model::build(&cfg.net, 1, [1, 1, 2]);
+    let mut net = model::build(&cfg.net, 1, [1, 1, 2]).expect("fc builds for 2-d inputs");
     let w0 = net.init_params(cfg.seeds.init);
     let h = 2.0 * EXTENT / GRID as f64;
     let x: Vec<f32> = (0..GRID * GRID)

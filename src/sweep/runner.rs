@@ -63,6 +63,23 @@ pub fn expected_work(cfg: &RunConfig) -> f64 {
         }
         // The stem at a quarter of the pixels dominates: 5x5 conv, depthwise, 1x1 projection.
         ModelKind::Mnas => pixels / 4.0 * (100.0 * c * h + 100.0 * h + 8.0 * h * h),
+        // Its multiply-adds, counted from the list (a list that does not build costs nothing:
+        // the run fails at once).
+        ModelKind::Net => cfg
+            .validated()
+            .ok()
+            .and_then(|v| match &v.net {
+                crate::config::NetSpec::Layers { layers, width, .. } => {
+                    crate::model::layer_list::plan(
+                        &layers.0,
+                        *width,
+                        [rows as usize, cols as usize, c as usize],
+                    )
+                    .ok()
+                }
+                _ => None,
+            })
+            .map_or(0.0, |b| b.macs() as f64),
     };
     per_point * (cfg.p + cfg.p_test) as f64
 }

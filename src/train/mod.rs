@@ -87,7 +87,7 @@ pub fn run_on_keeping_weights(
     }
     let start = Instant::now();
     let budget = stop::Budget::new(cfg, start);
-    let mut tr = Trainer::new(cfg, split, opts.check);
+    let mut tr = Trainer::new(cfg, split, opts.check)?;
     let mut trajectory = Trajectory::start(cfg, &mut tr);
     let mut stall = stall::StallWatch::default();
     let mut last_report = Instant::now();

@@ -97,7 +97,7 @@ mod tests {
 
         // Zero first-layer weights: every hidden unit outputs relu(0) = 0 with zero slope, so
         // every gradient is exactly zero while the loss stays positive.
-        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).unwrap();
         let first = tr.net.layout().segments[0].range();
         tr.params[first].fill(0.0);
         tr.margins.invalidate();
@@ -111,7 +111,7 @@ mod tests {
         );
 
         // The same net alive trains on; the watch never fires.
-        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).unwrap();
         assert_eq!(watch(&mut tr, 4096), None);
     }
 }

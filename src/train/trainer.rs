@@ -67,15 +67,15 @@ pub struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     /// Initialize the network and everything a run needs.
-    pub fn new(cfg: &'a ValidConfig, split: &'a Split, policy: CheckPolicy) -> Self {
-        let mut net = model::build(&cfg.net, StepPoints::rows(cfg), split.train.shape);
+    pub fn new(cfg: &'a ValidConfig, split: &'a Split, policy: CheckPolicy) -> crate::Result<Self> {
+        let mut net = model::build(&cfg.net, StepPoints::rows(cfg), split.train.shape)?;
         let params0 = net.init_params(cfg.seeds.init);
         let mut f0_train = vec![0.0; split.train.len()];
         net.predict(&params0, &split.train.x, &mut f0_train);
         let mut f0_test = vec![0.0; split.test.len()];
         net.predict(&params0, &split.test.x, &mut f0_test);
         let threshold = cfg.margin() as f32;
-        Trainer {
+        Ok(Trainer {
             cfg,
             train: &split.train,
             test: &split.test,
@@ -99,7 +99,7 @@ impl<'a> Trainer<'a> {
             gather: Vec::new(),
             outputs: Vec::new(),
             check_seconds: 0.0,
-        }
+        })
     }
 
     /// Steps taken so far.
@@ -313,7 +313,7 @@ mod tests {
         .validated()
         .unwrap();
         let split = crate::data::load(&cfg).unwrap();
-        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+        let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).unwrap();
         // Away from the initialization, where every margin is 0.
         for _ in 0..20 {
             assert_eq!(tr.step(), StepOutcome::Continue);
@@ -402,7 +402,7 @@ mod tests {
             .validated()
             .unwrap();
             let split = crate::data::load(&cfg).unwrap();
-            let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive);
+            let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).unwrap();
             moments.push(step_moments(&mut tr, &w, n));
             if dynamics == Dynamics::Sde {
                 // The exact moments, from the per-point gradients.

@@ -60,6 +60,17 @@ impl CnnBuilder {
         self.ops.len()
     }
 
+    /// Multiply-adds of a forward pass over one image.
+    pub fn macs(&self) -> usize {
+        self.ops.iter().map(|o| o.kind.macs()).sum()
+    }
+
+    /// Floats the training tape keeps per image with activation `act` (inputs, outputs,
+    /// im2col matrices, pre-activations).
+    pub fn floats_per_image(&self, act: Activation) -> usize {
+        Tape::floats_per_image(&self.ops, self.input.iter().product(), act)
+    }
+
     /// The ops so far.
     pub fn ops(&self) -> &[Op] {
         &self.ops
