@@ -22,9 +22,13 @@ pub struct TrainArgs {
     /// TOML file with run parameters (same names as the flags, with `_` for `-`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Network architecture [default: fc].
+    /// Network architecture [default: fc; net with --net].
     #[arg(long, value_enum)]
     pub model: Option<ModelKind>,
+    /// Your own net: a TOML file with a [net] table of layers (docs/usage.md, "Your own net");
+    /// sizes like "4h" are multiples of --width.
+    #[arg(long, value_name = "FILE")]
+    pub net: Option<PathBuf>,
     /// Data set [default: mnist-parity].
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetKind>,
@@ -169,6 +173,16 @@ impl TrainArgs {
             checkpoints_per_decade,
             divergence_factor
         );
+        if let Some(path) = &self.net {
+            if self.model.is_some_and(|m| m != ModelKind::Net) {
+                return Err(Error::config(format!(
+                    "--net gives the layers of model net, but --model is {}; drop one of them",
+                    c.model
+                )));
+            }
+            c.net = Some(crate::config::net::NetTable::from_file(path)?);
+            c.model = ModelKind::Net;
+        }
         // A flag for one of lr/temperature replaces the other one given in the file.
         if self.temperature.is_some() || self.lr.is_some() {
             c.temperature = self.temperature;
@@ -223,13 +237,16 @@ fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
         ),
         (
             "width",
-            c.width.is_some() && c.model == ModelKind::Perceptron,
-            "--model fc, simple-cnn or mnas",
+            c.width.is_some()
+                && (c.model == ModelKind::Perceptron
+                    || (c.model == ModelKind::Net
+                        && !c.net.as_ref().is_some_and(|n| n.layers.uses_width()))),
+            "--model fc, simple-cnn, mnas, or a net with sizes in units of h (\"4h\")",
         ),
         (
             "activation",
             c.activation.is_some() && c.model == ModelKind::Perceptron,
-            "--model fc, simple-cnn or mnas",
+            "--model fc, simple-cnn, mnas or net",
         ),
         (
             "data-dir",

@@ -485,6 +485,35 @@ pub struct NetTable {
     pub layers: NetLayers,
 }
 
+impl NetTable {
+    /// A net file (`--net FILE`): a `[net]` table with `layers = [...]`, or the `layers` list at
+    /// the top level. Errors name the file, and the line where TOML says it.
+    pub fn from_text(text: &str, origin: &str) -> Result<NetTable> {
+        let doc: Table = toml::from_str(text).map_err(|e| super::toml_error(&e, text, origin))?;
+        let table = match (doc.get("net"), doc.get("layers")) {
+            (Some(Value::Table(t)), None) if doc.len() == 1 => t.clone(),
+            (None, Some(_)) if doc.len() == 1 => doc,
+            _ => {
+                return Err(Error::config(format!(
+                    "{origin}: a net file holds a [net] table with layers = [...] (or only layers = [...])"
+                )));
+            }
+        };
+        NetTable::deserialize(Value::Table(table)).map_err(|e| {
+            Error::config(format!(
+                "{origin}: {}",
+                e.message().trim().replace('\n', " ")
+            ))
+        })
+    }
+
+    /// Read a net file.
+    pub fn from_file(path: &std::path::Path) -> Result<NetTable> {
+        let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a net file (TOML)")?;
+        NetTable::from_text(&text, &path.display().to_string())
+    }
+}
+
 impl Serialize for NetTable {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut t = Table::new();
@@ -511,5 +540,151 @@ impl<'de> Deserialize<'de> for NetTable {
             other => D::Error::custom(other.to_string()),
         })?;
         Ok(NetTable { layers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layers(text: &str) -> Result<NetLayers> {
+        NetTable::from_text(text, "net.toml").map(|t| t.layers)
+    }
+
+    const EVERY_OP: &str = r#"
+[net]
+layers = [
+  { conv = { out = "2h", k = 3, stride = 2, bias = true }, name = "stem" }, "phi",
+  { depthwise = 5 }, "phi",
+  { depthwise = { k = 3, stride = 2 } },
+  { pointwise = 16 },
+  { residual = [{ pointwise = { out = 16, bias = true } }, "phi"] }, "phi",
+  "maxpool",
+  { maxpool = 2 },
+  { block = "inverted-residual", out = "h", k = 5, stride = 2 },
+  "global-mean",
+  { dense = { out = "32h", bias = true } },
+  { dense = 1 },
+]
+"#;
+
+    #[test]
+    fn every_op_parses_and_its_canonical_form_reads_back_the_same() {
+        let net = layers(EVERY_OP).unwrap();
+        assert_eq!(net.0.len(), 14);
+        assert_eq!(
+            net.0[0],
+            LayerSpec::Conv {
+                out: Size::Width(2),
+                k: 3,
+                stride: 2,
+                bias: true,
+                name: Some("stem".into())
+            }
+        );
+        assert_eq!(
+            net.0[2],
+            LayerSpec::Depthwise {
+                k: 5,
+                stride: 1,
+                name: None
+            }
+        );
+        assert_eq!(
+            net.0[10],
+            LayerSpec::InvertedResidual {
+                out: Size::Width(1),
+                k: 5,
+                stride: 2,
+                expand: 3,
+                name: None
+            }
+        );
+        assert!(net.uses_width());
+        // The canonical form (what a result records and a run id hashes) reads back the same.
+        let table = NetTable { layers: net };
+        let json = serde_json::to_string(&table).unwrap();
+        let back: NetTable = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, table);
+        let toml_text = toml::to_string(&toml::Value::try_from(&table).unwrap()).unwrap();
+        let back: NetTable = toml::from_str(&toml_text).unwrap();
+        assert_eq!(back, table);
+        // Sizes that never mention h leave the width out of the net.
+        let fixed = layers("layers = [{ dense = 8 }, \"phi\", { dense = 1 }]").unwrap();
+        assert!(!fixed.uses_width());
+    }
+
+    #[test]
+    fn bad_lists_name_the_layer_and_the_fix() {
+        let cases = [
+            ("layers = []", "layers is empty"),
+            ("layers = 3", "layers must be a list"),
+            ("layers = [\"relu\"]", "layer 1: unknown layer \"relu\""),
+            (
+                "layers = [{ convv = { out = 2, k = 3 } }]",
+                "layer 1: unknown op `convv`",
+            ),
+            (
+                "layers = [\"phi\", { conv = { out = 2 } }]",
+                "layer 2: conv needs k",
+            ),
+            (
+                "layers = [{ conv = { out = 2, k = 3, pad = 1 } }]",
+                "conv has no argument `pad`",
+            ),
+            (
+                "layers = [{ conv = { out = \"2x\", k = 3 } }]",
+                "conv out: must be a whole number",
+            ),
+            (
+                "layers = [{ conv = { out = 0, k = 3 } }]",
+                "conv out: must be a whole number from 1",
+            ),
+            (
+                "layers = [{ dense = 1, pointwise = 2 }]",
+                "holds one op (conv, pointwise",
+            ),
+            (
+                "layers = [{ maxpool = 3 }]",
+                "the max-pool is 2x2 with stride 2",
+            ),
+            (
+                "layers = [{ residual = [] }]",
+                "the residual branch is empty",
+            ),
+            (
+                "layers = [{ residual = [\"phi\", 7] }]",
+                "layer 1.2: integer is not a layer",
+            ),
+            (
+                "layers = [{ block = \"bottleneck\", out = 2, k = 3 }]",
+                "unknown block",
+            ),
+            (
+                "layers = [{ dense = { out = 1, bias = 1 } }]",
+                "bias must be true or false",
+            ),
+            (
+                "layers = [{ maxpool = 2, name = \"p\" }]",
+                "maxpool has no parameters to name",
+            ),
+            (
+                "[net]\nlayers = [{ dense = 1 }]\nwidth = 3",
+                "unknown key `width` in [net]",
+            ),
+            (
+                "model = \"net\"\nlayers = [{ dense = 1 }]",
+                "a net file holds a [net] table",
+            ),
+            (
+                "[net]\nlayer = [{ dense = 1 }]",
+                "unknown key `layer` in [net]",
+            ),
+        ];
+        for (text, says) in cases {
+            let e = layers(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+            assert!(e.contains("net.toml") && !e.contains('\n'), "{e}");
+        }
     }
 }

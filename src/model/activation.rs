@@ -52,6 +52,17 @@ fn inverse_norm(act: Activation) -> f32 {
 }
 
 impl Activation {
+    /// `phi(z)` in f64, for the reference forward passes of the tests.
+    #[cfg(test)]
+    pub fn reference(self, z: f64) -> f64 {
+        let sigma = match self {
+            Activation::Relu => z.max(0.0),
+            Activation::Gelu => gelu(z),
+            Activation::Silu => silu(z),
+        };
+        sigma * inverse_norm(self) as f64
+    }
+
     /// Every activation (for tests and help texts).
     pub const ALL: [Activation; 3] = [Activation::Relu, Activation::Gelu, Activation::Silu];
 

@@ -179,3 +179,133 @@ pub fn mnas(x: Img, h: usize, w: &[f32]) -> f64 {
     assert_eq!(cur.at, w.len(), "every parameter is used");
     (mean.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>() + b) / x.c as f64
 }
+
+/// A layer list (method §2.5) at width `h`, with method §2.5's scales, written from the spec
+/// with no op shared with the engine: `S` of the finite-difference checks, in f64.
+pub fn layer_list(
+    x: Img,
+    layers: &[crate::config::net::LayerSpec],
+    h: usize,
+    w: &[f32],
+    act: crate::model::activation::Activation,
+) -> f64 {
+    let mut cur = Cursor { w, at: 0 };
+    let x = layers_f64(x, layers, h, &mut cur, act, true);
+    assert_eq!(cur.at, w.len(), "every parameter is used");
+    x.v[0]
+}
+
+fn layers_f64(
+    mut x: Img,
+    layers: &[crate::config::net::LayerSpec],
+    h: usize,
+    cur: &mut Cursor,
+    act: crate::model::activation::Activation,
+    top: bool,
+) -> Img {
+    use crate::config::net::LayerSpec as L;
+    let size = |s: crate::config::net::Size| s.at(h).unwrap();
+    let conv_layer = |cur: &mut Cursor, x: &Img, c_out: usize, k: usize, s: usize, bias: bool| {
+        let kernel = cur.take(c_out * k * k * x.c);
+        let b = if bias {
+            cur.take(c_out)
+        } else {
+            vec![0.0; c_out]
+        };
+        let fan_in = (k * k * x.c) as f64 + if bias { 1.0 } else { 0.0 };
+        let mut z = conv(x, &kernel, c_out, k, s, false);
+        for (i, a) in z.v.iter_mut().enumerate() {
+            *a = (*a + b[i % c_out]) / fan_in.sqrt();
+        }
+        z
+    };
+    let n = layers.len();
+    for (i, layer) in layers.iter().enumerate() {
+        x = match layer {
+            L::Conv {
+                out,
+                k,
+                stride,
+                bias,
+                ..
+            } => conv_layer(cur, &x, size(*out), *k, *stride, *bias),
+            L::Pointwise { out, bias, .. } => conv_layer(cur, &x, size(*out), 1, 1, *bias),
+            L::Depthwise { k, stride, .. } => {
+                let kernel = cur.take(k * k * x.c);
+                map(conv(&x, &kernel, x.c, *k, *stride, true), |a| a / *k as f64)
+            }
+            L::MaxPool => maxpool(&x),
+            L::GlobalMean => {
+                let pixels = (x.h * x.w) as f64;
+                let v = (0..x.c)
+                    .map(|ch| x.v.iter().skip(ch).step_by(x.c).sum::<f64>() / pixels)
+                    .collect();
+                Img {
+                    h: 1,
+                    w: 1,
+                    c: x.c,
+                    v,
+                }
+            }
+            L::Dense { out, bias, .. } => {
+                let (fan_in, fan_out) = (x.v.len(), size(*out));
+                let weights = cur.take(fan_out * fan_in);
+                let b = if *bias {
+                    cur.take(fan_out)
+                } else {
+                    vec![0.0; fan_out]
+                };
+                let readout = top && i + 1 == n;
+                let scale = if readout {
+                    fan_in as f64
+                } else {
+                    (fan_in as f64 + if *bias { 1.0 } else { 0.0 }).sqrt()
+                };
+                let v = (0..fan_out)
+                    .map(|j| {
+                        let z: f64 = (0..fan_in).map(|k| weights[j * fan_in + k] * x.v[k]).sum();
+                        (z + b[j]) / scale
+                    })
+                    .collect();
+                Img {
+                    h: 1,
+                    w: 1,
+                    c: fan_out,
+                    v,
+                }
+            }
+            L::Phi => map(x, |a| act.reference(a)),
+            L::Residual(branch) => {
+                let r = x.clone();
+                let mut y = layers_f64(x, branch, h, cur, act, false);
+                for (a, b) in y.v.iter_mut().zip(&r.v) {
+                    *a = (*a + b) / 2f64.sqrt();
+                }
+                y
+            }
+            L::InvertedResidual {
+                out,
+                k,
+                stride,
+                expand,
+                ..
+            } => {
+                let r = x.clone();
+                let mid = expand * x.c;
+                let mut y = map(conv_layer(cur, &x, mid, 1, 1, false), |a| act.reference(a));
+                let kernel = cur.take(k * k * y.c);
+                y = map(conv(&y, &kernel, y.c, *k, *stride, true), |a| {
+                    act.reference(a / *k as f64)
+                });
+                y = conv_layer(cur, &y, size(*out), 1, 1, false);
+                if (y.h, y.w, y.c) == (r.h, r.w, r.c) {
+                    for (a, b) in y.v.iter_mut().zip(&r.v) {
+                        *a = (*a + b) / 2f64.sqrt();
+                    }
+                }
+                y
+            }
+        };
+    }
+    x
+}

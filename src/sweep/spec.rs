@@ -101,9 +101,11 @@ fn resolve_data_dirs(text: &str, dir: &Path, origin: &str) -> Result<Option<Stri
 fn inapplicable_to(field: &str) -> Option<&'static str> {
     Some(match field {
         "depth" => "model fc",
-        "width" | "activation" => "models fc, simple-cnn and mnas",
+        "width" => "models fc, simple-cnn, mnas and a net with sizes in units of h",
+        "activation" => "models fc, simple-cnn, mnas and net",
         "dim" | "chi" => "dataset depleted-sign",
-        "data_dir" => "datasets mnist-parity and cifar-animals",
+        "data_dir" => "datasets mnist-parity, cifar-animals, idx, cifar10 and numpy",
+        "positive" => "datasets idx, cifar10 and numpy",
         _ => return None,
     })
 }
@@ -217,7 +219,27 @@ impl SweepSpec {
         };
         for (key, value) in &doc {
             match (key.as_str(), value) {
-                ("base", Value::Table(t)) => base = t.clone(),
+                ("base", Value::Table(t)) => {
+                    if t.contains_key("net") && base.contains_key("net") {
+                        return Err(Error::config(format!(
+                            "{}: the net is given twice, as [net] and in [base]; keep one",
+                            at(key)
+                        )));
+                    }
+                    for (k, v) in t {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
+                // A net's layers (method §2.5) in a [net] table of their own, as in a run file.
+                ("net", Value::Table(t)) => {
+                    if base.contains_key("net") {
+                        return Err(Error::config(format!(
+                            "{}: the net is given twice, as [net] and in [base]; keep one",
+                            at(key)
+                        )));
+                    }
+                    base.insert("net".into(), Value::Table(t.clone()));
+                }
                 ("grid", Value::Table(t)) => grids.push(grid_of(t)?),
                 ("grid", Value::Array(list)) if list.iter().all(Value::is_table) => {
                     for t in list.iter().filter_map(Value::as_table) {
@@ -246,7 +268,7 @@ impl SweepSpec {
                         at(key)
                     )));
                 }
-                ("base" | "analysis", _) => {
+                ("base" | "analysis" | "net", _) => {
                     return Err(Error::config(format!(
                         "{}: `{key}` must be a table ([{key}])",
                         at(key)
@@ -254,7 +276,7 @@ impl SweepSpec {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table (and optionally [analysis])",
+                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table (and optionally [net] and [analysis])",
                         at(key)
                     )));
                 }
