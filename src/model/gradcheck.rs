@@ -180,8 +180,9 @@ pub fn layer_gradient_matches(what: &str, v: &[f32], grad: &[f32], s: impl Fn(&[
 /// The gradient of `S(w) = sum_i c_i f(w, x_i)` from `backward` against central differences
 /// of `s_ref`, the same `S` computed in f64 by a reference forward pass: free of the f32
 /// rounding that limits [`check`] where a parameter's gradient is small next to `S`, so the
-/// tolerance is 1e-3 (relative, with a floor of 1e-4 of the largest gradient). Smooth
-/// activations only: a ReLU kink inside the step is not detected here.
+/// tolerance is 2e-3 (relative, with a floor of 1e-4 of the largest gradient; f32 sums in the
+/// backward pass cost a few 1e-4 where terms cancel). Smooth activations only; a max-pool
+/// switch inside the step is detected by its one-sided slopes and skipped.
 pub fn check_against_reference(
     net: &mut dyn Network,
     params: &[f32],
@@ -198,17 +199,35 @@ pub fn check_against_reference(
     net.backward(&mut w, c, Update::Gradient(&mut grad));
     let gmax = grad.iter().fold(0.0f64, |m, g| m.max(g.abs() as f64));
     assert!(gmax > 0.0, "gradient is identically zero");
-    for k in 0..params.len() {
-        let h = 1e-3f32 * (1.0 + params[k].abs());
+    let (mut checked, mut kinks) = (0usize, 0usize);
+    // The central difference of step `h` (as taken in f32) at parameter `k`.
+    let central = |k: usize, h: f32| {
         let (mut wp, mut wm) = (params.to_vec(), params.to_vec());
         wp[k] += h;
         wm[k] -= h;
-        let fd = (s_ref(&wp) - s_ref(&wm)) / (wp[k] as f64 - wm[k] as f64);
+        (s_ref(&wp) - s_ref(&wm)) / (wp[k] as f64 - wm[k] as f64)
+    };
+    for k in 0..params.len() {
+        let h = 1e-4f32 * (1.0 + params[k].abs());
+        let floor = 1e-4 * gmax;
+        // For a smooth S the differences of steps h and 2h agree to O(h^2 S'''); a max-pool
+        // whose maximum switches inside the step makes them disagree: skipped, and counted.
+        let (fd, fd2) = (central(k, h), central(k, 2.0 * h));
+        if (fd - fd2).abs() > 1e-3 * (floor + fd.abs().max(fd2.abs())) {
+            kinks += 1;
+            continue;
+        }
         let g = grad[k] as f64;
-        let err = (fd - g).abs() / (1e-4 * gmax + fd.abs().max(g.abs()));
+        let err = (fd - g).abs() / (floor + fd.abs().max(g.abs()));
         assert!(
-            err < 1e-3,
+            err < 2e-3,
             "parameter {k}: finite difference {fd} vs backward {g}"
         );
+        checked += 1;
     }
+    assert!(
+        kinks <= 1 + checked / 5,
+        "too many parameters at a max-pool switch ({kinks} of {})",
+        kinks + checked
+    );
 }
