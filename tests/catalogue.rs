@@ -111,6 +111,27 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "[base]\nlr = 0.1\np = 64\n[grid]\nchi = [0, 1]\n",
         ),
         ("bad.toml", "[base\nlr = 0.1\n"),
+        // Issue #24: nets as layer lists, and data sets with label maps.
+        (
+            "netshape.toml",
+            "[net]\nlayers = [{ pointwise = 4 }, { residual = [{ pointwise = 2 }] }, \"global-mean\", { dense = 1 }]\n",
+        ),
+        (
+            "netop.toml",
+            "[net]\nlayers = [{ conv = { out = 4, k = 3 } }, { pool = 2 }, { dense = 1 }]\n",
+        ),
+        (
+            "netend.toml",
+            "[net]\nlayers = [{ conv = { out = 4, k = 3 } }, \"phi\"]\n",
+        ),
+        (
+            "netfc.toml",
+            "[base]\nmodel = \"fc\"\nlr = 0.1\np = 64\n[net]\nlayers = [{ dense = 1 }]\n",
+        ),
+        (
+            "netwidth.toml",
+            "[base]\nmodel = \"net\"\nlr = 0.1\np = 64\n[net]\nlayers = [{ dense = 8 }, \"phi\", { dense = 1 }]\n[grid]\nwidth = [1, 2]\n",
+        ),
     ];
     for (name, text) in sweeps {
         std::fs::write(t(name), text).unwrap();
@@ -247,7 +268,7 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             ],
             &["--alpha", "1", "-T", "0.01", "--activation", "gelu"],
             1,
-            "--activation applies only to --model fc, simple-cnn or mnas",
+            "--activation applies only to --model fc, simple-cnn, mnas or net",
         ),
         case(
             &[
@@ -259,7 +280,7 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             ],
             &["--alpha", "1", "-T", "0.01", "--data-dir", &t("mnist")],
             1,
-            "--data-dir applies only to --dataset mnist-parity or cifar-animals",
+            "--data-dir applies only to --dataset mnist-parity, cifar-animals, idx, cifar10 or numpy",
         ),
         case(
             &["sweep", "run"],
@@ -278,6 +299,116 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             &[&t("chi.toml")],
             1,
             "grid axis `chi` changes no run: it applies only to dataset depleted-sign",
+        ),
+        // Issue #24: nets as layer lists.
+        case(
+            F,
+            &["--net", &t("netshape.toml")],
+            1,
+            "--net gives the layers of model net, but --model is fc",
+        ),
+        case(
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
+            &[&t("netshape.toml")],
+            1,
+            "[net] layer 2 (residual): its input is 28x28x4, the branch gives 28x28x2",
+        ),
+        case(
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
+            &[&t("netop.toml")],
+            1,
+            "[net] layer 2: unknown op `pool`",
+        ),
+        case(
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
+            &[&t("netend.toml")],
+            1,
+            "layer 2 (phi): a net ends with the readout { dense = 1 }",
+        ),
+        case(
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
+            &[&t("netend.toml"), "--width", "4"],
+            1,
+            "--width applies only to",
+        ),
+        case(
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
+            &[&t("missing-net.toml")],
+            1,
+            "missing-net.toml",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("netfc.toml")],
+            1,
+            "a [net] table needs model = \"net\"",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("netwidth.toml")],
+            1,
+            "grid axis `width` changes no run",
+        ),
+        case(
+            &["train", "--model", "net", "--p", "64", "-T", "0.01"],
+            &[],
+            1,
+            "model net needs its layers",
+        ),
+        // Issue #24: data sets with label maps.
+        case(
+            F,
+            &["--positive", "1,3"],
+            1,
+            "--positive applies only to --dataset idx, cifar10 or numpy",
+        ),
+        case(
+            F,
+            &["--dataset", "idx", "--data-dir", &t("mnist")],
+            1,
+            "dataset idx needs positive (--positive)",
+        ),
+        case(
+            F,
+            &["--dataset", "numpy", "--positive", "1"],
+            1,
+            "dataset numpy needs data_dir (--data-dir): a .npz file or a directory of .npy files",
+        ),
+        case(
+            F,
+            &[
+                "--dataset",
+                "numpy",
+                "--positive",
+                "1",
+                "--data-dir",
+                &t("mine.csv"),
+            ],
+            1,
+            "mine.csv: not a readable .npz file",
+        ),
+        case(
+            F,
+            &[
+                "--dataset",
+                "idx",
+                "--positive",
+                "1",
+                "--data-dir",
+                &t("mnist"),
+            ],
+            1,
+            "train-images-idx3-ubyte: truncated IDX header",
         ),
         // Issue #23, case 14: messages.
         case(F, &["--alpha", "1e-320"], 1, "alpha = 1e-320 is too small"),
