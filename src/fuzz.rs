@@ -1,5 +1,6 @@
 //! Entry points for fuzzing every reader of bytes that come from outside: IDX files (raw and
-//! gzip), CIFAR-10 binary files and the `.tar.gz` archive, sweep and run TOML, result JSON.
+//! gzip), CIFAR-10 binary files and the `.tar.gz` archive, NumPy `.npz` and `.npy` files, net
+//! files (layer lists), sweep and run TOML, result JSON.
 //! Each takes arbitrary bytes and must return (an `Err` is fine: a clear error is the right
 //! answer to a bad file); a panic, an abort or a hang is a bug.
 //!
@@ -8,17 +9,20 @@
 //! `fuzz/` (nightly, libFuzzer, coverage-guided, for long runs). RELIABILITY.md has the figures.
 
 use crate::config::RunConfig;
-use crate::data::{cifar, mnist};
+use crate::data::{cifar, mnist, numpy};
 use crate::sweep::SweepSpec;
 
 /// A fuzz target: arbitrary bytes in, nothing out; only a panic or a hang is a failure.
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name of its corpus directory.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("idx", idx),
     ("cifar_batch", cifar_batch),
     ("cifar_archive", cifar_archive),
+    ("npz", npz),
+    ("npy_pair", npy_pair),
+    ("net_toml", net_toml),
     ("sweep_toml", sweep_toml),
     ("run_toml", run_toml),
     ("result_json", result_json),
@@ -47,6 +51,38 @@ pub fn cifar_batch(data: &[u8]) {
 /// The distributed CIFAR-10 `.tar.gz`.
 pub fn cifar_archive(data: &[u8]) {
     let _ = cifar::archive_from_reader(data, "fuzz");
+}
+
+/// A `.npz` archive holding `x` and `y`.
+pub fn npz(data: &[u8]) {
+    let _ = numpy::npz_from_bytes(data);
+}
+
+/// Two `.npy` files: `u32 LE length of x.npy`, `x.npy`, then `y.npy`.
+pub fn npy_pair(data: &[u8]) {
+    let (x, y) = match data.get(..4) {
+        Some(len) => {
+            let n = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            let rest = &data[4..];
+            rest.split_at(n.min(rest.len()))
+        }
+        None => (data, &[][..]),
+    };
+    let _ = numpy::npy_pair_from_bytes(x, y);
+}
+
+/// A net file (`--net`), and the net it builds for small images when its sizes are small.
+pub fn net_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(net) = crate::config::net::NetTable::from_text(text, "fuzz.toml")
+        && let Ok(plan) = crate::model::layer_list::plan(&net.layers.0, 2, [8, 8, 1])
+        && plan.layout().len() < 1 << 20
+        && plan.floats_per_image(crate::config::Activation::Relu) < 1 << 20
+    {
+        let _ = crate::model::layer_list::build(&net.layers.0, 2, [8, 8, 1], 2, Default::default());
+    }
 }
 
 /// A sweep file, and the runs it plans when the grid is small.

@@ -183,6 +183,21 @@ fn fuzz_cifar_archive() {
 }
 
 #[test]
+fn fuzz_npz() {
+    fuzz("npz");
+}
+
+#[test]
+fn fuzz_npy_pair() {
+    fuzz("npy_pair");
+}
+
+#[test]
+fn fuzz_net_toml() {
+    fuzz("net_toml");
+}
+
+#[test]
 fn fuzz_sweep_toml() {
     fuzz("sweep_toml");
 }

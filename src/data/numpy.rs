@@ -517,6 +517,16 @@ pub(crate) mod tests {
             msg.contains("x.npy: header announces shape [2, 3]") && msg.contains("5 bytes"),
             "{msg}"
         );
+        // A header whose sizes overflow any product is refused before anything is allocated.
+        let mut huge = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+        let dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }";
+        huge.extend(format!("{dict:<117}\n").bytes());
+        std::fs::write(d.join("x.npy"), huge).unwrap();
+        let msg = e(d);
+        assert!(
+            msg.contains("x.npy: header announces shape [4294967296"),
+            "{msg}"
+        );
         std::fs::write(d.join("x.npy"), b"\x93NUMPY garbage").unwrap();
         assert!(e(d).contains("x.npy: not a .npy file"));
         std::fs::write(d.join("bad.npz"), b"PK not a zip").unwrap();
