@@ -257,7 +257,7 @@ fn step_bench(
         baseline: "gradient buffer + axpy",
         flops,
         jax,
-        target_s: Some(target_s),
+        target_s: (!target_s.is_nan()).then_some(target_s),
     }
 }
 
@@ -393,6 +393,42 @@ pub fn cnn_step(model: ModelKind, width: usize, sample_s: f64) -> Measurement {
         target,
         sample_s,
     )
+}
+
+/// An SGD step of a `[net]` list at width `width` on random `shape` images, B = 16, P = 1024
+/// (`bench --net FILE`): any list timed as the built-in nets are.
+pub fn net_step(
+    net: &crate::config::net::NetTable,
+    width: usize,
+    shape: [usize; 3],
+    sample_s: f64,
+) -> crate::Result<Measurement> {
+    let cfg = RunConfig {
+        width: Some(width),
+        net: Some(net.clone()),
+        ..always_active(ModelKind::Net, DatasetKind::CifarAnimals, 1024, 16)
+    };
+    let valid = cfg.validated()?.with_input_shape(shape)?;
+    crate::model::layer_list::plan(&net.layers.0, width, shape)?;
+    let split = Split {
+        train: random_set(1024, shape, 50),
+        test: random_set(16, shape, 51),
+        source: "gaussian".into(),
+        files: Vec::new(),
+    };
+    let [h, w, c] = shape;
+    Ok(step_bench(
+        format!(
+            "net ({} layers) h={width} step (B=16, P=1024, {h}x{w}x{c})",
+            net.layers.0.len()
+        ),
+        &cfg,
+        &split,
+        Some(cnn_step_flops(&valid, shape)),
+        Jax::default(),
+        f64::NAN,
+        sample_s,
+    ))
 }
 
 /// Full-set forward of P = 1024 CIFAR-shaped images by `mnas` h = 8 (JAX: 4.7 s).

@@ -19,6 +19,31 @@ pub struct BenchArgs {
     /// simple-cnn h=8 step, simple-cnn h=32 step, mnas eval).
     #[arg(long, default_value = "")]
     pub only: String,
+    /// Time an SGD step of your own net instead: a TOML file with a [net] table (as for
+    /// `train --net`), on random images of --input, B = 16, P = 1024.
+    #[arg(long, value_name = "FILE")]
+    pub net: Option<std::path::PathBuf>,
+    /// With --net: the width h of its sizes in units of h.
+    #[arg(long, default_value_t = 8)]
+    pub width: usize,
+    /// With --net: the input shape HxWxC.
+    #[arg(long, default_value = "28x28x1", value_parser = parse_shape)]
+    pub input: [usize; 3],
+}
+
+/// `28x28x1` as `[28, 28, 1]`.
+fn parse_shape(s: &str) -> std::result::Result<[usize; 3], String> {
+    let dims: Vec<usize> = s
+        .split('x')
+        .map(|d| {
+            d.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&d| (1..=4096).contains(&d))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("{s:?} is not HxWxC with sizes from 1 to 4096, e.g. 32x32x3"))?;
+    <[usize; 3]>::try_from(dims).map_err(|_| format!("{s:?} is not HxWxC, e.g. 32x32x3"))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,11 +119,23 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
         return sweep();
     }
+    if args.net.is_some() && (!args.only.is_empty() || args.what != What::Steps) {
+        anyhow::bail!("--net times one net's step: leave out --only and `sweep`");
+    }
     println!(
         "sgd-regimes bench: one thread, f32, median of repeated samples{}",
         if args.quick { " (--quick: rough)" } else { "" }
     );
-    let (peak, rows) = run_all(args.quick, &args.only);
+    let (peak, rows) = match &args.net {
+        Some(path) => {
+            let net = crate::config::net::NetTable::from_file(path)?;
+            let sample_s = if args.quick { 0.01 } else { 0.2 };
+            let peak = crate::bench::sgemm_peak_gflops(sample_s);
+            let row = crate::bench::net_step(&net, args.width, args.input, sample_s)?;
+            (peak, vec![row])
+        }
+        None => run_all(args.quick, &args.only),
+    };
     if rows.is_empty() {
         anyhow::bail!(
             "--only {:?} matches no benchmark; names: {}",
