@@ -177,8 +177,12 @@ fn group_key(c: &RunConfig, keep_alpha: bool) -> String {
 /// appended for that loss).
 pub fn label(c: &RunConfig, with_alpha: bool) -> String {
     let model = c.model_label();
-    let data = match (c.dim, c.chi) {
-        (Some(d), Some(chi)) => format!("{} d={d} chi={chi}", c.dataset),
+    let data = match (c.dim, c.chi, &c.positive) {
+        (Some(d), Some(chi), _) => format!("{} d={d} chi={chi}", c.dataset),
+        (_, _, Some(positive)) => {
+            let classes: Vec<String> = positive.iter().map(i64::to_string).collect();
+            format!("{} +{}", c.dataset, classes.join("+"))
+        }
         _ => c.dataset.to_string(),
     };
     let alpha = if with_alpha {

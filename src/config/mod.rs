@@ -608,11 +608,14 @@ impl RunConfig {
         match self.model {
             ModelKind::Fc => format!("fc L={} h={h}{act}", self.depth.unwrap_or(0)),
             ModelKind::SimpleCnn | ModelKind::Mnas => format!("{} h={h}{act}", self.model),
+            // Two nets with as many layers are told apart by a digest of their lists.
             ModelKind::Net => {
-                let n = self.net.as_ref().map_or(0, |n| n.layers.0.len());
+                let (n, digest) = self.net.as_ref().map_or((0, String::new()), |n| {
+                    (n.layers.0.len(), format!(" {}", n.digest()))
+                });
                 match self.width {
-                    Some(h) => format!("net ({n} layers) h={h}{act}"),
-                    None => format!("net ({n} layers){act}"),
+                    Some(h) => format!("net{digest} ({n} layers) h={h}{act}"),
+                    None => format!("net{digest} ({n} layers){act}"),
                 }
             }
             ModelKind::Perceptron => "perceptron".to_string(),

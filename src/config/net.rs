@@ -507,6 +507,15 @@ impl NetTable {
         })
     }
 
+    /// The first 6 hex digits of the SHA-256 of the list's canonical JSON: a name for the net
+    /// in labels and figure names.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let hash = Sha256::digest(json.as_bytes());
+        hash.iter().take(3).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Read a net file.
     pub fn from_file(path: &std::path::Path) -> Result<NetTable> {
         let text = crate::io::read_text(path, crate::io::MAX_TEXT_FILE, "a net file (TOML)")?;
