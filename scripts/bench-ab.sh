@@ -30,15 +30,16 @@ for r in $(seq "$rounds"); do
   for c in "${cases[@]}"; do
     for which in before after; do
       bin=$before; [ "$which" = after ] && bin=$after
-      line=$("$bin" bench --only "$c" | grep -F "$c" | head -1)
-      echo "round $r $which: $line" | tee -a "$log"
+      # The measured row is the one after the table header (names print longer than --only's).
+      line=$("$bin" bench --only "$c" | sed -n '/^case/{n;p;q}')
+      echo "round $r $which: $c | $line" | tee -a "$log"
     done
   done
 done
 # The first time on a line is ours, in us or ms: convert to ms.
 for c in "${cases[@]}"; do
   for which in before after; do
-    grep -F "$which: $c" "$log" | sed -E 's/^[^)]*\) +([0-9.]+) (us|ms).*/\1 \2/' |
+    grep -F "$which: $c |" "$log" | sed -E 's/^[^)]*\) +([0-9.]+) (us|ms).*/\1 \2/' |
       awk -v w="$which" -v c="$c" '{ v = ($2 == "us") ? $1 / 1000 : $1; print v }' | sort -g |
       awk -v w="$which" -v c="$c" '{ a[NR] = $1 } END { printf "%s %s: fastest %.3f ms, median %.3f ms\n", c, w, a[1], a[int((NR + 1) / 2)] }'
   done
