@@ -58,7 +58,10 @@ fn the_own_net_example_runs_collects_analyzes_and_plots() {
     assert!(header.contains(&"weight_change.3.1.conv"), "{header:?}");
 
     let analysis = ok(&["analyze", r]);
-    assert!(analysis.contains(" (7 layers) h=2, numpy +0+1+2+3+4, alpha=32768"), "{analysis}");
+    assert!(
+        analysis.contains(" (7 layers) h=2, numpy +0+1+2+3+4, alpha=32768"),
+        "{analysis}"
+    );
     let exponents = std::fs::read_to_string(results.join("analysis/exponents.csv")).unwrap();
     assert_eq!(exponents.lines().count(), 2, "{exponents}");
     ok(&["plot", r]);

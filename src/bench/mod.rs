@@ -209,7 +209,8 @@ fn step_bench(
     sample_s: f64,
 ) -> Measurement {
     let cfg = &valid(cfg);
-    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive).expect("a built-in net builds");
+    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive)
+        .expect("a net that passed its checks builds");
     let ours_s = time_per_call(
         || {
             black_box(tr.step());
@@ -219,8 +220,8 @@ fn step_bench(
     );
 
     // Baseline: same sampler, gather and forward; full backward into a gradient buffer; axpy.
-    let mut net =
-        model::build(&cfg.net, cfg.batch, split.train.shape).expect("a built-in net builds");
+    let mut net = model::build(&cfg.net, cfg.batch, split.train.shape)
+        .expect("a net that passed its checks builds");
     let mut w = net.init_params(cfg.seeds.init);
     let mut grad = vec![0.0f32; w.len()];
     let mut sampler =
@@ -309,8 +310,8 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     let (p, d, h) = (8192, 784, 64);
     let cfg = always_active(ModelKind::Fc, DatasetKind::MnistParity, 16, 16);
     let x = gaussian(p * d, 30);
-    let mut net =
-        model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1]).expect("a built-in net builds");
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1])
+        .expect("a net that passed its checks builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -436,7 +437,8 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
     let (p, shape) = (1024, [32, 32, 3]);
     let cfg = always_active(ModelKind::Mnas, DatasetKind::CifarAnimals, 16, 16);
     let x = gaussian(p * 3072, 50);
-    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape).expect("a built-in net builds");
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape)
+        .expect("a net that passed its checks builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -521,7 +523,8 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         ..cfg.clone()
     };
     let cfg = valid(&cfg);
-    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).expect("a built-in net builds");
+    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive)
+        .expect("a net that passed its checks builds");
     let step_s = time_per_call(
         || {
             black_box(tr.step());
@@ -529,7 +532,8 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         0.02,
         3,
     );
-    let mut net = model::build(&cfg.net, cfg.batch, shape).expect("a built-in net builds");
+    let mut net =
+        model::build(&cfg.net, cfg.batch, shape).expect("a net that passed its checks builds");
     let w = net.init_params(0);
     let n = 64;
     let x = gaussian(n * shape.iter().product::<usize>(), 62);
