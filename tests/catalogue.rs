@@ -125,6 +125,10 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "[net]\nlayers = [{ conv = { out = 4, k = 3 } }, \"phi\"]\n",
         ),
         (
+            "netwide.toml",
+            "[net]\nlayers = [{ conv = { out = \"h\", k = 3 } }, \"phi\", \"global-mean\", { dense = 1 }]\n",
+        ),
+        (
             "netfc.toml",
             "[base]\nmodel = \"fc\"\nlr = 0.1\np = 64\n[net]\nlayers = [{ dense = 1 }]\n",
         ),
@@ -346,6 +350,12 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             &[&t("missing-net.toml")],
             1,
             "missing-net.toml",
+        ),
+        case(
+            &["train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net"],
+            &[&t("netwide.toml"), "--width", "1000000"],
+            1,
+            "this run needs about",
         ),
         case(
             &["sweep", "plan"],
