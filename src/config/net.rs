@@ -46,6 +46,17 @@ impl Size {
     }
 }
 
+impl std::fmt::Display for Size {
+    /// As written in a net file: `16`, `h`, `4h`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Size::Fixed(n) => write!(f, "{n}"),
+            Size::Width(1) => f.write_str("h"),
+            Size::Width(m) => write!(f, "{m}h"),
+        }
+    }
+}
+
 /// One entry of a layer list.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {

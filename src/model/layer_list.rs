@@ -86,7 +86,7 @@ fn add(b: &mut CnnBuilder, layer: &LayerSpec, at: &str, h: usize, last: bool) ->
     let size = |s: Size| {
         s.at(h)
             .filter(|&n| n > 0)
-            .ok_or_else(|| fail(format!("{s:?} at width {h} is too large")))
+            .ok_or_else(|| fail(format!("size {s} at width {h} is too large")))
     };
     let check_params = |count: u128| {
         if count > MAX_LAYER_PARAMS {
