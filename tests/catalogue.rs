@@ -352,7 +352,9 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "missing-net.toml",
         ),
         case(
-            &["train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net"],
+            &[
+                "train", "--p", "64", "--p-test", "64", "-T", "0.01", "--net",
+            ],
             &[&t("netwide.toml"), "--width", "1000000"],
             1,
             "this run needs about",

@@ -385,7 +385,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(
-            e.contains("layer 1 (dense): Width(16777216) at width"),
+            e.contains("layer 1 (dense): size 16777216h at width"),
             "{e}"
         );
     }
