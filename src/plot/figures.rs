@@ -279,10 +279,15 @@ where
             (a.min(x), b.max(x))
         });
     let k = d.k().map_or("-".into(), |k| k.show());
-    let mut chart = ChartBuilder::on(&area)
+    // The diagram on the left, its colour bar (median test error) on the right.
+    let (main, bar) = area.split_horizontally(area.dim_in_pixel().0.saturating_sub(105));
+    if lo.is_finite() && hi > lo {
+        draw_colour_bar(&bar, lo, hi)?;
+    }
+    let mut chart = ChartBuilder::on(&main)
         .caption(
             format!(
-                "P = {}: median test error {lo:.3} (dark) .. {hi:.3}; T_max ~ alpha^k, k = {k}",
+                "P = {}: median test error by cell; T_max ~ alpha^k, k = {k}",
                 d.p
             ),
             ("sans-serif", 18),
@@ -299,8 +304,8 @@ where
         .configure_mesh()
         .x_desc("alpha")
         .y_desc("temperature T")
-        .x_label_formatter(&|v| format!("{v:.0e}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .x_label_formatter(&|v| super::tick_label(*v))
+        .y_label_formatter(&|v| super::tick_label(*v))
         .label_style(("sans-serif", 13))
         .disable_mesh()
         .draw()
@@ -388,6 +393,46 @@ where
         .draw()
         .map_err(plot_err)?;
     area.present().map_err(plot_err)?;
+    Ok(())
+}
+
+/// A vertical bar of the colours of [`color_of`] from `lo` (bottom) to `hi`, labelled in test
+/// error.
+fn draw_colour_bar<DB: DrawingBackend>(
+    bar: &DrawingArea<DB, plotters::coord::Shift>,
+    lo: f64,
+    hi: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(bar)
+        .margin_top(42)
+        .margin_bottom(57)
+        .margin_left(14)
+        .margin_right(4)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, lo..hi)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_axis()
+        .disable_mesh()
+        .y_desc("test error")
+        .y_labels(6)
+        .y_label_formatter(&|v| format!("{v:.3}"))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_err)?;
+    let steps = 64;
+    let at = |i: usize| lo + (hi - lo) * i as f64 / steps as f64;
+    chart
+        .draw_series((0..steps).map(|i| {
+            let fill = color_of(0.5 * (at(i) + at(i + 1)), lo, hi);
+            Rectangle::new([(0.0, at(i)), (1.0, at(i + 1))], fill.filled())
+        }))
+        .map_err(plot_err)?;
     Ok(())
 }
 

@@ -123,10 +123,10 @@ where
                 .configure_mesh()
                 .x_desc(p.x_label.as_str())
                 .y_desc(p.y_label.as_str())
-                .x_label_formatter(&|v| format!("{v:.0e}"))
+                .x_label_formatter(&|v| tick_label(*v))
                 .y_label_formatter(&|v| {
                     if p.log_y {
-                        format!("{v:.0e}")
+                        tick_label(*v)
                     } else {
                         format!("{v:.2}")
                     }
@@ -208,6 +208,20 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks
 }
 
+/// A tick of a log axis as a reader writes it: a plain number from 0.001 to 99,999 (`0.005`,
+/// `20`, `1000`), a power-of-ten form outside (`1e-5`, `2e6`).
+pub fn tick_label(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decade = v.abs().log10().floor();
+    if (-3.0..5.0).contains(&decade) {
+        format!("{v:.*}", (-decade).max(0.0) as usize)
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
 /// `stem` + `.ext`: stems hold labels such as `alpha_0.001`, whose dots are not extensions
 /// (`Path::with_extension` would cut the name there and let figures overwrite each other).
 pub fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
@@ -276,6 +290,23 @@ mod tests {
         assert_eq!(
             p,
             std::path::Path::new("out/fc_alpha_0.001_B_16__dw_raw.png")
+        );
+    }
+
+    #[test]
+    fn ticks_read_as_plain_numbers_or_powers_of_ten() {
+        let labels: Vec<String> = [
+            1e-5, 2e-4, 0.001, 0.005, 0.02, 0.5, 1.0, 5.0, 20.0, 1000.0, 16384.0, 1e5, 2e6,
+        ]
+        .iter()
+        .map(|&v| super::tick_label(v))
+        .collect();
+        assert_eq!(
+            labels,
+            [
+                "1e-5", "2e-4", "0.001", "0.005", "0.02", "0.5", "1", "5", "20", "1000", "16384",
+                "1e5", "2e6"
+            ]
         );
     }
 
