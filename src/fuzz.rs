@@ -28,17 +28,22 @@ pub const TARGETS: [(&str, Target); 9] = [
     ("result_json", result_json),
 ];
 
-/// An MNIST image/label pair: the input is `u32 LE length of the image file`, the image file,
-/// then the label file; each may be gzipped.
-pub fn idx(data: &[u8]) {
-    let (images, labels) = match data.get(..4) {
+/// Two files in one input: `u32 LE length of the first`, the first, then the second.
+fn two_files(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.get(..4) {
         Some(len) => {
             let n = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
             let rest = &data[4..];
             rest.split_at(n.min(rest.len()))
         }
         None => (data, &[][..]),
-    };
+    }
+}
+
+/// An MNIST image/label pair: the input is `u32 LE length of the image file`, the image file,
+/// then the label file; each may be gzipped.
+pub fn idx(data: &[u8]) {
+    let (images, labels) = two_files(data);
     let any = data.first().is_some_and(|b| b & 1 == 1);
     let _ = mnist::pair_from_bytes(images.to_vec(), labels.to_vec(), "fuzz", any);
 }
@@ -60,14 +65,7 @@ pub fn npz(data: &[u8]) {
 
 /// Two `.npy` files: `u32 LE length of x.npy`, `x.npy`, then `y.npy`.
 pub fn npy_pair(data: &[u8]) {
-    let (x, y) = match data.get(..4) {
-        Some(len) => {
-            let n = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-            let rest = &data[4..];
-            rest.split_at(n.min(rest.len()))
-        }
-        None => (data, &[][..]),
-    };
+    let (x, y) = two_files(data);
     let _ = numpy::npy_pair_from_bytes(x, y);
 }
 

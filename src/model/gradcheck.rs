@@ -6,6 +6,19 @@
 
 use super::{Network, Update};
 
+/// The gradient of `S(w) = sum_i c_i f(w, x_i)` over the `n` rows of `x` from `backward`
+/// (which must leave the parameters alone).
+fn gradient(net: &mut dyn Network, params: &[f32], x: &[f32], n: usize, c: &[f32]) -> Vec<f32> {
+    let d = net.input_dim();
+    net.batch_input(n).copy_from_slice(&x[..n * d]);
+    net.forward(params);
+    let mut grad = vec![0.0f32; params.len()];
+    let mut w = params.to_vec();
+    net.backward(&mut w, c, Update::Gradient(&mut grad));
+    assert_eq!(w, params, "a gradient pass must not change the parameters");
+    grad
+}
+
 /// Check `net`'s gradient at `params` on the `n` rows of `x` against central differences.
 /// Returns the largest relative error seen.
 pub fn check(
@@ -17,12 +30,7 @@ pub fn check(
     max_params: usize,
 ) -> f64 {
     let d = net.input_dim();
-    net.batch_input(n).copy_from_slice(&x[..n * d]);
-    net.forward(params);
-    let mut grad = vec![0.0f32; params.len()];
-    let mut w = params.to_vec();
-    net.backward(&mut w, c, Update::Gradient(&mut grad));
-    assert_eq!(w, params, "a gradient pass must not change the parameters");
+    let grad = gradient(net, params, x, n, c);
 
     let mut out = vec![0.0f32; n];
     let mut s = |net: &mut dyn Network, w: &[f32]| -> f64 {
@@ -191,12 +199,7 @@ pub fn check_against_reference(
     c: &[f32],
     s_ref: impl Fn(&[f32]) -> f64,
 ) {
-    let d = net.input_dim();
-    net.batch_input(n).copy_from_slice(&x[..n * d]);
-    net.forward(params);
-    let mut grad = vec![0.0f32; params.len()];
-    let mut w = params.to_vec();
-    net.backward(&mut w, c, Update::Gradient(&mut grad));
+    let grad = gradient(net, params, x, n, c);
     let gmax = grad.iter().fold(0.0f64, |m, g| m.max(g.abs() as f64));
     assert!(gmax > 0.0, "gradient is identically zero");
     let (mut checked, mut kinks) = (0usize, 0usize);
