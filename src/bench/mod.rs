@@ -207,10 +207,9 @@ fn step_bench(
     jax: Jax,
     target_s: f64,
     sample_s: f64,
-) -> Measurement {
+) -> crate::Result<Measurement> {
     let cfg = &valid(cfg);
-    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive)
-        .expect("a net that passed its checks builds");
+    let mut tr = Trainer::new(cfg, split, CheckPolicy::Adaptive)?;
     let ours_s = time_per_call(
         || {
             black_box(tr.step());
@@ -220,8 +219,7 @@ fn step_bench(
     );
 
     // Baseline: same sampler, gather and forward; full backward into a gradient buffer; axpy.
-    let mut net = model::build(&cfg.net, cfg.batch, split.train.shape)
-        .expect("a net that passed its checks builds");
+    let mut net = model::build(&cfg.net, cfg.batch, split.train.shape)?;
     let mut w = net.init_params(cfg.seeds.init);
     let mut grad = vec![0.0f32; w.len()];
     let mut sampler =
@@ -251,7 +249,7 @@ fn step_bench(
         sample_s,
         7,
     );
-    Measurement {
+    Ok(Measurement {
         name,
         ours_s,
         baseline_s,
@@ -259,7 +257,7 @@ fn step_bench(
         flops,
         jax,
         target_s: (!target_s.is_nan()).then_some(target_s),
-    }
+    })
 }
 
 /// `fc` (depth 5, `width`) SGD step, B = 16, P = 1024, 784 inputs.
@@ -288,6 +286,8 @@ pub fn fc_step(width: usize, sample_s: f64) -> Measurement {
         target,
         sample_s,
     )
+    // The built-in recipes build for their fixed shapes.
+    .expect("a built-in net builds")
 }
 
 /// Perceptron SGD step, d = 128, B = 2, P = 1024, depleted-sign data.
@@ -303,6 +303,8 @@ pub fn perceptron_step(sample_s: f64) -> Measurement {
         300e-9,
         sample_s,
     )
+    // The built-in recipes build for their fixed shapes.
+    .expect("a built-in net builds")
 }
 
 /// Full-set evaluation of P = 8192 points by `fc` (depth 5, h = 64, 784 inputs).
@@ -310,8 +312,8 @@ pub fn fc_eval(sample_s: f64) -> Measurement {
     let (p, d, h) = (8192, 784, 64);
     let cfg = always_active(ModelKind::Fc, DatasetKind::MnistParity, 16, 16);
     let x = gaussian(p * d, 30);
-    let mut net = model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1])
-        .expect("a net that passed its checks builds");
+    let mut net =
+        model::build(&valid(&cfg).net, cfg.batch, [28, 28, 1]).expect("a built-in net builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -394,6 +396,8 @@ pub fn cnn_step(model: ModelKind, width: usize, sample_s: f64) -> Measurement {
         target,
         sample_s,
     )
+    // The built-in recipes build for their fixed shapes.
+    .expect("a built-in net builds")
 }
 
 /// An SGD step of a `[net]` list at width `width` on random `shape` images, B = 16, P = 1024
@@ -418,7 +422,7 @@ pub fn net_step(
         files: Vec::new(),
     };
     let [h, w, c] = shape;
-    Ok(step_bench(
+    step_bench(
         format!(
             "net ({} layers) h={width} step (B=16, P=1024, {h}x{w}x{c})",
             net.layers.0.len()
@@ -429,7 +433,7 @@ pub fn net_step(
         Jax::default(),
         f64::NAN,
         sample_s,
-    ))
+    )
 }
 
 /// Full-set forward of P = 1024 CIFAR-shaped images by `mnas` h = 8 (JAX: 4.7 s).
@@ -437,8 +441,7 @@ pub fn mnas_eval(sample_s: f64) -> Measurement {
     let (p, shape) = (1024, [32, 32, 3]);
     let cfg = always_active(ModelKind::Mnas, DatasetKind::CifarAnimals, 16, 16);
     let x = gaussian(p * 3072, 50);
-    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape)
-        .expect("a net that passed its checks builds");
+    let mut net = model::build(&valid(&cfg).net, cfg.batch, shape).expect("a built-in net builds");
     let w = net.init_params(0);
     let mut out = vec![0.0f32; p];
     let ours_s = time_per_call(|| net.predict(&w, black_box(&x), &mut out), sample_s, 5);
@@ -523,8 +526,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         ..cfg.clone()
     };
     let cfg = valid(&cfg);
-    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive)
-        .expect("a net that passed its checks builds");
+    let mut tr = Trainer::new(&cfg, &split, CheckPolicy::Adaptive).expect("a built-in net builds");
     let step_s = time_per_call(
         || {
             black_box(tr.step());
@@ -532,8 +534,7 @@ pub fn calibrate(cfg: &RunConfig) -> (f64, f64) {
         0.02,
         3,
     );
-    let mut net =
-        model::build(&cfg.net, cfg.batch, shape).expect("a net that passed its checks builds");
+    let mut net = model::build(&cfg.net, cfg.batch, shape).expect("a built-in net builds");
     let w = net.init_params(0);
     let n = 64;
     let x = gaussian(n * shape.iter().product::<usize>(), 62);
