@@ -174,7 +174,7 @@ fn group_key(c: &RunConfig, keep_alpha: bool) -> String {
 }
 
 /// A short description: `fc L=5 h=64, mnist-parity, alpha=32768, B=16` (`, cross-entropy`
-/// appended for that loss).
+/// appended for that loss, `, trainer train.py v2` for an external trainer's runs).
 pub fn label(c: &RunConfig, with_alpha: bool) -> String {
     let model = c.model_label();
     let data = match (c.dim, c.chi, &c.positive) {
@@ -195,7 +195,18 @@ pub fn label(c: &RunConfig, with_alpha: bool) -> String {
         Some(l) if l != crate::config::Loss::Hinge => format!(", {l}"),
         _ => String::new(),
     };
-    format!("{model}, {data}{alpha}, B={}{loss}", c.batch)
+    // An external trainer's runs say whose they are: the script (the command's last word).
+    let trainer = c.trainer.as_ref().map_or(String::new(), |t| {
+        let name = t.command.last().map_or("", |w| {
+            std::path::Path::new(w)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(w)
+        });
+        let version = t.version.as_ref().map_or(String::new(), |v| format!(" v{v}"));
+        format!(", trainer {name}{version}")
+    });
+    format!("{model}, {data}{alpha}, B={}{loss}{trainer}", c.batch)
 }
 
 /// Group runs by everything but T, P and seeds (`by_alpha`: alpha too splits groups).

@@ -699,6 +699,7 @@ pub(crate) mod tests {
             w_1: perceptron.then_some(dw),
             w_perp: perceptron.then_some(t),
             layers: vec![],
+            extra: Default::default(),
         };
         RunResult {
             schema: String::new(),

@@ -56,6 +56,10 @@ pub fn run(a: &SlurmArgs) -> Result<()> {
     let opts = ArrayOptions {
         tasks: a.tasks,
         cpus_per_task: a.cpus_per_task,
+        jobs_per_task: crate::sweep::runner::default_jobs(
+            a.cpus_per_task,
+            crate::sweep::runner::threads_per_run(todo.iter().copied()),
+        ),
         time: a.time.clone(),
         partition: a.partition.clone(),
         mem: a.mem.clone(),

@@ -153,7 +153,13 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     let todo = pending(&store, &runs, a.shard, a.retry_failed);
     let jobs = a
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            crate::sweep::runner::default_jobs(
+                cores,
+                crate::sweep::runner::threads_per_run(todo.iter().copied()),
+            )
+        })
         // No more workers than runs: `--jobs 100000` on 16 runs starts 16 threads.
         .clamp(1, todo.len().max(1));
     let scope = a.shard.map_or(String::new(), |s| {

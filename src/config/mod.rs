@@ -12,6 +12,7 @@ use std::fmt;
 
 mod memory;
 pub mod net;
+pub mod trainer;
 mod valid;
 pub use valid::{DataSpec, NetSpec, Seeds, ValidConfig};
 
@@ -305,6 +306,10 @@ pub struct RunConfig {
     /// diverges only when its loss, outputs or weights become non-finite (method §1): in the lazy
     /// regime the loss transiently exceeds any fixed multiple at temperatures that converge.
     pub divergence_factor: Option<f64>,
+    /// An external trainer (the sweep file's `[trainer]` table, docs/external-trainer.md):
+    /// the command that trains this run instead of the built-in trainer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trainer: Option<trainer::ExternalTrainer>,
 }
 
 impl Default for RunConfig {
@@ -336,6 +341,7 @@ impl Default for RunConfig {
             max_wall: None,
             checkpoints_per_decade: None,
             divergence_factor: None,
+            trainer: None,
         }
     }
 }
@@ -582,6 +588,9 @@ impl RunConfig {
             return Err(Error::config(format!(
                 "divergence_factor must be a finite number > 1 (got {f})"
             )));
+        }
+        if let Some(t) = &self.trainer {
+            t.validate()?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! the largest expected work first so the tail is short; `--shard I/N` takes every N-th run of
 //! the list starting at I, so N array tasks split it exactly.
 
+use super::external::Ended;
 use super::spec::PlannedRun;
 use super::status::{Counts, RunState};
 use super::store::RunStore;
@@ -105,6 +106,21 @@ pub fn pending<'a>(
         .collect();
     todo.sort_by(|a, b| expected_work(&b.config).total_cmp(&expected_work(&a.config)));
     todo
+}
+
+/// Threads one run of `runs` may use: an external trainer's `threads_per_run` (the largest,
+/// if several), 1 for the built-in trainer. Workers times this is the cores a sweep takes.
+pub fn threads_per_run<'a>(runs: impl IntoIterator<Item = &'a PlannedRun>) -> usize {
+    runs.into_iter()
+        .filter_map(|r| r.config.trainer.as_ref())
+        .map(|t| t.threads_per_run)
+        .max()
+        .unwrap_or(1)
+}
+
+/// Workers to start on `cores` cores for runs of `threads` threads each: at least one.
+pub fn default_jobs(cores: usize, threads: usize) -> usize {
+    (cores / threads.max(1)).max(1)
 }
 
 /// What happened to one run.
@@ -240,15 +256,30 @@ pub fn execute_tasks(
                             description: run.describe(),
                         });
                         let start = Instant::now();
-                        let state = match run_catching_panics(&run.config) {
-                            Ok(result) => {
+                        let ended = if run.config.trainer.is_some() {
+                            super::external::run(
+                                &run.config,
+                                &run.id,
+                                &store.log_path(&run.id),
+                                stop,
+                            )
+                        } else {
+                            match run_catching_panics(&run.config) {
+                                Ok(result) => Ended::Result(Box::new(result)),
+                                Err(message) => Ended::Failed(message),
+                            }
+                        };
+                        let state = match ended {
+                            Ended::Result(result) => {
                                 store.write_result(&run.id, &result)?;
                                 RunState::Ended(result.status)
                             }
-                            Err(message) => {
+                            Ended::Failed(message) => {
                                 store.write_failure(&run.id, &run.config, &message)?;
                                 RunState::Failed
                             }
+                            // Left undone: counted as not started, the next `sweep run` does it.
+                            Ended::Interrupted => continue,
                         };
                         let _ = tx.send(Event::Finished {
                             worker,

@@ -16,6 +16,9 @@ pub struct ArrayOptions {
     /// Upper bound on the number of array tasks.
     pub tasks: usize,
     pub cpus_per_task: usize,
+    /// Runs at once in each task (`--jobs`): `cpus_per_task` over an external trainer's
+    /// `threads_per_run`.
+    pub jobs_per_task: usize,
     /// `HH:MM:SS` (or any `--time` Slurm accepts).
     pub time: Option<String>,
     pub partition: Option<String>,
@@ -82,7 +85,7 @@ pub fn script(
         quote(&dir.join(SWEEP_FILE)),
         quote(dir),
         quote(runs_file),
-        opts.cpus_per_task
+        opts.jobs_per_task
     );
     s
 }
@@ -280,6 +283,7 @@ mod tests {
         let opts = ArrayOptions {
             tasks: 4,
             cpus_per_task: 2,
+            jobs_per_task: 2,
             time: Some("01:00:00".into()),
             partition: Some("short".into()),
             mem: Some("4G".into()),

@@ -25,6 +25,7 @@
 
 use super::axis;
 use super::id::{id_of_key, run_key};
+use crate::config::trainer::ExternalTrainer;
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -171,8 +172,72 @@ impl SweepSpec {
     pub fn load(path: &Path) -> Result<Self> {
         // Parsed as written first, so that errors quote the user's lines.
         let spec = Self::load_stored(path)?;
-        let resolved = spec.with_data_dirs_under(path.parent().unwrap_or(Path::new("")))?;
-        Ok(resolved.unwrap_or(spec))
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let resolved = spec.with_data_dirs_under(dir)?.unwrap_or(spec);
+        resolved.with_trainer_under(dir)
+    }
+
+    /// This sweep with its external trainer's files read and digested from `dir` (the sweep
+    /// file's directory) and that directory recorded, so each run's id covers the trainer's
+    /// code (docs/external-trainer.md); unchanged without a `[trainer]` table.
+    fn with_trainer_under(self, dir: &Path) -> Result<Self> {
+        let Some(table) = self.base.get("trainer") else {
+            return Ok(self);
+        };
+        let at = || {
+            line_of(&self.text, "trainer")
+                .map_or(self.origin.clone(), |l| format!("{}:{l}", self.origin))
+        };
+        let trainer: ExternalTrainer = table.clone().try_into().map_err(|e: toml::de::Error| {
+            Error::config(format!(
+                "{}: [trainer]: {}",
+                at(),
+                e.message().trim().replace('\n', " ")
+            ))
+        })?;
+        let resolved = trainer
+            .resolved_under(dir)
+            .map_err(|e| Error::config(format!("{}: {e}", at())))?;
+        let mut doc: Table = toml::from_str(&self.stored_text)
+            .map_err(|e| crate::config::toml_error(&e, &self.stored_text, &self.origin))?;
+        let mut t = match Value::try_from(&resolved) {
+            Ok(Value::Table(t)) => t,
+            Ok(_) | Err(_) => {
+                return Err(Error::config(format!(
+                    "{}: cannot write the trainer table back",
+                    at()
+                )));
+            }
+        };
+        // Kept in the stored copy (not in run ids): where to run and with how many threads.
+        t.insert(
+            "dir".into(),
+            Value::String(resolved.dir.clone().unwrap_or_default()),
+        );
+        t.insert(
+            "threads_per_run".into(),
+            Value::Integer(resolved.threads_per_run as i64),
+        );
+        if let Some(g) = resolved.grace_s {
+            t.insert("grace_s".into(), Value::Float(g));
+        }
+        let as_toml = Value::Table(t);
+        doc.insert("trainer".into(), as_toml);
+        let text = toml::to_string(&doc).map_err(|e| {
+            Error::config(format!(
+                "{}: cannot write it back with the trainer's digests ({e})",
+                self.origin
+            ))
+        })?;
+        let resolved_spec = Self::parse(&text, &self.origin)?;
+        Ok(SweepSpec {
+            text: self.text.clone(),
+            stored_text: format!(
+                "# Copied from {}, with data_dir absolute and the trainer's files digested (docs/external-trainer.md).\n{text}",
+                self.origin
+            ),
+            ..resolved_spec
+        })
     }
 
     /// Read the copy a results directory keeps, as written: its data_dirs are absolute (or,
@@ -240,6 +305,10 @@ impl SweepSpec {
                     }
                     base.insert("net".into(), Value::Table(t.clone()));
                 }
+                // An external trainer (docs/external-trainer.md): part of every run's config.
+                ("trainer", Value::Table(t)) => {
+                    base.insert("trainer".into(), Value::Table(t.clone()));
+                }
                 ("grid", Value::Table(t)) => grids.push(grid_of(t)?),
                 ("grid", Value::Array(list)) if list.iter().all(Value::is_table) => {
                     for t in list.iter().filter_map(Value::as_table) {
@@ -268,7 +337,7 @@ impl SweepSpec {
                         at(key)
                     )));
                 }
-                ("base" | "analysis" | "net", _) => {
+                ("base" | "analysis" | "net" | "trainer", _) => {
                     return Err(Error::config(format!(
                         "{}: `{key}` must be a table ([{key}])",
                         at(key)
@@ -276,7 +345,7 @@ impl SweepSpec {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table (and optionally [net] and [analysis])",
+                        "{}: unknown top-level key `{key}`; a sweep file has a [base] and a [grid] table (and optionally [net], [trainer] and [analysis])",
                         at(key)
                     )));
                 }
@@ -364,6 +433,12 @@ impl SweepSpec {
         if without_budget {
             base.remove("max_steps");
             base.remove("max_wall");
+        }
+        // Where an external trainer runs and with how many threads is not what it computes.
+        if let Some(Value::Table(t)) = base.get_mut("trainer") {
+            for key in ["dir", "threads_per_run", "grace_s"] {
+                t.remove(key);
+            }
         }
         let grids = self
             .grids

@@ -5,6 +5,7 @@
 //! DIR/runs/<id>.json        result of run <id> (the `train` JSON), written atomically
 //! DIR/runs/<id>.failed.json a run that ended in an error: its config and the message
 //! DIR/runs/<id>.claim       held (flock) by the process running <id>: its PID and host
+//! DIR/runs/<id>.log         an external trainer's stdout and stderr (docs/external-trainer.md)
 //! DIR/runs/<id>.*.corrupt   a result or failure file that did not parse or named another
 //!                           run, set aside by `sweep run`, which runs <id> again
 //! ```
@@ -495,6 +496,12 @@ impl RunStore {
 
     pub fn result_path(&self, id: &str) -> PathBuf {
         self.runs.join(format!("{id}.json"))
+    }
+
+    /// The output of run `id`'s external trainer (docs/external-trainer.md): its stdout and
+    /// stderr, appended to on each attempt.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.runs.join(format!("{id}.log"))
     }
 
     pub fn failure_path(&self, id: &str) -> PathBuf {

@@ -4,8 +4,8 @@
 //! Columns: `run_id`, the config fields (with `temperature` and `lr` the effective values,
 //! and `given` saying which one the config set), `margin`, `n_params`, `status`,
 //! `status_detail`, `t_star` (`t` of a converged run, else empty), the final observables,
-//! `weight_change.<layer>` and `weight_norm.<layer>` per parameter segment, the work counters,
-//! `wall_s` and `version`.
+//! `weight_change.<layer>` and `weight_norm.<layer>` per parameter segment, an external
+//! trainer's own observables by name, the work counters, `wall_s` and `version`.
 
 mod csv;
 mod parquet;
@@ -179,7 +179,7 @@ pub fn result_row(run_id: &str, r: &RunResult) -> Vec<(String, Cell)> {
     ));
     if let Value::Object(map) = serde_json::to_value(f).expect("observables serialize") {
         for (k, v) in map {
-            if k != "layers" {
+            if k != "layers" && k != "extra" {
                 cells.push((k, cell(&v)));
             }
         }
@@ -218,6 +218,17 @@ pub fn result_row(run_id: &str, r: &RunResult) -> Vec<(String, Cell)> {
     }
     cells.push(("wall_s".into(), float(r.timing.wall_s)));
     cells.push(("version".into(), Cell::Str(r.version.clone())));
+    // An external trainer's own observables (docs/external-trainer.md), by their names; a
+    // name another column already has gets the prefix `extra.`.
+    for (name, v) in &r.final_state.extra {
+        let taken = cells.iter().any(|(c, _)| c == name);
+        let column = if taken {
+            format!("extra.{name}")
+        } else {
+            name.clone()
+        };
+        cells.push((column, float(*v)));
+    }
     cells
 }
 

@@ -48,6 +48,11 @@ pub struct Options<'a> {
 
 /// Check `cfg`, load its data and train.
 pub fn run(cfg: &RunConfig, opts: Options<'_>) -> Result<RunResult> {
+    if cfg.trainer.is_some() {
+        return Err(Error::config(
+            "this run names an external trainer ([trainer]); `sgd-regimes sweep run` runs it (docs/external-trainer.md)",
+        ));
+    }
     run_valid(&cfg.validated()?, opts)
 }
 

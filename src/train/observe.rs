@@ -99,6 +99,7 @@ impl Trainer<'_> {
             w_1,
             w_perp,
             layers,
+            extra: Default::default(),
         }
     }
 }

@@ -115,6 +115,10 @@ pub struct Observables {
     pub w_perp: Option<f64>,
     /// The same weight statistics per parameter segment.
     pub layers: Vec<LayerObservables>,
+    /// Further observables an external trainer reported (docs/external-trainer.md), finite
+    /// numbers by name; `collect` gives each a column. Empty for the built-in trainer.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, f64>,
 }
 
 /// Quantities that follow from the config, written out so a reader need not recompute them.

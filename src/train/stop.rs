@@ -154,6 +154,7 @@ mod tests {
             w_1: None,
             w_perp: None,
             layers: Vec::new(),
+            extra: Default::default(),
         }
     }
 
