@@ -136,6 +136,27 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             "netwidth.toml",
             "[base]\nmodel = \"net\"\nlr = 0.1\np = 64\n[net]\nlayers = [{ dense = 8 }, \"phi\", { dense = 1 }]\n[grid]\nwidth = [1, 2]\n",
         ),
+        // Issue #25: external trainers.
+        (
+            "trainer-empty.toml",
+            "[trainer]\ncommand = []\n[base]\nlr = 0.1\np = 64\n",
+        ),
+        (
+            "trainer-file.toml",
+            "[trainer]\ncommand = [\"python3\", \"nope.py\"]\nfiles = [\"nope.py\"]\n[base]\nlr = 0.1\np = 64\n",
+        ),
+        (
+            "trainer-key.toml",
+            "[trainer]\ncmd = [\"python3\", \"train.py\"]\n[base]\nlr = 0.1\np = 64\n",
+        ),
+        (
+            "trainer-threads.toml",
+            "[trainer]\ncommand = [\"python3\", \"train.py\"]\nthreads_per_run = 0\n[base]\nlr = 0.1\np = 64\n",
+        ),
+        (
+            "trainer-run.toml",
+            "lr = 0.1\np = 64\np_test = 64\n[trainer]\ncommand = [\"python3\", \"train.py\"]\n",
+        ),
     ];
     for (name, text) in sweeps {
         std::fs::write(t(name), text).unwrap();
@@ -370,6 +391,36 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             &[&t("netwidth.toml")],
             1,
             "grid axis `width` changes no run",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("trainer-empty.toml")],
+            1,
+            "[trainer] command is empty; give the program and its arguments",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("trainer-file.toml")],
+            1,
+            "nope.py (No such file or directory",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("trainer-key.toml")],
+            1,
+            "[trainer]: unknown field `cmd`, expected one of `command`",
+        ),
+        case(
+            &["sweep", "plan"],
+            &[&t("trainer-threads.toml")],
+            1,
+            "[trainer] threads_per_run must be at least 1",
+        ),
+        case(
+            &["train", "--config", &t("trainer-run.toml")],
+            &[],
+            1,
+            "this run names an external trainer ([trainer]); `sgd-regimes sweep run` runs it",
         ),
         case(
             &["train", "--model", "net", "--p", "64", "-T", "0.01"],

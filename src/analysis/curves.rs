@@ -203,7 +203,10 @@ pub fn label(c: &RunConfig, with_alpha: bool) -> String {
                 .and_then(|n| n.to_str())
                 .unwrap_or(w)
         });
-        let version = t.version.as_ref().map_or(String::new(), |v| format!(" v{v}"));
+        let version = t
+            .version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" v{v}"));
         format!(", trainer {name}{version}")
     });
     format!("{model}, {data}{alpha}, B={}{loss}{trainer}", c.batch)

@@ -218,6 +218,11 @@ impl TrainArgs {
 /// them on purpose, for grids over models); for one run it is a mistake worth naming.
 fn refuse_inapplicable(c: &RunConfig) -> crate::Result<()> {
     use crate::config::{DatasetKind, ModelKind};
+    if c.trainer.is_some() {
+        return Err(crate::Error::config(
+            "this run names an external trainer ([trainer]); `sgd-regimes sweep run` runs it (docs/external-trainer.md)",
+        ));
+    }
     let depleted = c.dataset == DatasetKind::DepletedSign;
     let unused = [
         (

@@ -159,6 +159,26 @@ fn run_inner(
     if let Some(path) = data.as_ref().map(|_| &data_path) {
         command.env("SGD_REGIMES_DATA", path);
     }
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: prctl(2) and getppid(2) are system calls that
+    // allocate nothing and take no lock.
+    let sweep_pid = std::process::id() as libc::pid_t;
+    unsafe {
+        command.pre_exec(move || {
+            // A sweep killed outright (SIGKILL, out of memory) takes its trainer with it: the
+            // kernel sends SIGKILL to this process when the thread that started it ends.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The sweep may have died before the prctl took effect.
+            if libc::getppid() != sweep_pid {
+                return Err(std::io::Error::other(
+                    "the sweep that started this trainer has ended",
+                ));
+            }
+            Ok(())
+        });
+    }
     let mut child = command.spawn().map_err(|e| spawn_error(trainer, dir, &e))?;
     let group = child.id() as libc::pid_t;
     let stderr = child.stderr.take().expect("stderr was piped");
