@@ -159,10 +159,10 @@ fn run_inner(
     if let Some(path) = data.as_ref().map(|_| &data_path) {
         command.env("SGD_REGIMES_DATA", path);
     }
+    let sweep_pid = std::process::id() as libc::pid_t;
     // SAFETY: the closure runs in the child between fork and exec, where only
     // async-signal-safe calls are allowed: prctl(2) and getppid(2) are system calls that
     // allocate nothing and take no lock.
-    let sweep_pid = std::process::id() as libc::pid_t;
     unsafe {
         command.pre_exec(move || {
             // A sweep killed outright (SIGKILL, out of memory) takes its trainer with it: the
