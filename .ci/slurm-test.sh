@@ -4,7 +4,9 @@
 #   1. a sweep of 12 runs submitted as an array of 3 tasks gives the same results as the same
 #      sweep run locally;
 #   2. an array with one task cancelled midway (scancel), then resubmitted, ends with exactly one
-#      valid result per run.
+#      valid result per run;
+#   3. a sweep with an external trainer (the NumPy example, issue #25) as an array of 2 tasks
+#      gives the same results as run locally.
 # The daemons are stopped by their PIDs at the end, also when the test fails.
 # Usage: .ci/slurm-test.sh [path/to/sgd-regimes]   (default: target/debug/sgd-regimes)
 set -euo pipefail
@@ -41,12 +43,14 @@ submitted() { sed -n 's/^submitted job //p'; }
 
 # Every result file of DIR parsed, minus wall-clock fields; fails on any other file.
 compare() {
-  python3 - "$1" "$2" <<'EOF'
+  python3 - "$1" "$2" "${3:-12}" <<'EOF'
 import json, os, sys
 def load(d):
     out = {}
     for name in sorted(os.listdir(os.path.join(d, "runs"))):
         if name.startswith("."):
+            continue
+        if name.endswith(".log"):
             continue
         assert name.endswith(".json") and not name.endswith(".failed.json"), f"{d}: unexpected {name}"
         r = json.load(open(os.path.join(d, "runs", name)))
@@ -54,7 +58,8 @@ def load(d):
         out[name] = r
     return out
 a, b = load(sys.argv[1]), load(sys.argv[2])
-assert len(a) == 12, f"{sys.argv[1]}: {len(a)} results, expected 12"
+n = int(sys.argv[3])
+assert len(a) == n, f"{sys.argv[1]}: {len(a)} results, expected {n}"
 assert a == b, "array and local results differ"
 print(f"[slurm-test] {len(a)} results identical")
 EOF
@@ -84,5 +89,15 @@ jid2=$(echo "$out" | submitted)
 bash "$SLURM" wait "$jid2" 600
 compare "$work/cancel" "$work/local"
 "$BIN" status "$work/cancel" | grep "converged 12  diverged 0  stalled 0  budget 0  failed 0  missing 0" >/dev/null
+
+say "3. an external trainer (NumPy example) as an array of 2 tasks vs a local run"
+example="$root/docs/examples/external-numpy/sweep.toml"
+jid=$("$BIN" slurm "$example" --results "$work/ext-array" --tasks 2 --submit | submitted)
+[ -n "$jid" ] || { say "no job id"; exit 1; }
+bash "$SLURM" wait "$jid" 600
+"$BIN" sweep run "$example" --results "$work/ext-local" --jobs 2 --quiet
+compare "$work/ext-array" "$work/ext-local" 30
+"$BIN" status "$work/ext-array" | grep "converged 30  diverged 0  stalled 0  budget 0  failed 0  missing 0" >/dev/null
+"$BIN" analyze "$work/ext-array" | grep "trainer train.py v1" >/dev/null
 rm -rf "$work"
 say "passed"

@@ -317,7 +317,13 @@ fn every_bad_input_is_one_line_and_changes_nothing() {
             &["bench", "sweep"],
             &["--only", "cnn"],
             1,
-            "--only and --quick apply to `bench steps`",
+            "--only and --net apply to `bench steps`",
+        ),
+        case(
+            &["bench", "sweep"],
+            &["--quick"],
+            1,
+            "--quick applies to `bench steps` and `bench external`",
         ),
         case(
             &["sweep", "plan"],

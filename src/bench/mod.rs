@@ -16,6 +16,7 @@ use rand_distr::{Distribution, StandardNormal};
 use std::hint::black_box;
 use std::time::Instant;
 
+pub mod external;
 pub mod sweep;
 
 /// One benchmark: seconds per operation for ours and the baseline, and what is known beside.

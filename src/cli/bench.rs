@@ -53,6 +53,9 @@ pub enum What {
     Steps,
     /// Wall time of a sweep of 40 short fc runs with 1 and with 2 worker threads.
     Sweep,
+    /// The external-trainer protocol's cost per run: a trainer that only writes its result,
+    /// run by a sweep, against starting the same process directly.
+    External,
 }
 
 fn fmt_time(s: f64) -> String {
@@ -110,14 +113,47 @@ fn sweep() -> Result<()> {
     Ok(())
 }
 
+fn external(quick: bool) -> Result<()> {
+    let runs = if quick { 10 } else { 100 };
+    println!(
+        "sgd-regimes bench external: {runs} runs of a trainer that only writes its result (sh), one at a time"
+    );
+    println!(
+        "{:<58} {:>12} {:>12} {:>9} {:>12}",
+        "case", "bare start", "per run", "ratio", "protocol"
+    );
+    for o in crate::bench::external::external_overhead(runs)? {
+        println!(
+            "{:<58} {:>12} {:>12} {:>8.2}x {:>12}",
+            o.case,
+            fmt_time(o.bare_s),
+            fmt_time(o.protocol_s),
+            o.protocol_s / o.bare_s,
+            fmt_time(o.protocol_s - o.bare_s)
+        );
+    }
+    println!(
+        "\nbare start: `sh stub.sh` started and waited for directly; per run: the same stub as a sweep's trainer (claim, config, scratch directory, process group, log, result checked and stored); protocol = the difference."
+    );
+    Ok(())
+}
+
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if args.what != What::Steps && (!args.only.is_empty() || args.net.is_some()) {
+        anyhow::bail!(
+            "--only and --net apply to `bench steps`; `bench sweep` and `bench external` have fixed measurements: remove them"
+        );
+    }
     if args.what == What::Sweep {
-        if !args.only.is_empty() || args.quick {
+        if args.quick {
             anyhow::bail!(
-                "--only and --quick apply to `bench steps`; `bench sweep` has one fixed measurement: remove them"
+                "--quick applies to `bench steps` and `bench external`; `bench sweep` has one fixed measurement: remove it"
             );
         }
         return sweep();
+    }
+    if args.what == What::External {
+        return external(args.quick);
     }
     if args.net.is_some() && (!args.only.is_empty() || args.what != What::Steps) {
         anyhow::bail!("--net times one net's step: leave out --only and `sweep`");

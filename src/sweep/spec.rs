@@ -761,4 +761,58 @@ mod tests {
         let d = SweepSpec::parse(&one.replace("alpha = 1", "alpha = 2"), "d").unwrap();
         assert!(!a.same_sweep(&d) && !a.same_but_budget(&d));
     }
+
+    /// A `[trainer]` table (docs/external-trainer.md): its files digested when the file is
+    /// read, its params passed through, and the stored copy planning the same runs.
+    #[test]
+    fn a_trainer_table_is_digested_and_its_stored_copy_plans_the_same_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.py"), "print('hi')\n").unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "[trainer]\ncommand = [\"python3\", \"train.py\"]\nfiles = [\"train.py\"]\nthreads_per_run = 2\n[trainer.params]\nlayers = 18\nopt = \"sgd\"\n[base]\nlr = 0.1\np = 64\n[grid]\nseed = [0, 1]\n",
+        )
+        .unwrap();
+        let spec = SweepSpec::load(&file).unwrap();
+        let runs = spec.runs().unwrap();
+        let t = runs[0].config.trainer.as_ref().unwrap();
+        assert_eq!(
+            t.files,
+            vec![crate::config::trainer::TrainerFile::Digested {
+                path: "train.py".into(),
+                sha256: crate::config::trainer::sha256_of(&dir.path().join("train.py")).unwrap(),
+            }]
+        );
+        assert_eq!(t.threads_per_run, 2);
+        assert_eq!(t.params["layers"], serde_json::json!(18));
+        assert_eq!(t.params["opt"], serde_json::json!("sgd"));
+        let dir_abs = crate::config::absolute_path(dir.path());
+        assert_eq!(t.dir.as_deref(), Some(dir_abs.as_str()));
+        // The copy a results directory keeps reads back as the same sweep, with the same runs.
+        let stored = dir.path().join("stored.toml");
+        std::fs::write(&stored, &spec.stored_text).unwrap();
+        let again = SweepSpec::load(&stored).unwrap();
+        assert!(again.same_sweep(&spec));
+        let ids = |s: &SweepSpec| -> Vec<String> {
+            s.runs().unwrap().into_iter().map(|r| r.id).collect()
+        };
+        assert_eq!(ids(&again), ids(&spec));
+        assert_eq!(
+            again.runs().unwrap()[0]
+                .config
+                .trainer
+                .as_ref()
+                .unwrap()
+                .dir,
+            t.dir
+        );
+        // The params are part of the id.
+        std::fs::write(
+            &file,
+            std::fs::read_to_string(&file).unwrap().replace("18", "34"),
+        )
+        .unwrap();
+        assert_ne!(ids(&SweepSpec::load(&file).unwrap()), ids(&spec));
+    }
 }

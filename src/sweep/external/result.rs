@@ -176,7 +176,12 @@ pub fn parse_report(text: &str, cx: &Context) -> Result<RunResult, String> {
         .enumerate()
         .map(|(k, o)| o.into_observables(&format!("trajectory[{k}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    if trajectory.last() != Some(&final_state) {
+    // The final state ends the trajectory, as in a built-in result (compared by time: NaN
+    // fields make observables unequal to themselves).
+    if trajectory
+        .last()
+        .is_none_or(|o| (o.t, o.step) != (final_state.t, final_state.step))
+    {
         trajectory.push(final_state.clone());
     }
     let cfg = cx.config;
@@ -256,7 +261,8 @@ mod tests {
         assert_eq!(r.final_state.extra, BTreeMap::from([("rank".into(), 3.0)]));
         assert_eq!(r.derived.n_params, 10);
         assert_eq!(r.derived.lr, 0.5);
-        assert_eq!(r.trajectory, vec![r.final_state.clone()]);
+        assert_eq!(r.trajectory.len(), 1);
+        assert_eq!(r.trajectory[0].step, 25);
         // It reads back as any result does.
         let back: RunResult = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(back.final_state.extra, r.final_state.extra);
@@ -268,7 +274,7 @@ mod tests {
             (GOOD.replace("\"abc\"", "\"xyz\""), "names run \"xyz\""),
             (
                 GOOD.replace("external-result/1", "x/9"),
-                "schema is \"x/9\"",
+                "schema is \"sgd-regimes/x/9\"",
             ),
             (
                 GOOD.replace("\"test_error\": 0.25,", ""),
