@@ -6,7 +6,7 @@ config, hands you the run's data, computes the paper's observables (the hinge at
 1/alpha on F = f - f0, the relative weight change dw), finds t* exactly, and writes the
 result atomically. Standard library only; `Run.load_data` needs NumPy.
 
-    from sgd_regimes_trainer import Run, observables, ZeroLossClock
+    from sgd_regimes_trainer import Run, observables, StallWatch, ZeroLossClock
 
     run = Run()                               # reads SGD_REGIMES_CONFIG (or argv[1])
     x_train, y_train, x_test, y_test = run.load_data()
@@ -266,11 +266,14 @@ class ZeroLossClock:
         self.lr = lr
         self.steps = 0
         self.last_update = 0
+        self.updates = 0
 
     def step(self, changed):
+        """Count one step; `changed`: its batch held a point with positive loss."""
         self.steps += 1
         if changed:
             self.last_update = self.steps
+            self.updates += 1
 
     @property
     def t(self):
@@ -281,3 +284,27 @@ class ZeroLossClock:
     def t_star(self):
         """Time of the last step that changed the weights."""
         return self.last_update * self.lr
+
+
+class StallWatch:
+    """The stall rule of method §1: a net whose every unfitted point has an exactly zero
+    gradient (all ReLUs on its way dead) can never converge. Call `watch(step, weights,
+    unfitted_steps)` every few epochs (the built-in trainer watches every 20 epochs, at least
+    64 steps) with the weight arrays or tensors and the number of steps so far whose batch held
+    an unfitted point; it returns True when the weights are bit-identical to the previous watch
+    although such steps were taken since: the run is `stalled`."""
+
+    def __init__(self):
+        self._weights = None
+        self._unfitted_steps = 0
+
+    def watch(self, weights, unfitted_steps):
+        snapshot = [w.detach().clone() if hasattr(w, "detach") else w.copy() for w in weights]
+        stalled = (
+            self._weights is not None
+            and unfitted_steps > self._unfitted_steps
+            and all(bool((a == b).all()) for a, b in zip(snapshot, self._weights))
+        )
+        self._weights, self._unfitted_steps = snapshot, unfitted_steps
+        return stalled
+

@@ -101,6 +101,8 @@ impl ExternalTrainer {
         let mut t = self.clone();
         let dir = match &self.dir {
             Some(d) => std::path::PathBuf::from(d),
+            // A sweep file named without a directory is in the working directory.
+            None if dir.as_os_str().is_empty() => std::path::PathBuf::from("."),
             None => dir.to_path_buf(),
         };
         let dir = crate::config::absolute_path(&dir);

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "python"))
-from sgd_regimes_trainer import Run, ZeroLossClock, observables  # noqa: E402
+from sgd_regimes_trainer import Run, StallWatch, ZeroLossClock, observables  # noqa: E402
 
 
 def init(rng, d, depth, width):
@@ -69,6 +69,7 @@ def train(run):
     clock = ZeroLossClock(run.lr)
     p, b, margin = run.p, run.batch, run.margin
     check_every = max(1, -(-p // b))  # one epoch of steps between full checks
+    stall, watch_every = StallWatch(), max(64, 20 * check_every)
 
     def final(status, detail):
         F_train = forward(weights, x_train)[0] - f0_train
@@ -98,6 +99,8 @@ def train(run):
                 return final("diverged", "the output became non-finite")
             if np.all(y_train * F >= margin):
                 return final("converged", "every training point fitted")
+        if clock.steps % watch_every == 0 and stall.watch(weights, clock.updates):
+            return final("stalled", "weights unchanged for 20 epochs of steps with unfitted points: their gradient is zero")
         if run.out_of_budget(clock.steps):
             why = "stopped by SIGTERM" if run.stop_requested else "the step or wall budget ran out"
             return final("budget", why)

@@ -16,7 +16,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "python"))
-from sgd_regimes_trainer import Run, ZeroLossClock, observables  # noqa: E402
+from sgd_regimes_trainer import Run, StallWatch, ZeroLossClock, observables  # noqa: E402
 
 
 class FC(torch.nn.Module):
@@ -52,6 +52,7 @@ def main():
     clock = ZeroLossClock(run.lr)
     p, b, margin, lr = run.p, run.batch, run.margin, run.lr
     check_every = max(1, -(-p // b))
+    stall, watch_every = StallWatch(), max(64, 20 * check_every)
 
     def finish(status, detail):
         with torch.no_grad():
@@ -72,6 +73,8 @@ def main():
                 return finish("diverged", "the output became non-finite")
             if bool((y_train * F >= margin).all()):
                 return finish("converged", "every training point fitted")
+        if clock.steps % watch_every == 0 and stall.watch(list(net.parameters()), clock.updates):
+            return finish("stalled", "weights unchanged for 20 epochs of steps with unfitted points: their gradient is zero")
         if run.out_of_budget(clock.steps):
             return finish("budget", "stopped by SIGTERM" if run.stop_requested else "the step or wall budget ran out")
         idx = torch.randperm(p, generator=batches)[:b]

@@ -26,19 +26,21 @@ pub fn write_npz(split: &Split, path: &Path) -> std::io::Result<()> {
             .map_err(std::io::Error::other)?;
         write_array(&mut zip, &[n], &set.y)?;
     }
-    let mut inner = zip.finish().map_err(std::io::Error::other)?;
-    inner.flush()?;
-    inner.get_ref().sync_all()
+    // No fsync: a scratch file, read once by the trainer, and written again if lost.
+    zip.finish().map_err(std::io::Error::other)?.flush()
 }
 
 fn write_array(out: &mut impl Write, shape: &[u64], values: &[f32]) -> std::io::Result<()> {
-    let mut writer = npyz::WriteOptions::<f32>::new()
+    // npyz writes the header; the data is little-endian f32 ('<f4'), written as one block
+    // (npyz's element-by-element writes into the archive, which checksums every write, took
+    // 4x longer for 25 MB).
+    let out = npyz::WriteOptions::<f32>::new()
         .default_dtype()
         .shape(shape)
         .writer(out)
-        .begin_nd()?;
-    writer.extend(values.iter().copied())?;
-    writer.finish()
+        .write_header_only()?;
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    out.write_all(&bytes)
 }
 
 #[cfg(test)]

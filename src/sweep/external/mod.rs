@@ -302,6 +302,11 @@ fn describe_exit(status: ExitStatus) -> Option<String> {
 
 fn spawn_error(trainer: &ExternalTrainer, dir: &str, e: &std::io::Error) -> String {
     let program = &trainer.command[0];
+    if !Path::new(dir).is_dir() {
+        return format!(
+            "the trainer's directory {dir} does not exist (it is the sweep file's); run the sweep file from where its trainer is"
+        );
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => format!(
             "command not found: {program} (from {dir}); fix [trainer] command, e.g. [\"python3\", \"train.py\"]"
