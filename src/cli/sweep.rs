@@ -184,8 +184,16 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     );
     let mut counts = Counts::default();
     let stop = stop_on_signals()?;
+    // An external trainer is stopped at once (docs/external-trainer.md), a built-in run finishes.
+    let external = todo.iter().any(|r| r.config.trainer.is_some());
     let announce = || {
-        bar.suspend(|| eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)"))
+        bar.suspend(|| {
+            if external {
+                eprintln!("stopping: no new runs start; running trainers get SIGTERM and their runs are left for the next `sweep run`")
+            } else {
+                eprintln!("stopping: no new runs start; the running ones finish (signal again to quit now, losing them)")
+            }
+        })
     };
     let mut announced = false;
     let outcome = execute(&store, &todo, jobs, &stop, |e| {
