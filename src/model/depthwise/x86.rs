@@ -300,6 +300,11 @@ fn gather_row(
 
 /// `PX` pixels of `8·NV` channels: `out + j·out_step = scale · Σ_taps (x + tap.x + j·in_step) ·
 /// (w + tap.w)`, a multiply and an add per term.
+///
+/// # Safety
+/// The CPU has AVX2. For every tap `t` and pixel `j < PX`, `x + t.x + j·in_step` and
+/// `w + t.w` have `8·NV` readable floats, and `out + j·out_step` has `8·NV` writable ones
+/// (`gather_row` checks these bounds).
 #[target_feature(enable = "avx2")]
 unsafe fn gather<const NV: usize, const PX: usize>(
     taps: &[Tap],
@@ -372,6 +377,11 @@ fn weight_sums(g: &Grid, k: usize, x: &[f32], dy: &[f32], grad: &mut [f32]) {
 
 /// [`weight_sums`] for `8·NV` channels and `K` taps: the `K·NV` sums stay in registers and each
 /// output gradient is loaded once for the `K` taps.
+///
+/// # Safety
+/// The CPU has AVX2. `x`, `dy` and `grad` point at channel `start` of buffers whose bounds
+/// `weight_sums` checked: for every row `i < g.rows`, pixel `ox < g.ow` and tap `< K`, the
+/// `8·NV` channels read from `x` and `dy` and written to `grad` are inside them.
 #[target_feature(enable = "avx2")]
 unsafe fn weight_row<const NV: usize, const K: usize>(
     g: &Grid,

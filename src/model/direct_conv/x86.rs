@@ -5,6 +5,11 @@ use super::Grid;
 use std::arch::x86_64::*;
 
 /// `NV` registers of 8 output channels; `PX` output pixels along a row at a time.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA. `xp` holds the padded input, `g.n·g.hp·g.wp·g.c_in` floats;
+/// `taps` holds `g.k²·g.c_in·8·NV`; `z` holds `g.n·g.oh·g.ow·8·NV`; and the output grid fits
+/// the padded input: `(g.oh - 1)·g.stride + g.k <= g.hp`, likewise `ow` in `wp`.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn correlate<const NV: usize, const PX: usize>(
     g: &Grid,
@@ -12,6 +17,10 @@ pub unsafe fn correlate<const NV: usize, const PX: usize>(
     taps: &[f32],
     z: &mut [f32],
 ) {
+    debug_assert!(g.n * g.hp * g.wp * g.c_in <= xp.len());
+    debug_assert!(g.k * g.k * g.c_in * 8 * NV <= taps.len());
+    debug_assert!(g.n * g.oh * g.ow * 8 * NV <= z.len());
+    debug_assert!((g.oh - 1) * g.stride + g.k <= g.hp && (g.ow - 1) * g.stride + g.k <= g.wp);
     // SAFETY: `super::correlate` checked the lengths against every index formed here.
     unsafe {
         let (ow, c_in, step) = (g.ow, g.c_in, g.stride * g.c_in);
@@ -37,6 +46,12 @@ pub unsafe fn correlate<const NV: usize, const PX: usize>(
 
 /// `PX` neighbouring outputs: for each kernel row, the `k·c_in` taps are contiguous in the
 /// padded input, so the sum runs over one flat index per row.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA. `x` points at the first input of the first of `PX` neighbouring
+/// outputs in a padded input laid out as `g` says, with `g.k` rows of
+/// `((PX - 1)·g.stride + g.k)·g.c_in` floats readable from it, `g.wp·g.c_in` apart; `taps`
+/// holds `g.k²·g.c_in·8·NV` floats; `out` has `PX·8·NV` writable floats.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn tile<const NV: usize, const PX: usize>(
@@ -76,8 +91,17 @@ unsafe fn tile<const NV: usize, const PX: usize>(
 
 /// Taps in groups of `8 / NV` (at least 2, then 1), each group's sums over every pixel
 /// held in registers.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA. `xp` holds the padded input (`g.n·g.hp·g.wp·g.c_in` floats),
+/// `dz` the output gradient (`g.n·g.oh·g.ow·8·NV`), `grad` the `g.k²·g.c_in·8·NV` sums, and
+/// the output grid fits the padded input as for [`correlate`].
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn weight_sums<const NV: usize>(g: &Grid, xp: &[f32], dz: &[f32], grad: &mut [f32]) {
+    debug_assert!(g.n * g.hp * g.wp * g.c_in <= xp.len());
+    debug_assert!(g.n * g.oh * g.ow * 8 * NV <= dz.len());
+    debug_assert!(g.k * g.k * g.c_in * 8 * NV <= grad.len());
+    debug_assert!((g.oh - 1) * g.stride + g.k <= g.hp && (g.ow - 1) * g.stride + g.k <= g.wp);
     // SAFETY: `super::weight_sums` checked the lengths against every index formed here.
     unsafe {
         let per_row = g.k * g.c_in;
@@ -106,6 +130,10 @@ pub unsafe fn weight_sums<const NV: usize>(g: &Grid, xp: &[f32], dz: &[f32], gra
 
 /// Sums of taps `tap .. tap + G` (within one kernel row, `tap = ky·k·c_in + t`) over all
 /// pixels, continued from the sums in `grad`.
+///
+/// # Safety
+/// As [`weight_sums`], and taps `tap .. tap + G` lie in one kernel row
+/// (`tap % (g.k·g.c_in) + G <= g.k·g.c_in`).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn group<const NV: usize, const G: usize>(

@@ -14,6 +14,9 @@ fn corners(oy: usize, ox: usize, w: usize) -> [usize; 4] {
 
 /// Max-pool of the whole windows (`oh_full x ow_full` of them) of `n` images `h x w x c`,
 /// `c` a multiple of 8. The caller checks the lengths.
+///
+/// # Safety
+/// The CPU has AVX2. (The lengths are checked here, with an `assert!`.)
 #[target_feature(enable = "avx2")]
 pub unsafe fn forward(x: &[f32], n: usize, [h, w, c]: [usize; 3], y: &mut [f32]) {
     let (oh, ow) = (super::pooled(h), super::pooled(w));
@@ -46,6 +49,9 @@ pub unsafe fn forward(x: &[f32], n: usize, [h, w, c]: [usize; 3], y: &mut [f32])
 }
 
 /// Backward of [`forward`] over the same whole windows: writes every pixel of them in `dx`.
+///
+/// # Safety
+/// The CPU has AVX2. (The lengths are checked here, with an `assert!`.)
 #[target_feature(enable = "avx2")]
 pub unsafe fn backward(
     dy: &[f32],

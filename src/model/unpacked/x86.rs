@@ -8,6 +8,11 @@ use std::arch::x86_64::*;
 /// `b`'s columns in blocks of up to 3 registers, rows in tiles of 8-10 sums (with the row of
 /// `b` and the broadcast, 13 of the 16 registers: 12 sums made the compiler spill them to the
 /// stack). The sum runs in chunks of [`CHUNK`] terms, each a chain from `+0`, added in order.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA. `cols` is a multiple of 8, `rows` and `inner` are at least 1,
+/// `a` holds index `(rows - 1)·a_rows + (inner - 1)·a_cols`, `b` holds `inner·cols` floats
+/// and `out` `rows·cols`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn product(
@@ -20,6 +25,9 @@ pub unsafe fn product(
     finish: Finish,
     out: &mut [f32],
 ) {
+    debug_assert!(cols.is_multiple_of(8) && rows > 0 && inner > 0);
+    debug_assert!((rows - 1) * a_rows + (inner - 1) * a_cols < a.len());
+    debug_assert!(inner * cols <= b.len() && rows * cols <= out.len());
     // SAFETY: `super::product` checked that `a` holds every `r·a_rows + l·a_cols`, `b: inner ×
     // cols`, `out: rows × cols`; every index formed below stays inside them.
     unsafe {
@@ -62,6 +70,10 @@ struct Product {
 
 impl Product {
     /// Tiles of `R` rows, then single rows, each with `NV` registers of columns.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `self` describes a block of `NV·8` columns inside buffers as
+    /// [`product`] requires, for rows `0 .. rows`.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn rows<const R: usize, const NV: usize>(&self, rows: usize) {
         // SAFETY: rows `< rows`, as the caller checked.
@@ -78,6 +90,8 @@ impl Product {
         }
     }
 
+    /// # Safety
+    /// As [`Product::rows`], for rows `first .. first + R`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn tile<const R: usize, const NV: usize>(&self, first: usize) {
@@ -131,6 +145,10 @@ impl Product {
 
 /// `g[o][k] = fma(alpha, Σ_{r in chunk} dz[r][o] · x[r][k], g[o][k])` for each chunk of
 /// [`CHUNK`] pixels in order: `RO` outputs `o` broadcast against `NV` registers of `k`.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA. `c_in` is a multiple of 8, `dz` holds `rows·c_out` floats, `x`
+/// `rows·c_in` and `g` `c_out·c_in`.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn weight_sums(
     dz: &[f32],
@@ -141,6 +159,8 @@ pub unsafe fn weight_sums(
     alpha: f32,
     g: &mut [f32],
 ) {
+    debug_assert!(c_in.is_multiple_of(8));
+    debug_assert!(rows * c_out <= dz.len() && rows * c_in <= x.len() && c_out * c_in <= g.len());
     // SAFETY: `super::backward_weights` checked `dz: rows × c_out`, `x: rows × c_in`,
     // `g: c_out × c_in`; every index formed below stays inside them.
     unsafe {
@@ -184,6 +204,9 @@ struct Sums {
 }
 
 impl Sums {
+    /// # Safety
+    /// The CPU has AVX2 and FMA; `self` describes a chunk of `n` pixels and a block of `8·NV`
+    /// input channels inside buffers as [`weight_sums`] requires.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn outputs<const RO: usize, const NV: usize>(&self) {
         // SAFETY: outputs `< c_out` (callers).
@@ -200,6 +223,8 @@ impl Sums {
         }
     }
 
+    /// # Safety
+    /// As [`Sums::outputs`], for outputs `first .. first + RO`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn tile<const RO: usize, const NV: usize>(&self, first: usize) {
