@@ -3,33 +3,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn sgd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-        .args(args)
-        .env_remove("SGD_REGIMES_DATA")
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{fails, sgd};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failure: non-zero exit, exactly one line on stderr, no panic; returns that line.
-fn fails(args: &[&str]) -> String {
-    let o = sgd(args);
-    let err = stderr(&o);
-    assert!(!o.status.success(), "{args:?} should fail");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{args:?}: {err}"
-    );
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {err}"
-    );
-    err.trim_end().to_string()
 }
 
 const SMALL: &[&str] = &[

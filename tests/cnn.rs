@@ -5,7 +5,7 @@
 use std::path::Path;
 
 mod common;
-use common::sgd;
+use common::{fails, sgd};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
@@ -170,16 +170,6 @@ fn mnas_fits_a_cifar_format_set_to_zero_loss() {
             (&8.into(), &"budget".into())
         );
     }
-}
-
-/// Non-zero exit and one line on stderr, no panic.
-fn fails(args: &[&str]) -> String {
-    let o = sgd(args);
-    let err = String::from_utf8_lossy(&o.stderr).trim_end().to_string();
-    assert!(!o.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    err
 }
 
 #[test]

@@ -7,7 +7,9 @@
 use serde_json::Value;
 use sgd_regimes::config::RunConfig;
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+use common::sgd_in;
 
 /// An MNIST-format data directory of `n` random 28x28 images with labels 0-9.
 fn write_idx_set(dir: &Path, n: usize) {
@@ -29,16 +31,6 @@ fn write_idx_set(dir: &Path, n: usize) {
     labels.extend((0..n).map(|_| byte() % 10));
     std::fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
     std::fs::write(dir.join("train-labels-idx1-ubyte"), labels).unwrap();
-}
-
-/// The binary run in `cwd`.
-fn sgd_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("SGD_REGIMES_DATA")
-        .output()
-        .unwrap()
 }
 
 fn ok_in(cwd: &Path, args: &[&str]) -> String {

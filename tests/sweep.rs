@@ -9,16 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 mod common;
-use common::{ok, sgd};
-
-fn fails(args: &[&str]) -> String {
-    let o = sgd(args);
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(!o.status.success(), "{args:?} should fail");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
-    err
-}
+use common::{fails, ok, sgd};
 
 const SWEEP: &str = r#"
 [base]

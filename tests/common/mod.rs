@@ -2,6 +2,7 @@
 //! subset, hence the allow).
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// A small fc run on the bundled digits (a second or so): the base of many bad-input cases.
@@ -59,4 +60,33 @@ pub fn run_sweep(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
         "--quiet",
     ]);
     results
+}
+
+/// A bad input's answer: non-zero exit, exactly one line on stderr, no panic or backtrace;
+/// returns that line.
+pub fn fails(args: &[&str]) -> String {
+    let o = sgd(args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{args:?} should fail");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{args:?}: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    err.trim_end().to_string()
+}
+
+/// The binary run with `cwd` as its working directory.
+pub fn sgd_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgd-regimes"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("SGD_REGIMES_DATA")
+        .env_remove("SGD_REGIMES_CIFAR10")
+        .output()
+        .expect("the binary runs")
 }
