@@ -7,9 +7,13 @@ use std::path::Path;
 /// budget exhaustion are run *statuses*, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A run or sweep parameter is missing, out of range or inconsistent.
-    #[error("invalid config: {0}")]
-    Config(String),
+    /// A run or sweep parameter is missing, out of range or inconsistent; `field` names the
+    /// config field at fault when there is one (a sweep file finds its line from it).
+    #[error("invalid config: {message}")]
+    Config {
+        field: Option<&'static str>,
+        message: String,
+    },
     /// A data file is missing, unreadable or malformed.
     #[error("{path}: {message}")]
     Data { path: String, message: String },
@@ -28,7 +32,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn config(message: impl Into<String>) -> Self {
-        Error::Config(message.into())
+        Error::Config {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// A config error in the field `field` (the name of the TOML key).
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Config {
+            field: Some(field),
+            message: message.into(),
+        }
     }
 
     pub fn output(message: impl Into<String>) -> Self {

@@ -357,13 +357,14 @@ pub fn absolute_path(path: &std::path::Path) -> String {
         .to_string()
 }
 
-fn positive_finite(field: &str, value: f64, why: &str) -> Result<()> {
+fn positive_finite(field: &'static str, value: f64, why: &str) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::config(format!(
-            "{field} must be a positive finite number (got {value}); {why}"
-        )))
+        Err(Error::field(
+            field,
+            format!("{field} must be a positive finite number (got {value}); {why}"),
+        ))
     }
 }
 
@@ -467,19 +468,24 @@ impl RunConfig {
         positive_finite("alpha", self.alpha, "the hinge margin is 1/alpha")?;
         // A subnormal alpha has no finite margin (issue #23, case 14: 1e-320 was accepted).
         if !(1.0 / self.alpha).is_finite() || !self.alpha.is_finite() {
-            return Err(Error::config(format!(
-                "alpha = {:e} is too small: the hinge margin 1/alpha is not a finite number; use alpha >= 1e-300",
-                self.alpha
-            )));
+            return Err(Error::field(
+                "alpha",
+                format!(
+                    "alpha = {:e} is too small: the hinge margin 1/alpha is not a finite number; use alpha >= 1e-300",
+                    self.alpha
+                ),
+            ));
         }
         match (self.temperature, self.lr) {
             (Some(_), Some(_)) => {
-                return Err(Error::config(
+                return Err(Error::field(
+                    "temperature",
                     "both temperature and lr are set; give exactly one (T = lr / batch)",
                 ));
             }
             (None, None) => {
-                return Err(Error::config(
+                return Err(Error::field(
+                    "temperature",
                     "neither temperature nor lr is set; give exactly one, e.g. --temperature 0.001 or --lr 0.016",
                 ));
             }
@@ -487,32 +493,41 @@ impl RunConfig {
             (None, Some(lr)) => positive_finite("lr", lr, "it is the SGD step size eta")?,
         }
         if self.p == 0 {
-            return Err(Error::config(
+            return Err(Error::field(
+                "p",
                 "p must be at least 1 (the training-set size)",
             ));
         }
         if self.p_test == 0 {
-            return Err(Error::config(
+            return Err(Error::field(
+                "p_test",
                 "p_test must be at least 1 (the test-set size)",
             ));
         }
         if self.batch == 0 {
-            return Err(Error::config("batch must be at least 1"));
+            return Err(Error::field("batch", "batch must be at least 1"));
         }
         if self.batch > self.p {
-            return Err(Error::config(format!(
-                "batch ({}) exceeds p ({}): each step draws batch distinct training points; use batch <= p (batch = p is gradient descent)",
-                self.batch, self.p
-            )));
+            return Err(Error::field(
+                "batch",
+                format!(
+                    "batch ({}) exceeds p ({}): each step draws batch distinct training points; use batch <= p (batch = p is gradient descent)",
+                    self.batch, self.p
+                ),
+            ));
         }
         if self.model.is_convolutional() && !self.dataset.is_image() {
-            return Err(Error::config(format!(
-                "model {} needs images; use dataset mnist-parity or cifar-animals (or model fc / perceptron for {})",
-                self.model, self.dataset
-            )));
+            return Err(Error::field(
+                "model",
+                format!(
+                    "model {} needs images; use dataset mnist-parity or cifar-animals (or model fc / perceptron for {})",
+                    self.model, self.dataset
+                ),
+            ));
         }
         if self.dataset == DatasetKind::CifarAnimals && self.data_dir.is_none() {
-            return Err(Error::config(
+            return Err(Error::field(
+                "data_dir",
                 "dataset cifar-animals needs data_dir (--data-dir): the directory of the CIFAR-10 binary files; `sgd-regimes data fetch cifar10` downloads them",
             ));
         }
@@ -523,74 +538,95 @@ impl RunConfig {
                 _ => "a .npz file or a directory of .npy files",
             };
             if self.data_dir.is_none() {
-                return Err(Error::config(format!(
-                    "dataset {} needs data_dir (--data-dir): {what}",
-                    self.dataset
-                )));
+                return Err(Error::field(
+                    "data_dir",
+                    format!(
+                        "dataset {} needs data_dir (--data-dir): {what}",
+                        self.dataset
+                    ),
+                ));
             }
             match &self.positive {
                 None => {
-                    return Err(Error::config(format!(
-                        "dataset {} needs positive (--positive): the classes labelled +1, e.g. positive = [0, 2, 4, 6, 8]",
-                        self.dataset
-                    )));
+                    return Err(Error::field(
+                        "positive",
+                        format!(
+                            "dataset {} needs positive (--positive): the classes labelled +1, e.g. positive = [0, 2, 4, 6, 8]",
+                            self.dataset
+                        ),
+                    ));
                 }
                 Some(p) if p.is_empty() => {
-                    return Err(Error::config(
+                    return Err(Error::field(
+                        "positive",
                         "positive is empty; list the classes labelled +1, e.g. positive = [0, 2, 4, 6, 8]",
                     ));
                 }
                 Some(_) => {}
             }
         } else if self.positive.is_some() {
-            return Err(Error::config(format!(
-                "positive applies to datasets idx, cifar10 and numpy; {}'s labels are fixed (use dataset idx or cifar10 with data_dir to choose the +1 classes)",
-                self.dataset
-            )));
+            return Err(Error::field(
+                "positive",
+                format!(
+                    "positive applies to datasets idx, cifar10 and numpy; {}'s labels are fixed (use dataset idx or cifar10 with data_dir to choose the +1 classes)",
+                    self.dataset
+                ),
+            ));
         }
         if self.depth == Some(0) {
-            return Err(Error::config("depth must be at least 1 hidden layer"));
+            return Err(Error::field(
+                "depth",
+                "depth must be at least 1 hidden layer",
+            ));
         }
         if self.width == Some(0) {
-            return Err(Error::config("width must be at least 1"));
+            return Err(Error::field("width", "width must be at least 1"));
         }
         if self.dim == Some(0) {
-            return Err(Error::config("dim must be at least 1"));
+            return Err(Error::field("dim", "dim must be at least 1"));
         }
         if let Some(chi) = self.chi
             && !(chi.is_finite() && chi > -1.0)
         {
-            return Err(Error::config(format!(
-                "chi must be a finite number > -1 (got {chi}); the density |x_1|^chi must be integrable"
-            )));
+            return Err(Error::field(
+                "chi",
+                format!(
+                    "chi must be a finite number > -1 (got {chi}); the density |x_1|^chi must be integrable"
+                ),
+            ));
         }
         if self.max_steps == Some(0) {
-            return Err(Error::config("max_steps must be at least 1"));
+            return Err(Error::field("max_steps", "max_steps must be at least 1"));
         }
         if let Some(w) = self.max_wall {
             positive_finite("max_wall", w, "it is a wall-time budget in seconds")?;
             if w > MAX_WALL_S {
-                return Err(Error::config(format!(
-                    "max_wall must be at most {MAX_WALL_S:e} seconds (about 30 years; got {w}); leave it out for no wall budget"
-                )));
+                return Err(Error::field(
+                    "max_wall",
+                    format!(
+                        "max_wall must be at most {MAX_WALL_S:e} seconds (about 30 years; got {w}); leave it out for no wall budget"
+                    ),
+                ));
             }
         }
         if let Some(c) = self.checkpoints_per_decade
             && c > 100
         {
-            return Err(Error::config(format!(
-                "checkpoints_per_decade must be at most 100 (got {c})"
-            )));
+            return Err(Error::field(
+                "checkpoints_per_decade",
+                format!("checkpoints_per_decade must be at most 100 (got {c})"),
+            ));
         }
         if let Some(f) = self.divergence_factor
             && !(f.is_finite() && f > 1.0)
         {
-            return Err(Error::config(format!(
-                "divergence_factor must be a finite number > 1 (got {f})"
-            )));
+            return Err(Error::field(
+                "divergence_factor",
+                format!("divergence_factor must be a finite number > 1 (got {f})"),
+            ));
         }
         if let Some(t) = &self.trainer {
-            t.validate()?;
+            t.validate().map_err(|m| Error::field("trainer", m))?;
         }
         Ok(())
     }

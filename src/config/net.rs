@@ -556,7 +556,7 @@ impl<'de> Deserialize<'de> for NetTable {
             .get("layers")
             .ok_or_else(|| D::Error::custom("[net] needs layers = [...]"))?;
         let layers = NetLayers::parse(layers).map_err(|e| match e {
-            Error::Config(m) => D::Error::custom(m),
+            Error::Config { message, .. } => D::Error::custom(message),
             other => D::Error::custom(other.to_string()),
         })?;
         Ok(NetTable { layers })

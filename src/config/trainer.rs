@@ -4,7 +4,6 @@
 //! are part of each run's identity, so editing the script never reuses stale results; the
 //! directory it runs in and its thread count are not (they do not change what it computes).
 
-use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -137,35 +136,29 @@ impl ExternalTrainer {
         Ok(t)
     }
 
-    /// Check what does not need the files: a command, sane counts, plain file names.
-    pub fn validate(&self) -> Result<()> {
+    /// Check what does not need the files: a command, sane counts, plain file names. The
+    /// error is the message.
+    pub fn validate(&self) -> std::result::Result<(), String> {
         if self.command.first().is_none_or(|c| c.trim().is_empty()) {
-            return Err(Error::config(
-                "[trainer] command is empty; give the program and its arguments, e.g. command = [\"python3\", \"train.py\"]",
-            ));
+            return Err("[trainer] command is empty; give the program and its arguments, e.g. command = [\"python3\", \"train.py\"]".into());
         }
         if self.threads_per_run == 0 {
-            return Err(Error::config(
-                "[trainer] threads_per_run must be at least 1",
-            ));
+            return Err("[trainer] threads_per_run must be at least 1".into());
         }
         if let Some(g) = self.grace_s
             && !(g.is_finite() && g >= 0.0)
         {
-            return Err(Error::config(format!(
+            return Err(format!(
                 "[trainer] grace_s must be a non-negative number of seconds (got {g})"
-            )));
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for f in &self.files {
             if f.path().is_empty() {
-                return Err(Error::config("[trainer] files: an empty file name"));
+                return Err("[trainer] files: an empty file name".into());
             }
             if !seen.insert(f.path()) {
-                return Err(Error::config(format!(
-                    "[trainer] files: {} is listed twice",
-                    f.path()
-                )));
+                return Err(format!("[trainer] files: {} is listed twice", f.path()));
             }
         }
         Ok(())

@@ -152,17 +152,29 @@ impl PlannedRun {
     }
 }
 
-/// 1-based line of the first `key = ...` or `[key]` in `text`, if any.
+/// 1-based line of the first key `key` in `text` (at the top level or in any table, in the
+/// order of the file), from the TOML parser's spans; `None` if there is none or the text does
+/// not parse.
 pub fn line_of(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
-            let l = l.trim();
-            let assignment = l
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='));
-            assignment || l == format!("[{key}]")
+    use toml::de::{DeTable, DeValue};
+    fn first(table: &DeTable, key: &str) -> Option<usize> {
+        table.iter().find_map(|(k, v)| {
+            if k.get_ref().as_ref() == key {
+                return Some(k.span().start);
+            }
+            match v.get_ref() {
+                DeValue::Table(t) => first(t, key),
+                DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                    DeValue::Table(t) => first(t, key),
+                    _ => None,
+                }),
+                _ => None,
+            }
         })
-        .map(|i| i + 1)
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let offset = first(doc.get_ref(), key)?;
+    Some(text[..offset].matches('\n').count() + 1)
 }
 
 impl SweepSpec {
@@ -532,38 +544,22 @@ impl SweepSpec {
                     describe()
                 ))
             })?;
-        config.normalized().map_err(|e| {
-            let msg = e
-                .to_string()
-                .trim_start_matches("invalid config: ")
-                .to_string();
-            let field = [
-                "alpha",
-                "temperature",
-                "lr",
-                "batch",
-                "p_test",
-                "p",
-                "depth",
-                "activation",
-                "width",
-                "dim",
-                "chi",
-                "max_steps",
-                "max_wall",
-                "divergence_factor",
-                "checkpoints_per_decade",
-            ]
-            .into_iter()
-            .find(|f| msg.starts_with(f) || msg.contains(&format!(" {f} ")));
-            let line = field
-                .and_then(|f| line_of(&self.text, f))
-                .map_or(String::new(), |l| format!(":{l}"));
-            Error::config(format!(
-                "{}{line}: {msg} (at grid point {})",
-                self.origin,
-                describe()
-            ))
+        config.normalized().map_err(|e| match e {
+            // The field at fault, found in the file by the parser's spans.
+            Error::Config { field, message } => {
+                let line = field
+                    .and_then(|f| line_of(&self.text, f))
+                    .map_or(String::new(), |l| format!(":{l}"));
+                Error::Config {
+                    field,
+                    message: format!(
+                        "{}{line}: {message} (at grid point {})",
+                        self.origin,
+                        describe()
+                    ),
+                }
+            }
+            other => other,
         })
     }
 }
@@ -814,5 +810,28 @@ mod tests {
         )
         .unwrap();
         assert_ne!(ids(&SweepSpec::load(&file).unwrap()), ids(&spec));
+    }
+
+    /// Lines come from the parser's spans: the first key of that name in the file's order,
+    /// in a table, a table header, an array of tables or an inline table; never a comment or
+    /// a string that happens to contain it.
+    #[test]
+    fn line_of_finds_keys_by_their_spans() {
+        let text = "# alpha = 3 in a comment\n[base]\nnote = \"alpha = 2\"\nlr = 0.1\n\n[[grid]]\np = [1, 2]\n[[grid]]\nalpha = [1, 2]\n[trainer]\nparams = { width = 3 }\n";
+        assert_eq!(line_of(text, "alpha"), Some(9));
+        assert_eq!(line_of(text, "lr"), Some(4));
+        assert_eq!(line_of(text, "grid"), Some(6));
+        assert_eq!(line_of(text, "trainer"), Some(10));
+        assert_eq!(line_of(text, "width"), Some(11));
+        assert_eq!(line_of(text, "chi"), None);
+        assert_eq!(line_of("[base\n", "base"), None, "text that does not parse");
+        // A config error names the line of its field.
+        let text = "[base]\n# alpha = 1 is the default\nlr = 0.1\nalpha = -1\n";
+        let e = SweepSpec::parse(text, "s.toml")
+            .unwrap()
+            .runs()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.toml:4: alpha must be a positive"), "{e}");
     }
 }
