@@ -530,28 +530,67 @@ impl GroupExponents {
         self.model != ModelKind::Perceptron
     }
 
-    /// The consistency of the measured `a` with the ratio, in words: `consistent` when the
-    /// ratio lies in the acceptable range of `a` or within two combined standard errors, with
-    /// which of the two holds; `weak collapse` is added when the collapse cost is above
-    /// [`collapse::NO_COLLAPSE`].
-    pub fn verdict(&self) -> String {
+    /// The consistency of the measured `a` with the ratio (method §5); `None` when either is
+    /// missing.
+    pub fn verdict(&self) -> Option<Verdict> {
         let (Some(m), Some(r)) = (self.measured_a(), self.ratio) else {
-            return "-".into();
+            return None;
         };
         let in_range = m.accept.is_some_and(|acc| acc.contains(r.value));
         let sigma = (m.a.error.powi(2) + r.error.powi(2)).sqrt();
         let within = sigma.is_finite() && (m.a.value - r.value).abs() <= 2.0 * sigma;
-        let v = match (in_range, within) {
-            (true, true) => "consistent",
-            (true, false) => "consistent (acceptable range)",
-            (false, true) => "consistent (2 sigma)",
-            (false, false) => "differ",
-        };
-        if m.collapses {
-            v.into()
-        } else {
-            format!("{v}; weak collapse")
+        Some(Verdict {
+            agreement: match (in_range, within) {
+                (true, true) => Agreement::Consistent,
+                (true, false) => Agreement::InRange,
+                (false, true) => Agreement::TwoSigma,
+                (false, false) => Agreement::Differ,
+            },
+            weak_collapse: !m.collapses,
+        })
+    }
+}
+
+/// How the measured `a` compares with the exponent ratio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    /// The ratio lies in the acceptable range of `a` and within two combined standard errors.
+    Consistent,
+    /// In the acceptable range only.
+    InRange,
+    /// Within two combined standard errors only.
+    TwoSigma,
+    Differ,
+}
+
+/// A row's verdict: the agreement, and whether the collapse that measured `a` is weak (cost
+/// above [`collapse::NO_COLLAPSE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub agreement: Agreement,
+    pub weak_collapse: bool,
+}
+
+impl Verdict {
+    pub fn is_consistent(&self) -> bool {
+        self.agreement != Agreement::Differ
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    /// `consistent`, `consistent (acceptable range)`, `consistent (2 sigma)` or `differ`, then
+    /// `; weak collapse` when it is.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.agreement {
+            Agreement::Consistent => "consistent",
+            Agreement::InRange => "consistent (acceptable range)",
+            Agreement::TwoSigma => "consistent (2 sigma)",
+            Agreement::Differ => "differ",
+        })?;
+        if self.weak_collapse {
+            f.write_str("; weak collapse")?;
         }
+        Ok(())
     }
 }
 
@@ -846,7 +885,8 @@ pub(crate) mod tests {
             (r.value - 0.5).abs() < 0.1 && (a.value - 0.5).abs() < 0.05,
             "ratio {r:?}, a {a:?}"
         );
-        assert!(g.verdict().starts_with("consistent"), "{}", g.verdict());
+        let v = g.verdict().unwrap();
+        assert!(v.is_consistent(), "{v}");
         // The acceptable range of a holds the true value and is of the paper's size (~±0.2).
         let acc = g.measured_a().unwrap().accept.unwrap();
         assert!(acc.contains(0.5) && acc.hi - acc.lo < 1.0, "{acc:?}");
@@ -906,7 +946,8 @@ pub(crate) mod tests {
         assert!((c.a.value - 0.5).abs() < 0.08, "{:?}", c.a);
         assert!((c.beta.value - 0.3).abs() < 0.03, "{:?}", c.beta);
         assert!(g.measured_a().unwrap().how.contains("test error"));
-        assert!(g.verdict().starts_with("consistent"), "{}", g.verdict());
+        let v = g.verdict().unwrap();
+        assert!(v.is_consistent(), "{v}");
         assert!((g.b.unwrap().value - 1.2).abs() < 0.03, "{:?}", g.b);
         assert!(g.b_accept.unwrap().contains(1.2));
     }

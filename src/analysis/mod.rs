@@ -199,7 +199,7 @@ impl Analysis {
                 show(g.ratio),
                 m.as_ref().map_or("-".into(), |m| m.show()),
                 how,
-                g.verdict()
+                g.verdict().map_or("-".into(), |v| v.to_string())
             );
         }
         s += "\n| group | runs: converged / diverged / stalled / budget | cells (P, T) | censored cells (left out of fits) | branch points |\n|---|---|---|---|---|\n";
@@ -395,7 +395,10 @@ No exponents for {}: gamma, zeta, b and a compare training-set sizes, and its co
                 "zeta_curves_planned".into(),
                 Cell::Int(g.main.curves.len() as i64),
             ));
-            row.push(("verdict".into(), Cell::Str(g.verdict())));
+            row.push((
+                "verdict".into(),
+                Cell::Str(g.verdict().map_or("-".into(), |v| v.to_string())),
+            ));
             for l in &g.lazy_tc {
                 let [v, err] = num(l.a);
                 row.push((format!("a_tc_dw_{}", l.level), v));

@@ -38,6 +38,11 @@ fn with_range(e: Option<Estimate>, r: Option<crate::analysis::accept::Acceptable
 /// its error marked when it is not the bootstrap's), verdict. The details of the fits say what
 /// the cells left out measure.
 pub(super) fn table1_row(g: &GroupExponents) -> String {
+    table1_row_named(g, &g.config.model_label())
+}
+
+/// [`table1_row`] with `name` in place of the model's label (the perceptron's chi, a loss).
+pub(super) fn table1_row_named(g: &GroupExponents, name: &str) -> String {
     let law = g.main.law.as_ref();
     let m = g.measured_a().filter(|_| g.a_in_table1());
     let coverage = g.main.zeta_coverage();
@@ -59,7 +64,7 @@ pub(super) fn table1_row(g: &GroupExponents) -> String {
     };
     format!(
         "| {} / {} | {} | {} | {} | {} | {ratio_name} = {} | {} | {} |\n",
-        g.config.model_label(),
+        name,
         g.regime,
         with_range(g.b, g.b_accept),
         with_range(g.gamma(), law.and_then(|l| l.gamma_accept)),
@@ -67,7 +72,7 @@ pub(super) fn table1_row(g: &GroupExponents) -> String {
         zeta,
         show(g.ratio),
         m.as_ref().map_or("-".into(), |m| m.show()),
-        g.verdict(),
+        g.verdict().map_or("-".into(), |v| v.to_string()),
     )
 }
 

@@ -6,7 +6,7 @@
 
 use super::equal_t::Report;
 use super::fc_mnist::{Part, Planned, Planning, plan_parts};
-use super::fc_mnist_report::table1_row;
+use super::fc_mnist_report::table1_row_named;
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
 use crate::analysis::{analyze_declared, load_results};
@@ -70,7 +70,7 @@ pub fn report(out: &Path, planned: &[Planned]) -> Result<Report> {
         let runs = load_results(&p.store.dir)?;
         let analysis = analyze_declared(&runs, p.part.regime);
         for g in &analysis.groups {
-            rows += &table1_row(g).replacen("| fc", &format!("| {} fc", p.part.name), 1);
+            rows += &table1_row_named(g, &format!("{} {}", p.part.name, g.config.model_label()));
         }
         figures.extend(all_figures(&analysis, &runs, &fig_dir.join(p.part.name))?);
         for g in &analysis.groups {

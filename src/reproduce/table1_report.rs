@@ -5,7 +5,7 @@
 //! analysis code.
 
 use super::fc_mnist::{Planned, Preset};
-use super::fc_mnist_report::{figure_links, run_summary, show, table1_row};
+use super::fc_mnist_report::{figure_links, run_summary, show, table1_row, table1_row_named};
 use super::table1::{Skipped, prediction_depth};
 use crate::analysis::{analyze_declared, conventions, load_results};
 use crate::error::{Error, Result};
@@ -91,12 +91,11 @@ fn minutes(s: f64) -> String {
 
 /// A Table 1 row; the perceptron's label names its chi (two rows differ only there).
 fn row_with_chi(g: &crate::analysis::exponents::GroupExponents) -> String {
-    let row = table1_row(g);
     match (g.config.model, g.config.chi) {
         (crate::config::ModelKind::Perceptron, Some(chi)) => {
-            row.replacen("| perceptron /", &format!("| perceptron chi = {chi} /"), 1)
+            table1_row_named(g, &format!("perceptron chi = {chi}"))
         }
-        _ => row,
+        _ => table1_row(g),
     }
 }
 
