@@ -9,7 +9,7 @@ use crate::reproduce::perceptron::{Ended, reproduce};
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
 use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, owner, sgd_vs_sde};
-use crate::sweep::{Event, execute_tasks, pending, queue};
+use crate::sweep::Event;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -203,6 +203,61 @@ fn run_bar(total: usize, quiet: bool) -> ProgressBar {
     b
 }
 
+/// Run what is missing of `planned` (all parts in one queue, one progress bar); a signal stops
+/// it gracefully, and the error then says how to resume. `on_finished` is called after each
+/// finished run; its first error is returned once the runs have stopped.
+fn run_missing(
+    planned: &[fc_mnist::Planned],
+    results: Option<&std::path::Path>,
+    run: &RunFlags,
+    mut on_finished: impl FnMut() -> crate::Result<()>,
+) -> Result<()> {
+    let total: usize = fc_mnist::missing(planned).iter().sum();
+    if run.no_run || total == 0 {
+        return Ok(());
+    }
+    match results {
+        Some(dir) => eprintln!("{total} runs to do in {}", dir.display()),
+        None => eprintln!("{total} runs to do"),
+    }
+    let bar = run_bar(total, run.quiet);
+    let stop = super::sweep::stop_on_signals()?;
+    let mut hook_error = None;
+    let not_started = fc_mnist::run_all(planned, jobs(run.jobs), &stop, |e| {
+        if let Event::Finished { .. } = e {
+            bar.inc(1);
+            if let Err(e) = on_finished() {
+                hook_error.get_or_insert(e);
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = hook_error {
+        return Err(e.into());
+    }
+    if not_started > 0 {
+        return Err(stopped(&stop, not_started));
+    }
+    Ok(())
+}
+
+/// The error of a reproduction a signal stopped: how many runs did not start, and to rerun.
+fn stopped(stop: &super::sweep::StopSignal, not_started: usize) -> anyhow::Error {
+    stop.error(format!(
+        "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
+    ))
+}
+
+/// The last lines of every reproduction: its summary, then where the report and figures are.
+fn print_report(summary: &str, report: &std::path::Path, figures: usize, out: &std::path::Path) {
+    println!("{}", summary.trim_end());
+    println!(
+        "\nreport: {} ({figures} figures in {})",
+        report.display(),
+        out.join("figures").display()
+    );
+}
+
 pub fn run(cmd: &ReproduceCommand) -> Result<()> {
     match cmd {
         ReproduceCommand::Perceptron(a) => perceptron(a),
@@ -291,52 +346,23 @@ fn table1(a: &Table1Args) -> Result<()> {
         eprintln!("skipping {} ({}): {}", s.name, s.what, s.reason);
     }
     let mut timing = Timing::load(&out)?;
+    // The wall time is saved at every finished run, so a hard stop loses only the time since
+    // the last one.
+    let mut mark = std::time::Instant::now();
+    let mut first = true;
+    // The FC rows' runs live in fc-mnist's directory, the others in this one.
+    let ran = run_missing(&planned, None, &a.run, || {
+        let now = std::time::Instant::now();
+        let seconds = (now - mark).as_secs_f64();
+        mark = now;
+        timing.add(&out, seconds, jobs, std::mem::take(&mut first))
+    });
     if !a.run.no_run && total > 0 {
-        eprintln!("{total} runs to do");
-        let bar = run_bar(total, a.run.quiet);
-        let stop = super::sweep::stop_on_signals()?;
-        let tasks = queue(
-            planned
-                .iter()
-                .map(|p| (&p.store, pending(&p.store, &p.runs, None, false))),
-        );
-        // The wall time is saved at every finished run, so a hard stop loses only the time
-        // since the last one.
-        let mut mark = std::time::Instant::now();
-        let mut first = true;
-        let mut save_error = None;
-        let outcome = execute_tasks(&tasks, jobs, &stop, |e| {
-            if let Event::Finished { .. } = e {
-                bar.inc(1);
-                let now = std::time::Instant::now();
-                let seconds = (now - mark).as_secs_f64();
-                mark = now;
-                if let Err(e) = timing.add(&out, seconds, jobs, std::mem::take(&mut first)) {
-                    save_error.get_or_insert(e);
-                }
-            }
-        })?;
         timing.add(&out, mark.elapsed().as_secs_f64(), jobs, first)?;
-        if let Some(e) = save_error {
-            return Err(e.into());
-        }
-        if outcome.not_started > 0 {
-            bar.finish_and_clear();
-            return Err(stop.error(format!(
-                "stopped by a signal ({} of {total} runs not started); rerun the same command to resume",
-                outcome.not_started,
-            )));
-        }
-        bar.finish_and_clear();
     }
+    ran?;
     let report = table1_report::write(&out, a.preset, &planned, &skipped, &timing)?;
-    println!("{}", report.summary);
-    println!(
-        "\nreport: {} ({} figures in {})",
-        report.path.display(),
-        report.figures,
-        out.join("figures").display()
-    );
+    print_report(&report.summary, &report.path, report.figures, &out);
     Ok(())
 }
 
@@ -360,22 +386,7 @@ fn run_planned(
         println!("  total: {total} runs to do");
         return Ok(false);
     }
-    if !run.no_run && total > 0 {
-        eprintln!("{total} runs to do in {}", out.join("results").display());
-        let bar = run_bar(total, run.quiet);
-        let stop = super::sweep::stop_on_signals()?;
-        let not_started = fc_mnist::run_all(planned, jobs(run.jobs), &stop, |e| {
-            if let Event::Finished { .. } = e {
-                bar.inc(1);
-            }
-        })?;
-        bar.finish_and_clear();
-        if not_started > 0 {
-            return Err(stop.error(format!(
-                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            )));
-        }
-    }
+    run_missing(planned, Some(&out.join("results")), run, || Ok(()))?;
     Ok(true)
 }
 
@@ -399,13 +410,7 @@ fn equal_t(
         return Ok(());
     }
     let report = report(&out, &planned)?;
-    println!("{}", report.summary);
-    println!(
-        "report: {} ({} figures in {})",
-        report.path.display(),
-        report.figures.len(),
-        out.join("figures").display()
-    );
+    print_report(&report.summary, &report.path, report.figures.len(), &out);
     Ok(())
 }
 
@@ -454,30 +459,9 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         );
         return Ok(());
     }
-    if !a.run.no_run && total > 0 {
-        eprintln!("{total} runs to do in {}", out.join("results").display());
-        let bar = run_bar(total, a.run.quiet);
-        let stop = super::sweep::stop_on_signals()?;
-        let not_started = fc_mnist::run_all(&planned, jobs(a.run.jobs), &stop, |e| {
-            if let Event::Finished { .. } = e {
-                bar.inc(1);
-            }
-        })?;
-        bar.finish_and_clear();
-        if not_started > 0 {
-            return Err(stop.error(format!(
-                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            )));
-        }
-    }
+    run_missing(&planned, Some(&out.join("results")), &a.run, || Ok(()))?;
     let report = fc_mnist_report::write(&out, a.preset, &planned)?;
-    println!("{}", report.summary);
-    println!(
-        "\nreport: {} ({} figures in {})",
-        report.path.display(),
-        report.figures,
-        out.join("figures").display()
-    );
+    print_report(&report.summary, &report.path, report.figures, &out);
     Ok(())
 }
 
@@ -509,27 +493,18 @@ fn perceptron(a: &ReproduceArgs) -> Result<()> {
     bar.borrow().finish_and_clear();
     let r = match ended {
         Ended::Reported(r) => r,
-        Ended::Stopped { not_started } => {
-            return Err(stop.error(format!(
-                "stopped by a signal ({not_started} runs not started); rerun the same command to resume"
-            )));
-        }
+        Ended::Stopped { not_started } => return Err(stopped(&stop, not_started)),
     };
-    println!("{}", r.analysis.markdown());
+    let mut summary = r.analysis.markdown();
     for c in &r.checks {
-        println!(
-            "{:<4} {}: {} (expected {})",
+        summary += &format!(
+            "\n{:<4} {}: {} (expected {})",
             if c.pass { "pass" } else { "FAIL" },
             c.what,
             c.measured,
             c.expected
         );
     }
-    println!(
-        "\nreport: {} ({} figures in {})",
-        r.report.display(),
-        r.figures.len(),
-        a.out.join("figures").display()
-    );
+    print_report(&summary, &r.report, r.figures.len(), &a.out);
     Ok(())
 }
