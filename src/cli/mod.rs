@@ -3,10 +3,13 @@
 
 mod analyze;
 mod bench;
+mod collect;
 mod data;
+mod plot;
 mod progress;
 mod reproduce;
 mod slurm;
+mod status;
 mod sweep;
 mod train;
 
@@ -36,13 +39,13 @@ pub enum Command {
     /// Write (and --submit) a Slurm job array for the missing runs of a sweep.
     Slurm(slurm::SlurmArgs),
     /// Count the converged, diverged, budget, failed and missing runs of a results directory.
-    Status(sweep::StatusArgs),
+    Status(status::StatusArgs),
     /// Gather a results directory into one table (CSV or Parquet), one row per run.
-    Collect(sweep::CollectArgs),
+    Collect(collect::CollectArgs),
     /// Fit the exponents of a results directory (b, gamma, delta, zeta, a) and write the table.
     Analyze(analyze::AnalyzeArgs),
     /// Draw the figures of a results directory (PNG and SVG).
-    Plot(reproduce::PlotArgs),
+    Plot(plot::PlotArgs),
     /// Reproduce a published result with one command: sweep, fits, figures, report.
     #[command(subcommand)]
     Reproduce(reproduce::ReproduceCommand),
@@ -87,10 +90,10 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Sweep(cmd) => sweep::run(&cmd),
         Command::Slurm(args) => slurm::run(&args),
-        Command::Status(args) => sweep::status_cmd(&args),
-        Command::Collect(args) => sweep::collect_cmd(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Collect(args) => collect::run(&args),
         Command::Analyze(args) => analyze::run(&args),
-        Command::Plot(args) => reproduce::plot(&args),
+        Command::Plot(args) => plot::run(&args),
         Command::Reproduce(cmd) => reproduce::run(&cmd),
         Command::Bench(args) => bench::run(&args),
         Command::Data(cmd) => data::run(&cmd),

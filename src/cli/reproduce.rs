@@ -1,8 +1,6 @@
-//! `sgd-regimes plot DIR` and `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b|
-//! sgd-vs-sde|decision-boundary`.
+//! `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b|sgd-vs-sde|hinge-vs-ce|
+//! decision-boundary`.
 
-use crate::analysis::{analyze_declared, load_sweep};
-use crate::plot::figures::all_figures;
 use crate::reproduce::fc_mnist::{self, Planning, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::{Ended, reproduce};
@@ -10,40 +8,11 @@ use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
 use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, owner, sgd_vs_sde};
 use crate::sweep::Event;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::RefCell;
 use std::path::PathBuf;
-
-#[derive(Args, Debug)]
-pub struct PlotArgs {
-    /// A results directory made by `sweep run`.
-    pub dir: PathBuf,
-    /// Where to write the figures (PNG and SVG) [default: DIR/figures].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-}
-
-pub fn plot(a: &PlotArgs) -> Result<()> {
-    let (results, regime) = load_sweep(&a.dir)?;
-    if results.is_empty() {
-        bail!(
-            "{}: no finished runs yet; run the sweep first",
-            a.dir.display()
-        );
-    }
-    let out = a.out.clone().unwrap_or_else(|| a.dir.join("figures"));
-    crate::io::create_out_dir(&out)?;
-    crate::io::check_destination(&out.join("figure.png"))?;
-    let written = all_figures(&analyze_declared(&results, regime), &results, &out)?;
-    println!(
-        "wrote {} figures (PNG and SVG) to {}",
-        written.len(),
-        out.display()
-    );
-    Ok(())
-}
 
 #[derive(Subcommand, Debug)]
 pub enum ReproduceCommand {
