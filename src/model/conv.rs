@@ -246,7 +246,6 @@ pub fn conv_backward_input(
 /// Weight gradient of [`conv_forward`], added as `w_target += coeff · gradient` (`coeff = -lr`
 /// fuses the SGD step into the product); `x` is the layer's input and `cols` what
 /// [`conv_forward`] left in it.
-#[allow(clippy::too_many_arguments)]
 pub fn conv_backward_weights(
     dz: &[f32],
     x: &[f32],

@@ -4,7 +4,6 @@
 
 /// Copy `n` images of `h × w × c` from `x` into `out`, as `n` images of `hp × wp × c` with
 /// image pixel `(y, x)` at `(y + top, x + left)` and zeros elsewhere.
-#[allow(clippy::too_many_arguments)]
 pub fn zero_pad(
     x: &[f32],
     n: usize,
@@ -20,7 +19,6 @@ pub fn zero_pad(
 }
 
 /// [`zero_pad`] into a buffer whose border is zero already: only the images are copied.
-#[allow(clippy::too_many_arguments)]
 pub fn copy_inside(
     x: &[f32],
     n: usize,

@@ -74,7 +74,6 @@ simd::multiversion! {
         /// `TX` output pixels along a row (`TX > 1` only where every window is whole along x),
         /// channels `start .. start + W`; `out` starts at the first pixel.
         #[inline(always)]
-        #[allow(clippy::too_many_arguments)]
         fn block<const W: usize, const TX: usize>(
             start: usize,
             x: &[f32],
@@ -106,7 +105,6 @@ simd::multiversion! {
         }
         /// A single pixel: `block::<W, 1>`.
         #[inline(always)]
-        #[allow(clippy::too_many_arguments)]
         fn single<const W: usize>(
             start: usize,
             x: &[f32],
@@ -208,7 +206,6 @@ pub(super) fn backward_weights(
     let (top, left) = s.padding();
     let image = s.h * s.w * c;
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn block<const W: usize>(
         start: usize,
         dy: &[f32],

@@ -189,7 +189,6 @@ pub fn backward_input(dy: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32
 /// `w_target += coeff · scale · dL/dw`: the weight gradient of `loops.rs`, bit for bit (each
 /// tap summed over an image's output pixels in (oy, ox) order, the images' sums added in batch
 /// order, then scaled into the weights).
-#[allow(clippy::too_many_arguments)]
 pub fn backward_weights(
     dy: &[f32],
     x: &[f32],

@@ -155,7 +155,6 @@ pub fn backward_input(dz: &[f32], n: usize, s: &ConvShape, w: &[f32], scale: f32
 
 /// Weight gradient of [`forward`], added as `w_target += coeff · scale · gradient` (as
 /// `conv::conv_backward_weights`). Call only where [`applies`].
-#[allow(clippy::too_many_arguments)]
 pub fn backward_weights(
     dz: &[f32],
     x: &[f32],

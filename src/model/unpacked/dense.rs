@@ -54,7 +54,6 @@ fn transpose_out(t: &[f32], n: usize, width: usize, padded: usize, out: &mut [f3
 /// `out = finish(m Aᵀ)` with `m: n × inner` and `A: rows × inner` (`a[r][l]` at
 /// `a[r·strides.0 + l·strides.1]`), `out: n × rows`: `m` goes in transposed and the product's
 /// output comes back transposed.
-#[allow(clippy::too_many_arguments)]
 fn through_transpose(
     m: &[f32],
     n: usize,

@@ -34,7 +34,6 @@ pub enum Finish {
 
 /// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])` for `r < rows`, `l < inner`, `j < cols` (a
 /// multiple of 8), with `a[r][l]` at `a[r·strides.0 + l·strides.1]` and `b: inner × cols`.
-#[allow(clippy::too_many_arguments)]
 pub fn product(
     a: &[f32],
     strides: (usize, usize),

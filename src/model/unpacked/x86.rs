@@ -14,7 +14,6 @@ use std::arch::x86_64::*;
 /// `a` holds index `(rows - 1)·a_rows + (inner - 1)·a_cols`, `b` holds `inner·cols` floats
 /// and `out` `rows·cols`.
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn product(
     a: &[f32],
     (a_rows, a_cols): (usize, usize),
