@@ -1,9 +1,10 @@
 //! `sgd-regimes reproduce perceptron|fc-mnist|table1|eta-over-b|sgd-vs-sde|hinge-vs-ce|
 //! decision-boundary`.
 
-use crate::reproduce::fc_mnist::{self, Planning, Preset};
+use crate::reproduce::fc_mnist::{self, Preset};
 use crate::reproduce::fc_mnist_report;
 use crate::reproduce::perceptron::{Ended, reproduce};
+use crate::reproduce::plan::{self, Planned, Planning};
 use crate::reproduce::table1::{self, DataDirs};
 use crate::reproduce::table1_report::{self, Timing};
 use crate::reproduce::{decision_boundary, equal_t, eta_over_b, hinge_vs_ce, owner, sgd_vs_sde};
@@ -176,12 +177,12 @@ fn run_bar(total: usize, quiet: bool) -> ProgressBar {
 /// it gracefully, and the error then says how to resume. `on_finished` is called after each
 /// finished run; its first error is returned once the runs have stopped.
 fn run_missing(
-    planned: &[fc_mnist::Planned],
+    planned: &[Planned],
     results: Option<&std::path::Path>,
     run: &RunFlags,
     mut on_finished: impl FnMut() -> crate::Result<()>,
 ) -> Result<()> {
-    let total: usize = fc_mnist::missing(planned).iter().sum();
+    let total: usize = plan::missing(planned).iter().sum();
     if run.no_run || total == 0 {
         return Ok(());
     }
@@ -192,7 +193,7 @@ fn run_missing(
     let bar = run_bar(total, run.quiet);
     let stop = super::sweep::stop_on_signals()?;
     let mut hook_error = None;
-    let not_started = fc_mnist::run_all(planned, jobs(run.jobs), &stop, |e| {
+    let not_started = plan::run_all(planned, jobs(run.jobs), &stop, |e| {
         if let Event::Finished { .. } = e {
             bar.inc(1);
             if let Err(e) = on_finished() {
@@ -278,7 +279,7 @@ fn table1(a: &Table1Args) -> Result<()> {
     };
     let (planned, skipped) =
         table1::plan(&out, &fc_dir, a.preset, &data, Planning::of(a.run.dry_run))?;
-    let missing = fc_mnist::missing(&planned);
+    let missing = plan::missing(&planned);
     let total: usize = missing.iter().sum();
     let jobs = jobs(a.run.jobs);
     if a.run.dry_run {
@@ -337,12 +338,8 @@ fn table1(a: &Table1Args) -> Result<()> {
 
 /// Run what is missing of `planned` (one queue, progress bar, stop on signals); with
 /// `--dry-run` print the plan instead and return `false` (nothing to report).
-fn run_planned(
-    planned: &[fc_mnist::Planned],
-    out: &std::path::Path,
-    run: &RunFlags,
-) -> Result<bool> {
-    let total: usize = fc_mnist::missing(planned).iter().sum();
+fn run_planned(planned: &[Planned], out: &std::path::Path, run: &RunFlags) -> Result<bool> {
+    let total: usize = plan::missing(planned).iter().sum();
     if run.dry_run {
         for p in planned {
             println!(
@@ -364,8 +361,8 @@ fn run_planned(
 fn equal_t(
     a: &EqualTArgs,
     name: &str,
-    plan: fn(&std::path::Path, bool, Planning) -> crate::Result<Vec<fc_mnist::Planned>>,
-    report: fn(&std::path::Path, &[fc_mnist::Planned]) -> crate::Result<equal_t::Report>,
+    plan: fn(&std::path::Path, bool, Planning) -> crate::Result<Vec<Planned>>,
+    report: fn(&std::path::Path, &[Planned]) -> crate::Result<equal_t::Report>,
 ) -> Result<()> {
     let out = a
         .out
@@ -399,7 +396,7 @@ fn fc_mnist(a: &FcMnistArgs) -> Result<()> {
         a.data_dir.as_deref(),
         Planning::of(a.run.dry_run),
     )?;
-    let missing = fc_mnist::missing(&planned);
+    let missing = plan::missing(&planned);
     let total: usize = missing.iter().sum();
     if a.run.dry_run {
         println!(

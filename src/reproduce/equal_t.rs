@@ -1,7 +1,7 @@
 //! The report of a reproduction that compares runs at equal `T` across a variant (batch size
 //! or dynamics): per sweep and observable a figure and a verdict (`analysis::variants`).
 
-use super::fc_mnist::Planned;
+use super::plan::Planned;
 use crate::analysis::curves::Observable;
 use crate::analysis::load_results;
 use crate::analysis::variants::{Variant, agreement, ratios_to_first};

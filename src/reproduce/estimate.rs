@@ -20,7 +20,7 @@
 //! Checkpoints are 4 per decade of steps, each evaluating the training and the test set. How
 //! well this predicts other widths and data is measured, not assumed: see EXPERIMENTS.md.
 
-use super::fc_mnist::{Planned, todo};
+use super::plan::{Planned, todo};
 use crate::config::RunConfig;
 use crate::error::Result;
 

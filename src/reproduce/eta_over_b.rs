@@ -7,7 +7,7 @@
 //! sweep repeats the lazy one at P = 4096, where a batch of 128 is 1/32 of the training set.
 
 use super::equal_t::{Report, write_report};
-use super::fc_mnist::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, plan_parts};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
 use std::path::Path;

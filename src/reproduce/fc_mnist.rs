@@ -11,11 +11,10 @@
 //! to about an hour on 2 cores; `cluster` is every setting of the authors' commands (`T = temp *
 //! h`) for a Slurm cluster. [`Preset::departures`] lists where each departs.
 
+use super::plan::{Part, Planned, Planning, plan_parts};
 use crate::config::Regime;
 use crate::error::{Error, Result};
-use crate::sweep::{Event, PlannedRun, RunStore, SweepSpec, execute_tasks, pending, queue};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::path::Path;
 
 /// Which settings to run (shared by `reproduce fc-mnist` and `reproduce table1`; what each
 /// preset holds for a command is said in that command's `--preset` help).
@@ -29,19 +28,6 @@ pub enum Preset {
     Cluster,
     /// A smoke test of the whole pipeline in a minute or two (rough exponents).
     Quick,
-}
-
-/// One sweep of the reproduction.
-#[derive(Clone, Debug)]
-pub struct Part {
-    /// `lazy`, `feature` or `phase`.
-    pub name: &'static str,
-    /// What it measures, in a few words.
-    pub what: &'static str,
-    /// The declared regime (`None` for the phase diagram, which spans both).
-    pub regime: Option<Regime>,
-    /// The sweep file's text.
-    pub text: String,
 }
 
 fn data_line(data_dir: Option<&str>) -> String {
@@ -275,30 +261,6 @@ impl Preset {
     }
 }
 
-/// A part with its results directory and planned runs.
-pub struct Planned {
-    pub part: Part,
-    pub store: RunStore,
-    pub runs: Vec<PlannedRun>,
-}
-
-/// Whether planning writes (sweep files, results directories) or only looks (`--dry-run`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Planning {
-    Write,
-    DryRun,
-}
-
-impl Planning {
-    pub fn of(dry_run: bool) -> Self {
-        if dry_run {
-            Planning::DryRun
-        } else {
-            Planning::Write
-        }
-    }
-}
-
 /// Write the sweep files into `out/sweeps` and open (or create) `out/results/<part>`; with
 /// [`Planning::DryRun`], only read what is there.
 pub fn plan(
@@ -324,81 +286,10 @@ pub fn plan(
     plan_parts(out, preset.parts(data_dir.as_deref()), planning)
 }
 
-/// Write each part's sweep file to `OUT/sweeps/<name>.toml` and open its results directory
-/// `OUT/results/<name>` (resuming what is there); a dry run writes nothing.
-pub fn plan_parts(out: &Path, parts: Vec<Part>, planning: Planning) -> Result<Vec<Planned>> {
-    plan_into(out, parts, planning, |part| results_dir(out, part))
-}
-
-/// [`plan_parts`] with each part's results directory given by `dir_of(part name)`.
-pub fn plan_into(
-    out: &Path,
-    parts: Vec<Part>,
-    planning: Planning,
-    dir_of: impl Fn(&str) -> PathBuf,
-) -> Result<Vec<Planned>> {
-    if planning == Planning::Write {
-        std::fs::create_dir_all(out.join("sweeps")).map_err(|e| Error::io(out, e))?;
-    }
-    let mut planned = Vec::new();
-    for part in parts {
-        let path = out.join("sweeps").join(format!("{}.toml", part.name));
-        let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
-        let runs = spec.runs()?;
-        let store = match planning {
-            Planning::DryRun => RunStore::inspect(&dir_of(part.name), &spec)?,
-            Planning::Write => {
-                crate::io::write_atomic(&path, part.text.as_bytes())?;
-                let store = RunStore::create_or_open(&dir_of(part.name), &spec)?;
-                if let Some(note) = store.adopted_note() {
-                    eprintln!("{note}");
-                }
-                store
-            }
-        };
-        planned.push(Planned { part, store, runs });
-    }
-    Ok(planned)
-}
-
-/// The results directory of one part.
-pub fn results_dir(out: &Path, part: &str) -> PathBuf {
-    out.join("results").join(part)
-}
-
-/// Run what is missing of every part (resuming), with `jobs` workers, all parts in one queue.
-pub fn run_all(
-    planned: &[Planned],
-    jobs: usize,
-    stop: &AtomicBool,
-    on_event: impl FnMut(&Event),
-) -> Result<usize> {
-    let tasks = queue(
-        planned
-            .iter()
-            .map(|p| (&p.store, pending(&p.store, &p.runs, None, false))),
-    );
-    Ok(execute_tasks(&tasks, jobs, stop, on_event)?.not_started)
-}
-
-/// Runs still missing per part (read-only: a corrupt result counts as done here and is set
-/// aside and rerun when the runs start).
-pub fn missing(planned: &[Planned]) -> Vec<usize> {
-    planned.iter().map(|p| todo(p).len()).collect()
-}
-
-/// The runs of a part with neither a result nor a failure record, without touching the
-/// directory.
-pub fn todo(p: &Planned) -> Vec<&PlannedRun> {
-    p.runs
-        .iter()
-        .filter(|r| !p.store.has_result(&r.id) && !p.store.has_failure(&r.id))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::SweepSpec;
 
     #[test]
     fn presets_parse_and_declare_their_regimes() {

@@ -4,7 +4,8 @@
 //! preset departs from the authors' settings. Every number comes from the runs through the
 //! analysis code.
 
-use super::fc_mnist::{Planned, Preset};
+use super::fc_mnist::Preset;
+use super::plan::Planned;
 use crate::analysis::exponents::GroupExponents;
 use crate::analysis::fit::Estimate;
 use crate::analysis::{Analysis, analyze_declared, conventions, load_results};

@@ -5,8 +5,8 @@
 //! error, dw and t* against T at the largest P with one colour per loss.
 
 use super::equal_t::Report;
-use super::fc_mnist::{Part, Planned, Planning, plan_parts};
 use super::fc_mnist_report::table1_row_named;
+use super::plan::{Part, Planned, Planning, plan_parts};
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
 use crate::analysis::{analyze_declared, load_results};

@@ -9,6 +9,7 @@ pub mod fc_mnist_report;
 pub mod hinge_vs_ce;
 pub mod owner;
 pub mod perceptron;
+pub mod plan;
 pub mod sgd_vs_sde;
 pub mod table1;
 pub mod table1_report;

@@ -4,7 +4,7 @@
 //! never mix their sweep files and runs. A directory made before this file existed is adopted
 //! by the first command that runs in it.
 
-use super::fc_mnist::Planning;
+use super::plan::Planning;
 use crate::error::{Error, Result};
 use std::path::Path;
 

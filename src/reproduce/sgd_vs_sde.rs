@@ -6,7 +6,7 @@
 //! A third sweep repeats the lazy one with B = P/4 = 256.
 
 use super::equal_t::{Report, write_report};
-use super::fc_mnist::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, plan_parts};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
 use std::path::Path;

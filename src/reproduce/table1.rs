@@ -12,7 +12,8 @@
 //! Rows whose data is missing are listed with the reason and skipped. Every row's sweep file is
 //! written to `OUT/sweeps/<row>.toml`, so a cluster runs them with `sgd-regimes slurm`.
 
-use super::fc_mnist::{self, Part, Planned, Planning, Preset};
+use super::fc_mnist::{self, Preset};
+use super::plan::{self, Part, Planned, Planning};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 
@@ -413,7 +414,7 @@ const FC_ROWS: [(&str, &str, &str); 3] = [
 /// the others in `out/results/<row>`.
 pub fn results_dir(out: &Path, fc_dir: &Path, row: &str) -> PathBuf {
     match FC_ROWS.iter().find(|(name, _, _)| *name == row) {
-        Some((_, part, _)) => fc_mnist::results_dir(fc_dir, part),
+        Some((_, part, _)) => plan::results_dir(fc_dir, part),
         None => out.join("results").join(row),
     }
 }
@@ -474,7 +475,7 @@ pub fn plan(
             .transpose()?,
     };
     let (parts, skipped) = rows(preset, &data);
-    let planned = fc_mnist::plan_into(out, parts, planning, |row| results_dir(out, fc_dir, row))?;
+    let planned = plan::plan_into(out, parts, planning, |row| results_dir(out, fc_dir, row))?;
     Ok((planned, skipped))
 }
 

@@ -4,8 +4,9 @@
 //! run time per row and the whole wall time; each row's figures. Every number comes from the runs through the
 //! analysis code.
 
-use super::fc_mnist::{Planned, Preset};
+use super::fc_mnist::Preset;
 use super::fc_mnist_report::{figure_links, run_summary, show, table1_row, table1_row_named};
+use super::plan::Planned;
 use super::table1::{Skipped, prediction_depth};
 use crate::analysis::{analyze_declared, conventions, load_results};
 use crate::error::{Error, Result};
