@@ -533,3 +533,65 @@ fn the_numpy_example_runs_and_analyze_fits_its_exponents() {
     // trainer on the same grid).
     assert!((0.7..1.3).contains(&delta), "delta = {delta}");
 }
+
+/// A grid may vary the trainer's own parameters (`params.NAME`): each value is its own run and
+/// its own group in `analyze`; a parameter set in both places, or without a trainer, is an error.
+#[test]
+fn a_grid_varies_the_trainers_own_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = sweep_with(tmp.path(), "good \"$@\"", "");
+    let text = std::fs::read_to_string(&sweep)
+        .unwrap()
+        .replace(
+            "provide_data = false\n",
+            "provide_data = false\n[trainer.params]\nopt = \"sgd\"\n",
+        )
+        .replace(
+            "seed = [0, 1]",
+            "seed = [0, 1]\n\"params.blocks\" = [2, 4, 8]",
+        );
+    std::fs::write(&sweep, &text).unwrap();
+    let ids = planned(&sweep);
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    let results = tmp.path().join("r");
+    let out = run(&sweep, &results, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = stored(&results, 0).0.unwrap();
+    assert_eq!(r["config"]["trainer"]["params"]["opt"], "sgd");
+    assert!(r["config"]["trainer"]["params"]["blocks"].is_i64());
+    let analysis = ok(&["analyze", results.to_str().unwrap()]);
+    for b in [2, 4, 8] {
+        assert!(
+            analysis.contains(&format!("trainer trainer.sh blocks={b} opt=sgd")),
+            "{analysis}"
+        );
+    }
+    // Set in [trainer.params] too: refused, not silently overridden.
+    let both = text.replace(
+        "\"params.blocks\" = [2, 4, 8]",
+        "\"params.opt\" = [\"sgd\", \"adam\"]",
+    );
+    std::fs::write(&sweep, both).unwrap();
+    let e = String::from_utf8_lossy(&run(&sweep, &tmp.path().join("r2"), &[]).stderr).into_owned();
+    assert!(
+        e.contains("`params.opt` is both in [trainer.params] and in [grid]"),
+        "{e}"
+    );
+    // Without a trainer there are no parameters to vary.
+    let plain = tmp.path().join("plain.toml");
+    std::fs::write(
+        &plain,
+        "[base]\nlr = 0.1\np = 64\n[grid]\n\"params.blocks\" = [2, 4]\n",
+    )
+    .unwrap();
+    let e = String::from_utf8_lossy(&sgd(&["sweep", "plan", plain.to_str().unwrap()]).stderr)
+        .into_owned();
+    assert!(
+        e.contains("varies a trainer parameter, but the file has no [trainer] table"),
+        "{e}"
+    );
+}

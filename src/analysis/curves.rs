@@ -207,7 +207,16 @@ pub fn label(c: &RunConfig, with_alpha: bool) -> String {
             .version
             .as_ref()
             .map_or(String::new(), |v| format!(" v{v}"));
-        format!(", trainer {name}{version}")
+        // Its own parameters (a grid may vary them), strings without quotes.
+        let params: String = t
+            .params
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!(" {k}={s}"),
+                v => format!(" {k}={v}"),
+            })
+            .collect();
+        format!(", trainer {name}{version}{params}")
     });
     format!("{model}, {data}{alpha}, B={}{loss}{trainer}", c.batch)
 }

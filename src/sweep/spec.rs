@@ -521,6 +521,29 @@ impl SweepSpec {
                 for field in ["seed_init", "seed_batch", "seed_train"] {
                     table.insert(field.to_string(), value.clone());
                 }
+            } else if let Some(key) = name.strip_prefix("params.") {
+                // An external trainer's own parameter (docs/external-trainer.md).
+                let params = table
+                    .get_mut("trainer")
+                    .and_then(Value::as_table_mut)
+                    .map(|t| {
+                        t.entry("params")
+                            .or_insert_with(|| Value::Table(Table::new()))
+                    })
+                    .and_then(Value::as_table_mut)
+                    .ok_or_else(|| {
+                        Error::config(format!(
+                            "{}: [grid] {name} varies a trainer parameter, but the file has no [trainer] table",
+                            self.origin
+                        ))
+                    })?;
+                if params.contains_key(key) {
+                    return Err(Error::config(format!(
+                        "{}: `{name}` is both in [trainer.params] and in [grid], so the [trainer.params] value is never used; keep it in one place",
+                        self.origin
+                    )));
+                }
+                params.insert(key.to_string(), value.clone());
             } else {
                 table.insert(name.clone(), value.clone());
             }
