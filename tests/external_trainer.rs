@@ -178,6 +178,12 @@ fn trainer_failures_are_records_not_crashes() {
             "missing field `test_error`",
         ),
         (
+            "result not a file",
+            "if $seed1; then mkdir \"$2\"; exit 0; fi; good \"$@\"".into(),
+            "",
+            "the result cannot be read",
+        ),
+        (
             "max_wall without a result",
             "if $seed1; then trap '' TERM; sleep 5; fi; good \"$@\"".into(),
             "grace_s = 0.3\n[base.max_wall_note]",

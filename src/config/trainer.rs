@@ -122,7 +122,7 @@ impl ExternalTrainer {
                     return Err(format!(
                         "[trainer] files: {} changed since this sweep was stored (sha256 {} then, {} now); results of the old trainer are not reused: run the sweep file (not the stored copy) into a new --results directory",
                         full.display(),
-                        &was[..was.len().min(12)],
+                        was.chars().take(12).collect::<String>(),
                         &sha256[..12]
                     ));
                 }

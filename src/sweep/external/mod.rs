@@ -235,7 +235,19 @@ fn run_inner(
             format!("{what}; last stderr: {}", tail.join(" | "))
         }
     };
-    let report = std::fs::read_to_string(&result_path).ok();
+    // Absent: no result. Present but unreadable, not a file, or over 64 MiB: that is the
+    // failure (a one-line message naming why).
+    let report = match std::fs::symlink_metadata(&result_path) {
+        Err(_) => None,
+        Ok(_) => Some(
+            crate::io::read_text(
+                &result_path,
+                crate::io::MAX_TEXT_FILE,
+                "a result file (JSON)",
+            )
+            .map_err(|e| with_tail(format!("the result cannot be read: {e}")))?,
+        ),
+    };
     let Some(report) = report else {
         let what = match (timed_out, describe_exit(status)) {
             (true, _) => format!(
