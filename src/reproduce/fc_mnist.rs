@@ -11,7 +11,7 @@
 //! to about an hour on 2 cores; `cluster` is every setting of the authors' commands (`T = temp *
 //! h`) for a Slurm cluster. [`Preset::departures`] lists where each departs.
 
-use super::plan::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, plan_parts, toml_string};
 use crate::config::Regime;
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -34,10 +34,6 @@ fn data_line(data_dir: Option<&str>) -> String {
     data_dir.map_or(String::new(), |d| {
         format!("data_dir = {}\n", toml_string(d))
     })
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }
 
 impl Preset {

@@ -22,6 +22,11 @@ pub struct Part {
     pub text: String,
 }
 
+/// `s` as a TOML string literal (quoted and escaped), for the sweep files parts write.
+pub(super) fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
 /// A part with its results directory and planned runs.
 pub struct Planned {
     pub part: Part,

@@ -13,7 +13,7 @@
 //! written to `OUT/sweeps/<row>.toml`, so a cluster runs them with `sgd-regimes slurm`.
 
 use super::fc_mnist::{self, Preset};
-use super::plan::{self, Part, Planned, Planning};
+use super::plan::{self, Part, Planned, Planning, toml_string};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 
@@ -44,10 +44,6 @@ pub fn prediction_depth(cfg: &RunConfig) -> Option<usize> {
         crate::config::ModelKind::Mnas => Some(9),
         _ => None,
     }
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }
 
 /// Sizes of one preset (laptop, cluster, quick).
