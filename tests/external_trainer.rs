@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{ok, sgd};
+use common::{ok, sgd, sweep_into};
 
 /// A valid result for the run the script is started for (`good`), as a shell function.
 const GOOD: &str = r#"good() {
@@ -31,19 +31,6 @@ fn sweep_with(dir: &Path, body: &str, extra: &str) -> PathBuf {
     )
     .unwrap();
     sweep
-}
-
-fn run(sweep: &Path, results: &Path, more: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "sweep",
-        "run",
-        sweep.to_str().unwrap(),
-        "--results",
-        results.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend(more);
-    sgd(&args)
 }
 
 /// (run id, seed_init) of every planned run, by `sweep plan`.
@@ -90,7 +77,7 @@ fn a_good_trainer_is_stored_as_a_result_with_its_own_columns() {
         "",
     );
     let results = tmp.path().join("r");
-    let out = run(&sweep, &results, &[]);
+    let out = sweep_into(&sweep, &results, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -215,7 +202,7 @@ fn trainer_failures_are_records_not_crashes() {
         }
         std::fs::write(&sweep, text).unwrap();
         let results = tmp.path().join("r");
-        let out = run(&sweep, &results, &[]);
+        let out = sweep_into(&sweep, &results, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             !out.status.success(),
@@ -237,10 +224,10 @@ fn trainer_failures_are_records_not_crashes() {
         if name == "non-zero exit" {
             sweep_with(tmp.path(), "good \"$@\"", "");
             // The trainer changed, so its runs are new ones: the old directory is refused.
-            let again = run(&sweep, &results, &["--retry-failed"]);
+            let again = sweep_into(&sweep, &results, &["--retry-failed"]);
             assert!(!again.status.success());
             let fresh = tmp.path().join("r2");
-            assert!(run(&sweep, &fresh, &[]).status.success());
+            assert!(sweep_into(&sweep, &fresh, &[]).status.success());
         }
     }
 }
@@ -256,12 +243,12 @@ fn retry_failed_reruns_a_failed_external_run() {
     );
     std::fs::write(tmp.path().join("flaky"), "").unwrap();
     let results = tmp.path().join("r");
-    assert!(!run(&sweep, &results, &[]).status.success());
+    assert!(!sweep_into(&sweep, &results, &[]).status.success());
     std::fs::remove_file(tmp.path().join("flaky")).unwrap();
-    let plain = run(&sweep, &results, &[]);
+    let plain = sweep_into(&sweep, &results, &[]);
     assert!(!plain.status.success(), "a failure is not retried unasked");
     assert!(String::from_utf8_lossy(&plain.stderr).contains("--retry-failed"));
-    let retried = run(&sweep, &results, &["--retry-failed"]);
+    let retried = sweep_into(&sweep, &results, &["--retry-failed"]);
     assert!(
         retried.status.success(),
         "{}",
@@ -313,10 +300,10 @@ fn editing_a_trainer_file_changes_the_run_ids() {
 
     // A results directory made by the old script refuses the edited one, naming the file.
     let results = tmp.path().join("r");
-    assert!(run(&sweep, &results, &[]).status.success());
+    assert!(sweep_into(&sweep, &results, &[]).status.success());
     std::fs::write(&script, format!("{text}# again\n")).unwrap();
     let stored_copy = results.join("sweep.toml");
-    let e = run(&stored_copy, &results, &[]);
+    let e = sweep_into(&stored_copy, &results, &[]);
     let stderr = String::from_utf8_lossy(&e.stderr);
     assert!(
         stderr.contains("trainer.sh changed since this sweep was stored"),
@@ -404,7 +391,7 @@ fn a_killed_external_sweep_resumes_and_no_finished_run_is_redone() {
         after_kill,
         "an orphaned trainer is still running"
     );
-    let out = run(&sweep, &results, &["--jobs", "2"]);
+    let out = sweep_into(&sweep, &results, &["--jobs", "2"]);
     assert!(
         out.status.success(),
         "{}",
@@ -462,7 +449,7 @@ fn max_wall_stops_the_trainer_which_may_write_a_budget_result() {
     std::fs::write(&sweep, text).unwrap();
     let results = tmp.path().join("r");
     let start = Instant::now();
-    let out = run(&sweep, &results, &[]);
+    let out = sweep_into(&sweep, &results, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -560,7 +547,7 @@ fn a_grid_varies_the_trainers_own_parameters() {
     let ids = planned(&sweep);
     assert_eq!(ids.len(), 6, "{ids:?}");
     let results = tmp.path().join("r");
-    let out = run(&sweep, &results, &[]);
+    let out = sweep_into(&sweep, &results, &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -582,7 +569,8 @@ fn a_grid_varies_the_trainers_own_parameters() {
         "\"params.opt\" = [\"sgd\", \"adam\"]",
     );
     std::fs::write(&sweep, both).unwrap();
-    let e = String::from_utf8_lossy(&run(&sweep, &tmp.path().join("r2"), &[]).stderr).into_owned();
+    let e = String::from_utf8_lossy(&sweep_into(&sweep, &tmp.path().join("r2"), &[]).stderr)
+        .into_owned();
     assert!(
         e.contains("`params.opt` is both in [trainer.params] and in [grid]"),
         "{e}"

@@ -5,7 +5,6 @@
 //! directory it runs in and its thread count are not (they do not change what it computes).
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -77,15 +76,6 @@ impl TrainerFile {
     }
 }
 
-/// Hex SHA-256 of a file's bytes.
-pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 impl ExternalTrainer {
     /// Seconds from SIGTERM to SIGKILL.
     pub fn grace(&self) -> std::time::Duration {
@@ -110,9 +100,13 @@ impl ExternalTrainer {
             .iter()
             .map(|f| {
                 let full = Path::new(&dir).join(f.path());
-                let sha256 = sha256_of(&full).map_err(|e| {
+                let sha256 = crate::data::fetch::sha256_file(&full).map_err(|e| {
+                    let why = match e {
+                        crate::Error::Io { err, .. } => err.to_string(),
+                        other => other.to_string(),
+                    };
                     format!(
-                        "[trainer] files: cannot read {} ({e}); list the trainer's files relative to the sweep file",
+                        "[trainer] files: cannot read {} ({why}); list the trainer's files relative to the sweep file",
                         full.display()
                     )
                 })?;

@@ -100,12 +100,22 @@ pub fn pending<'a>(
         None => runs.iter().collect(),
     };
     store.set_aside_corrupt(mine.iter().map(|r| r.id.as_str()));
-    let mut todo: Vec<&PlannedRun> = mine
+    let todo: Vec<&PlannedRun> = mine
         .into_iter()
         .filter(|r| !store.has_result(&r.id) && (retry_failed || !store.has_failure(&r.id)))
         .collect();
-    todo.sort_by(|a, b| expected_work(&b.config).total_cmp(&expected_work(&a.config)));
-    todo
+    largest_first(todo, |r| r)
+}
+
+/// `items` ordered by the expected work of their run, largest first, ties in the given order.
+/// Each run's work is computed once (a `net`'s builds its layer plan), not per comparison.
+fn largest_first<T>(items: Vec<T>, run: impl Fn(&T) -> &PlannedRun) -> Vec<T> {
+    let mut keyed: Vec<(f64, T)> = items
+        .into_iter()
+        .map(|t| (expected_work(&run(&t).config), t))
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    keyed.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Threads one run of `runs` may use: an external trainer's `threads_per_run` (the largest,
@@ -204,15 +214,14 @@ pub struct Task<'a> {
 pub fn queue<'a>(
     parts: impl IntoIterator<Item = (&'a RunStore, Vec<&'a PlannedRun>)>,
 ) -> Vec<Task<'a>> {
-    let mut tasks: Vec<Task> = parts
+    let tasks: Vec<Task> = parts
         .into_iter()
         .enumerate()
         .flat_map(|(part, (store, runs))| {
             runs.into_iter().map(move |run| Task { store, run, part })
         })
         .collect();
-    tasks.sort_by(|a, b| expected_work(&b.run.config).total_cmp(&expected_work(&a.run.config)));
-    tasks
+    largest_first(tasks, |t| t.run)
 }
 
 /// Run `tasks` (each into its own results directory) on `jobs` worker threads, as [`execute`].

@@ -800,7 +800,7 @@ mod tests {
             t.files,
             vec![crate::config::trainer::TrainerFile::Digested {
                 path: "train.py".into(),
-                sha256: crate::config::trainer::sha256_of(&dir.path().join("train.py")).unwrap(),
+                sha256: crate::data::fetch::sha256_file(&dir.path().join("train.py")).unwrap(),
             }]
         );
         assert_eq!(t.threads_per_run, 2);

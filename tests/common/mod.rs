@@ -46,19 +46,32 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Write `text` as a sweep file in `dir`, run it into `dir/r`, and return that directory.
-pub fn run_sweep(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
-    let sweep = dir.join("sweep.toml");
-    std::fs::write(&sweep, text).unwrap();
-    let results = dir.join("r");
-    ok(&[
+/// `sweep run SWEEP --results RESULTS --quiet`, then any `more` flags.
+pub fn sweep_into(sweep: &Path, results: &Path, more: &[&str]) -> Output {
+    let mut args = vec![
         "sweep",
         "run",
         sweep.to_str().unwrap(),
         "--results",
         results.to_str().unwrap(),
         "--quiet",
-    ]);
+    ];
+    args.extend(more);
+    sgd(&args)
+}
+
+/// Write `text` as a sweep file in `dir`, run it into `dir/r`, and return that directory.
+pub fn run_sweep(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(&sweep, text).unwrap();
+    let results = dir.join("r");
+    let o = sweep_into(&sweep, &results, &[]);
+    assert!(
+        o.status.success(),
+        "sweep run {}: {}",
+        sweep.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     results
 }
 
