@@ -458,3 +458,37 @@ fn reproduce_perceptron_stops_on_sigterm_without_a_report() {
     );
     assert!(!out.join("report.md").exists());
 }
+
+/// `--dry-run` of every reproduction with a quick preset prints its parts and the runs to do,
+/// and writes nothing (issue #26: one driver, one printer).
+#[test]
+fn every_reproduction_dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, parts, runs) in [
+        ("perceptron", 3, (4 + 5 + 6) * 9 * 4),
+        ("eta-over-b", 3, 3 * 2 * 3 * 2),
+        ("sgd-vs-sde", 3, 3 * 2 * 3 * 2),
+        ("hinge-vs-ce", 2, 2 * 3 * 5),
+    ] {
+        let out = dir.path().join(name);
+        let plan = ok(&[
+            "reproduce",
+            name,
+            "--quick",
+            "--dry-run",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            plan.starts_with(&format!("reproduce {name} --quick into")),
+            "{plan}"
+        );
+        let part_lines = plan.lines().skip(2).take_while(|l| !l.contains("total:"));
+        assert_eq!(part_lines.count(), parts, "{plan}");
+        assert!(
+            plan.contains(&format!("total: {runs} runs to do")),
+            "{plan}"
+        );
+        assert!(!out.exists(), "{name} --dry-run wrote {}", out.display());
+    }
+}

@@ -6,6 +6,8 @@
 //! (h = 128, alpha = 32768, B = 4, from the kernel regime to dw ~ 1), each trained to zero
 //! hinge loss at four temperatures; the learnt `F(x) = 0` drawn over the true boundary.
 
+use super::plan::Planning;
+use super::{Plan, Report, Reproduction};
 use crate::config::{DatasetKind, ModelKind, RunConfig, ValidConfig};
 use crate::error::Result;
 use crate::model;
@@ -77,10 +79,30 @@ fn function_on_grid(cfg: &ValidConfig, weights: &[f32]) -> Vec<f32> {
     f.iter().zip(&f0).map(|(a, b)| a - b).collect()
 }
 
-pub struct Report {
-    pub path: PathBuf,
-    pub figure: PathBuf,
-    pub summary: String,
+/// `reproduce decision-boundary`: no sweep; its report trains the eight nets (a few seconds).
+#[derive(clap::Args, Clone, Debug)]
+pub struct DecisionBoundary {
+    /// Output directory (decision_boundaries.png and .svg, report.md).
+    #[arg(long, default_value = "reproduce-decision-boundary")]
+    pub out: PathBuf,
+}
+
+impl Reproduction for DecisionBoundary {
+    fn command(&self) -> String {
+        "reproduce decision-boundary".into()
+    }
+
+    fn out(&self) -> PathBuf {
+        self.out.clone()
+    }
+
+    fn plan(&self, _out: &Path, _planning: Planning) -> Result<Plan> {
+        Ok(Plan::default())
+    }
+
+    fn report(&self, out: &Path, _plan: &Plan) -> Result<Report> {
+        reproduce(out)
+    }
 }
 
 /// Train every net of the figure, draw it, and write `report.md` into `out`.
@@ -132,7 +154,7 @@ pub fn reproduce(out: &Path) -> Result<Report> {
             });
         }
     }
-    let figure = save_boundaries(
+    save_boundaries(
         &panels,
         4,
         "learnt boundary F(x) = 0 (black), true boundary x_1 = 0 (green), 32 training points",
@@ -143,11 +165,9 @@ pub fn reproduce(out: &Path) -> Result<Report> {
          The paper's Fig. 5: `depleted-sign` data in d = 2 (`y = sign(x_1)`, chi = 0), P = 32, trained to zero hinge loss at four temperatures each; background: the sign of the learnt `F`; black: `F(x) = 0`; green: the true boundary `x_1 = 0`. Perceptron: alpha = 1, B = 2 (at large alpha a temperature only rescales a linear model's weights, so the boundary would not move). fc: one hidden layer, h = 128, alpha = 32768 (lazy), B = 4. Test errors on 4096 points.\n\n\
          {table}\n![decision boundaries](decision_boundaries.png)\n"
     );
-    let path = out.join("report.md");
-    crate::io::write_atomic(&path, text.as_bytes())?;
+    let report = Report::write(out, &text, 1, table)?;
     Ok(Report {
-        path,
-        figure,
-        summary: table,
+        figure_dir: out.to_path_buf(),
+        ..report
     })
 }

@@ -1,6 +1,7 @@
 //! The report of a reproduction that compares runs at equal `T` across a variant (batch size
 //! or dynamics): per sweep and observable a figure and a verdict (`analysis::variants`).
 
+use super::Report;
 use super::plan::Planned;
 use crate::analysis::curves::Observable;
 use crate::analysis::load_results;
@@ -9,7 +10,7 @@ use crate::error::Result;
 use crate::plot::save_plot;
 use crate::plot::variants::variants_figure;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The observables compared.
 pub const OBSERVABLES: [Observable; 3] = [
@@ -17,12 +18,6 @@ pub const OBSERVABLES: [Observable; 3] = [
     Observable::WeightChange,
     Observable::TStar,
 ];
-
-pub struct Report {
-    pub path: PathBuf,
-    pub figures: Vec<PathBuf>,
-    pub summary: String,
-}
 
 /// Figures and `report.md` (titled `title`, introduced by `intro`) from the runs done so far.
 pub fn write_report(
@@ -111,18 +106,5 @@ pub fn write_report(
          Spreads are standard deviations of `ln y`: across {v}, of the medians over seeds at one `T` (the median over temperatures is shown); across seeds, of single runs in one `({v}, T)` cell (median over cells). Only converged runs count.\n\n\
          {table}\n## How far each {v} lies from the first\n\nAt each temperature where both have converged runs, the median over seeds of the {v} divided by that of the first {v} (the order of the figures' legends).\n\n{ratios}\n## Figures\n\n{links}"
     );
-    Report::write(out, &text, figures, table)
-}
-
-impl Report {
-    /// Write `text` as `out/report.md` (atomically) and describe it.
-    pub fn write(out: &Path, text: &str, figures: Vec<PathBuf>, summary: String) -> Result<Self> {
-        let path = out.join("report.md");
-        crate::io::write_atomic(&path, text.as_bytes())?;
-        Ok(Report {
-            path,
-            figures,
-            summary,
-        })
-    }
+    Report::write(out, &text, figures.len(), table)
 }

@@ -6,11 +6,12 @@
 //! `B` of the medians at equal `T`, against the spread of single runs across seeds. A third
 //! sweep repeats the lazy one at P = 4096, where a batch of 128 is 1/32 of the training set.
 
-use super::equal_t::{Report, write_report};
+use super::equal_t::write_report;
 use super::plan::{Part, Planned, Planning, plan_parts};
+use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The two sweeps: alpha = 1 and the lazy alpha. `quick`: two batch sizes, three temperatures,
 /// two seeds, a small net.
@@ -64,9 +65,36 @@ pub fn parts(quick: bool) -> Vec<Part> {
     .collect()
 }
 
-/// Write the sweep files and open the results directories under `out`.
-pub fn plan(out: &Path, quick: bool, planning: Planning) -> Result<Vec<Planned>> {
-    plan_parts(out, parts(quick), planning)
+/// `reproduce eta-over-b`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct EtaOverB {
+    #[command(flatten)]
+    pub args: QuickArgs,
+}
+
+impl Reproduction for EtaOverB {
+    fn command(&self) -> String {
+        self.args.command("eta-over-b")
+    }
+
+    fn out(&self) -> PathBuf {
+        self.args.out("eta-over-b")
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.args.run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan_parts(out, parts(self.args.quick), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        report(out, &plan.planned)
+    }
 }
 
 /// Figures and `report.md` from the runs done so far.

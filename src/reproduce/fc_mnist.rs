@@ -12,9 +12,72 @@
 //! h`) for a Slurm cluster. [`Preset::departures`] lists where each departs.
 
 use super::plan::{Part, Planned, Planning, plan_parts, toml_string};
+use super::{Plan, Report, Reproduction, RunFlags};
 use crate::config::Regime;
 use crate::error::{Error, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `reproduce fc-mnist`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct FcMnist {
+    /// laptop: the 10,000 bundled digits, h = 64, P up to 4096, about 40 minutes on 2 cores.
+    /// paper: the authors' FC settings on the full MNIST via --data-dir (h = 128, P to 16384,
+    /// P_test = 32768, 5 seeds; T grids that reach the low-T plateau) and Fig. 1a at h = 128,
+    /// gelu, on a grid cut to about an hour; a few hours on 2 cores. cluster: the authors'
+    /// settings (h = 128, P to 16384, P_test = 32768, full MNIST via --data-dir), 8,179 runs;
+    /// plan it here, run it with `sgd-regimes slurm OUT/sweeps/<part>.toml --results
+    /// OUT/results/<part>`. quick: a 3-layer net of width 32, few temperatures, one seed.
+    #[arg(long, value_enum, default_value = "laptop")]
+    pub preset: Preset,
+    /// Output directory (sweeps/, results/, figures/, report.md, exponents.csv)
+    /// [default: reproduce-fc-mnist-<preset>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// MNIST IDX files (full MNIST; required by the paper and cluster presets). The laptop
+    /// preset uses the bundled digits.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+impl Reproduction for FcMnist {
+    fn command(&self) -> String {
+        format!("reproduce fc-mnist --preset {}", self.preset.name())
+    }
+
+    fn out(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{}", self.preset.name())))
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan(out, self.preset, self.data_dir.as_deref(), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn estimates_wall_time(&self) -> bool {
+        true
+    }
+
+    fn dry_run_note(&self, out: &Path) -> Option<String> {
+        Some(format!(
+            "the estimate models the laptop runs' steps times a calibrated step; the sweep files go to {} when the runs start",
+            out.join("sweeps").display()
+        ))
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        super::fc_mnist_report::write(out, self.preset, &plan.planned)
+    }
+}
 
 /// Which settings to run (shared by `reproduce fc-mnist` and `reproduce table1`; what each
 /// preset holds for a command is said in that command's `--preset` help).

@@ -4,6 +4,7 @@
 //! preset departs from the authors' settings. Every number comes from the runs through the
 //! analysis code.
 
+use super::Report;
 use super::fc_mnist::Preset;
 use super::plan::Planned;
 use crate::analysis::exponents::GroupExponents;
@@ -14,14 +15,7 @@ use crate::plot::figures::{all_figures, slug};
 use crate::table::Table;
 use crate::train::result::{RunResult, Status};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-pub struct Report {
-    pub path: PathBuf,
-    pub figures: usize,
-    /// The exponents table and the phase-diagram summary, for the terminal.
-    pub summary: String,
-}
+use std::path::Path;
 
 pub(super) fn show(e: Option<Estimate>) -> String {
     e.map_or("-".into(), |e| e.show())
@@ -198,14 +192,10 @@ pub fn write(out: &Path, preset: Preset, planned: &[Planned]) -> Result<Report> 
         preset.name(),
         conventions()
     );
-    let path = out.join("report.md");
-    crate::io::write_atomic(&path, text.as_bytes())?;
+    // The summary: the exponents table and the phase-diagram summary.
+    let report = Report::write(out, &text, figures, format!("{table1}\n{phase_text}"))?;
     crate::table::write(&csv, &out.join("exponents.csv"))?;
-    Ok(Report {
-        path,
-        figures,
-        summary: format!("{table1}\n{phase_text}"),
-    })
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! hinge sweeps (declared lazy): Table 1's row for each loss, each loss's figures, and test
 //! error, dw and t* against T at the largest P with one colour per loss.
 
-use super::equal_t::Report;
 use super::fc_mnist_report::table1_row_named;
 use super::plan::{Part, Planned, Planning, plan_parts};
+use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
 use crate::analysis::{analyze_declared, load_results};
@@ -16,7 +16,7 @@ use crate::plot::figures::all_figures;
 use crate::plot::save_plot;
 use crate::plot::variants::variants_figure;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One sweep per loss. `quick`: a small net, three sizes, five temperatures, one seed.
 pub fn parts(quick: bool) -> Vec<Part> {
@@ -54,9 +54,36 @@ pub fn parts(quick: bool) -> Vec<Part> {
         .collect()
 }
 
-/// Write the sweep files and open the results directories under `out`.
-pub fn plan(out: &Path, quick: bool, planning: Planning) -> Result<Vec<Planned>> {
-    plan_parts(out, parts(quick), planning)
+/// `reproduce hinge-vs-ce`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct HingeVsCe {
+    #[command(flatten)]
+    pub args: QuickArgs,
+}
+
+impl Reproduction for HingeVsCe {
+    fn command(&self) -> String {
+        self.args.command("hinge-vs-ce")
+    }
+
+    fn out(&self) -> PathBuf {
+        self.args.out("hinge-vs-ce")
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.args.run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan_parts(out, parts(self.args.quick), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        report(out, &plan.planned)
+    }
 }
 
 /// Analyse each loss's runs, draw, and write `report.md`.
@@ -118,7 +145,7 @@ pub fn report(out: &Path, planned: &[Planned]) -> Result<Report> {
          The lazy fc exponents with the hinge loss and with cross-entropy stopped early (a checkpoint every epoch; stop once the training error is zero and the test error did not improve; each run reported at its checkpoint of lowest test error, so `t*` is that checkpoint's time). Same grid, same analysis (declared lazy). Each exponent as value ± statistical error [acceptable range].\n\n\
          {table}\n## Figures\n\n{links}"
     );
-    Report::write(out, &text, figures, table)
+    Report::write(out, &text, figures.len(), table)
 }
 
 #[cfg(test)]

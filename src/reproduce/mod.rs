@@ -1,4 +1,10 @@
 //! One-command reproductions of published results.
+//!
+//! Each reproduction is one file holding a type that is both its command-line arguments
+//! (`clap::Args`) and a [`Reproduction`]: its parts (sweep files), its report. The `registry`
+//! lists them; the CLI's one driver (`cli/reproduce.rs`) claims the output directory, plans,
+//! prints a `--dry-run`, runs what is missing in one queue and writes the report, the same way
+//! for every one (ARCHITECTURE.md, "Adding a reproduction").
 
 pub mod decision_boundary;
 pub mod equal_t;
@@ -10,6 +16,133 @@ pub mod hinge_vs_ce;
 pub mod owner;
 pub mod perceptron;
 pub mod plan;
+pub mod registry;
 pub mod sgd_vs_sde;
 pub mod table1;
 pub mod table1_report;
+
+use crate::error::Result;
+use plan::{Planned, Planning};
+use std::path::{Path, PathBuf};
+
+/// A one-command reproduction: what it runs and what it reports.
+pub trait Reproduction {
+    /// The command that makes it, as its directory records it (`reproduce fc-mnist --preset
+    /// laptop`): another command is refused that directory.
+    fn command(&self) -> String;
+    /// Its output directory (sweeps/, results/, figures/, report.md).
+    fn out(&self) -> PathBuf;
+    /// How it runs (`--dry-run`, `--no-run`, `--jobs`, `--quiet`).
+    fn run_flags(&self) -> RunFlags {
+        RunFlags::default()
+    }
+    /// Other reproductions' directories its runs go into, each with the command that owns it
+    /// (Table 1's FC rows run in `reproduce fc-mnist`'s directory).
+    fn shared_dirs(&self) -> Vec<(PathBuf, String)> {
+        Vec::new()
+    }
+    /// Its parts, planned: the sweep files written and the results directories opened (with
+    /// [`Planning::DryRun`], only read).
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan>;
+    /// Whether `--dry-run` estimates each part's wall time (`estimate`: a model of fc runs).
+    fn estimates_wall_time(&self) -> bool {
+        false
+    }
+    /// A sentence `--dry-run` prints under the plan.
+    fn dry_run_note(&self, _out: &Path) -> Option<String> {
+        None
+    }
+    /// Whether the wall time of its runs is kept in `OUT/timing.json` for its report.
+    fn keeps_timing(&self) -> bool {
+        false
+    }
+    /// Analyse the runs done so far, draw the figures and write the report.
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report>;
+}
+
+/// The planned parts of a reproduction, and the ones it skips with the reason.
+#[derive(Default)]
+pub struct Plan {
+    pub planned: Vec<Planned>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A part not run, and why (e.g. no CIFAR-10 here).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub reason: String,
+}
+
+/// What a reproduction wrote.
+pub struct Report {
+    /// `report.md`.
+    pub path: PathBuf,
+    /// How many figures, and the directory they are in.
+    pub figures: usize,
+    pub figure_dir: PathBuf,
+    /// What the terminal shows: the main table and verdicts.
+    pub summary: String,
+}
+
+impl Report {
+    /// Write `text` as `out/report.md` (atomically) and describe it.
+    pub fn write(out: &Path, text: &str, figures: usize, summary: String) -> Result<Self> {
+        let path = out.join("report.md");
+        crate::io::write_atomic(&path, text.as_bytes())?;
+        Ok(Report {
+            path,
+            figures,
+            figure_dir: out.join("figures"),
+            summary,
+        })
+    }
+}
+
+/// How a reproduction runs.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RunFlags {
+    /// Print the plan (each part's runs, how many are missing; for fc-mnist and table1 an
+    /// estimated wall time on this machine) and stop, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Analyse and report the runs that exist, without running the missing ones.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Runs in parallel [default: all cores].
+    #[arg(long, short, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The arguments of a reproduction with one full size and a `--quick` smoke test.
+#[derive(clap::Args, Clone, Debug)]
+pub struct QuickArgs {
+    /// Output directory (sweeps/, results/, figures/, report.md) [default:
+    /// reproduce-<command>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A smoke test: a smaller grid and fewer seeds, with rougher results.
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+impl QuickArgs {
+    /// `reproduce <name>` (with ` --quick`), the command a directory records.
+    pub fn command(&self, name: &str) -> String {
+        let quick = if self.quick { " --quick" } else { "" };
+        format!("reproduce {name}{quick}")
+    }
+
+    /// `--out`, else `reproduce-<name>`.
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("reproduce-{name}")))
+    }
+}

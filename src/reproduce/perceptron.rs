@@ -6,16 +6,16 @@
 //! P^gamma`), the slope of `|w_perp|` in T is 1 within 0.1 and its P exponent is ~0, and the
 //! extreme-value exponent is within 0.05 of `1/(1+chi)`.
 
+use super::plan::{Part, Planned, Planning, plan_parts};
+use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::curves::Observable;
 use crate::analysis::evt::{EvtCheck, evt_check};
 use crate::analysis::{Analysis, analyze, conventions, load_results};
 use crate::error::Result;
 use crate::plot::figures::{all_figures, slug};
 use crate::plot::trajectories::perceptron_trajectories;
-use crate::sweep::{Event, RunStore, SweepSpec, execute, pending};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 /// One sweep per chi: the number of steps to convergence grows as `P^b` with `b` from ~1.2
 /// (chi = 3) to ~2.4 (chi = 0), so each chi gets the widest P range that stays affordable.
@@ -56,59 +56,66 @@ pub struct Check {
     pub pass: bool,
 }
 
-pub struct Reproduction {
-    pub analysis: Analysis,
-    pub evt: Vec<EvtCheck>,
-    pub checks: Vec<Check>,
-    pub figures: Vec<PathBuf>,
-    pub report: PathBuf,
+/// `reproduce perceptron`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Perceptron {
+    #[command(flatten)]
+    pub args: QuickArgs,
 }
 
-/// How [`reproduce`] ended: the report, or a stop (a signal raised `stop`) with the runs that
-/// were not started; a rerun resumes.
-pub enum Ended {
-    Reported(Box<Reproduction>),
-    Stopped { not_started: usize },
-}
-
-/// Run (or resume) the sweep in `out/results`, then analyze, draw and report into `out`.
-/// Raising `stop` starts no new run; the running ones finish and nothing is analyzed.
-pub fn reproduce(
-    out: &Path,
-    quick: bool,
-    jobs: usize,
-    stop: &AtomicBool,
-    on_event: impl FnMut(&Event),
-    on_total: impl FnOnce(usize),
-) -> Result<Ended> {
-    std::fs::create_dir_all(out.join("sweeps")).map_err(|e| crate::Error::io(out, e))?;
-    // Plan every sweep first, so the progress bar knows the total.
-    let mut planned = Vec::new();
-    for chi in CHIS {
-        let text = sweep_text(chi, quick);
-        let path = out.join("sweeps").join(format!("chi{chi}.toml"));
-        crate::io::write_atomic(&path, text.as_bytes())?;
-        let spec = SweepSpec::parse(&text, &path.display().to_string())?;
-        let runs = spec.runs()?;
-        let store =
-            RunStore::create_or_open(&out.join("results").join(format!("chi{chi}")), &spec)?;
-        planned.push((store, runs));
+impl Reproduction for Perceptron {
+    fn command(&self) -> String {
+        self.args.command("perceptron")
     }
-    let todo: Vec<_> = planned
-        .iter()
-        .map(|(store, runs)| pending(store, runs, None, false))
-        .collect();
-    let n_runs: usize = planned.iter().map(|(_, r)| r.len()).sum();
-    on_total(todo.iter().map(Vec::len).sum());
-    let mut on_event = on_event;
+
+    fn out(&self) -> PathBuf {
+        self.args.out("perceptron")
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.args.run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan_parts(out, parts(self.args.quick), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        report(out, &plan.planned, self.args.quick)
+    }
+}
+
+/// One part per chi: `sweeps/chi<chi>.toml`, results in `results/chi<chi>`.
+fn parts(quick: bool) -> Vec<Part> {
+    CHIS.iter()
+        .map(|&chi| Part {
+            name: match chi {
+                0 => "chi0",
+                1 => "chi1",
+                _ => "chi3",
+            },
+            what: match chi {
+                0 => "perceptron, chi = 0",
+                1 => "perceptron, chi = 1",
+                _ => "perceptron, chi = 3",
+            },
+            regime: None,
+            text: sweep_text(chi, quick),
+        })
+        .collect()
+}
+
+/// Analyse the runs done so far (all chi), run the extreme-value Monte-Carlo, check, draw, and
+/// write `report.md` and `analysis/exponents.{md,csv}`; the summary is the exponents table and
+/// the checks.
+fn report(out: &Path, planned: &[Planned], quick: bool) -> Result<Report> {
+    let n_runs: usize = planned.iter().map(|p| p.runs.len()).sum();
     let mut results = Vec::new();
-    let mut not_started = 0;
-    for ((store, _), todo) in planned.iter().zip(&todo) {
-        not_started += execute(store, todo, jobs, stop, &mut on_event)?.not_started;
-        results.extend(load_results(&store.dir)?);
-    }
-    if not_started > 0 {
-        return Ok(Ended::Stopped { not_started });
+    for p in planned {
+        results.extend(load_results(&p.store.dir)?);
     }
     let analysis = analyze(&results);
     let ps: Vec<usize> = if quick {
@@ -177,18 +184,22 @@ pub fn reproduce(
         format!("{}\n{}\n", analysis.markdown(), conventions()).as_bytes(),
     )?;
     crate::table::write(&analysis.table(), &analysis_dir.join("exponents.csv"))?;
-    let report = out.join("report.md");
-    crate::io::write_atomic(
-        &report,
-        report_text(&analysis, &evt, &checks, quick, n_runs).as_bytes(),
-    )?;
-    Ok(Ended::Reported(Box::new(Reproduction {
-        analysis,
-        evt,
-        checks,
-        figures,
-        report,
-    })))
+    let mut summary = analysis.markdown();
+    for c in &checks {
+        summary += &format!(
+            "\n{:<4} {}: {} (expected {})",
+            if c.pass { "pass" } else { "FAIL" },
+            c.what,
+            c.measured,
+            c.expected
+        );
+    }
+    Report::write(
+        out,
+        &report_text(&analysis, &evt, &checks, quick, n_runs),
+        figures.len(),
+        summary,
+    )
 }
 
 fn report_text(

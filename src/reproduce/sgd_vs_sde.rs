@@ -5,11 +5,12 @@
 //! test error, `dw` and `t*` against `T`, one colour per dynamics, and a verdict per observable.
 //! A third sweep repeats the lazy one with B = P/4 = 256.
 
-use super::equal_t::{Report, write_report};
+use super::equal_t::write_report;
 use super::plan::{Part, Planned, Planning, plan_parts};
+use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The two sweeps. `quick`: a small net, three temperatures, two seeds.
 pub fn parts(quick: bool) -> Vec<Part> {
@@ -66,9 +67,36 @@ pub fn parts(quick: bool) -> Vec<Part> {
     .collect()
 }
 
-/// Write the sweep files and open the results directories under `out`.
-pub fn plan(out: &Path, quick: bool, planning: Planning) -> Result<Vec<Planned>> {
-    plan_parts(out, parts(quick), planning)
+/// `reproduce sgd-vs-sde`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SgdVsSde {
+    #[command(flatten)]
+    pub args: QuickArgs,
+}
+
+impl Reproduction for SgdVsSde {
+    fn command(&self) -> String {
+        self.args.command("sgd-vs-sde")
+    }
+
+    fn out(&self) -> PathBuf {
+        self.args.out("sgd-vs-sde")
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.args.run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan_parts(out, parts(self.args.quick), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        report(out, &plan.planned)
+    }
 }
 
 /// Figures and `report.md` from the runs done so far.

@@ -14,17 +14,101 @@
 
 use super::fc_mnist::{self, Preset};
 use super::plan::{self, Part, Planned, Planning, toml_string};
+use super::{Plan, Report, Reproduction, RunFlags, Skipped};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
 
 use std::path::{Path, PathBuf};
 
-/// A row left out, and why.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Skipped {
-    pub name: &'static str,
-    pub what: &'static str,
-    pub reason: String,
+/// `reproduce table1`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Table1 {
+    /// laptop: the bundled MNIST digits, h = 8 CNNs, the FC rows and Fig. 1a of `reproduce
+    /// fc-mnist --preset laptop`; 98 minutes measured on 2 cores (AMD EPYC, 2026-11-30), FC rows
+    /// included (BENCHMARKS.md has the faster CNN steps since). paper: the FC rows and Fig. 1a of
+    /// `reproduce fc-mnist --preset paper` (the authors' FC settings, full MNIST via --data-dir),
+    /// the perceptron at the authors' sizes, the laptop's CNN rows; a few hours on 2 cores.
+    /// cluster: the authors' settings (full MNIST via --data-dir) for `sgd-regimes slurm
+    /// OUT/sweeps/<row>.toml --results <its results dir>`. quick: a smoke test.
+    #[arg(long, value_enum, default_value = "laptop")]
+    pub preset: Preset,
+    /// Output directory (sweeps/, results/, figures/, report.md, exponents.csv, timing.json)
+    /// [default: reproduce-table1-<preset>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where the FC rows' runs live (`reproduce fc-mnist`'s directory; run there if missing)
+    /// [default: reproduce-fc-mnist-<preset>].
+    #[arg(long, value_name = "DIR")]
+    pub fc_mnist: Option<PathBuf>,
+    /// Full MNIST IDX files (required by the paper and cluster presets).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// CIFAR-10 binary files, for the CIFAR rows and Fig. 1b [default: $SGD_REGIMES_CIFAR10,
+    /// else data/cifar10 if present; without CIFAR-10 those rows are skipped with a note].
+    #[arg(long, value_name = "DIR")]
+    pub cifar_dir: Option<String>,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+impl Table1 {
+    fn fc_dir(&self) -> PathBuf {
+        self.fc_mnist
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("reproduce-fc-mnist-{}", self.preset.name())))
+    }
+}
+
+impl Reproduction for Table1 {
+    fn command(&self) -> String {
+        format!("reproduce table1 --preset {}", self.preset.name())
+    }
+
+    fn out(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("reproduce-table1-{}", self.preset.name())))
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.run.clone()
+    }
+
+    fn shared_dirs(&self) -> Vec<(PathBuf, String)> {
+        vec![(
+            self.fc_dir(),
+            format!("reproduce fc-mnist --preset {}", self.preset.name()),
+        )]
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        let data = DataDirs {
+            mnist: self.data_dir.clone(),
+            cifar: find_cifar(self.cifar_dir.as_deref())?,
+        };
+        let (planned, skipped) = plan(out, &self.fc_dir(), self.preset, &data, planning)?;
+        Ok(Plan { planned, skipped })
+    }
+
+    fn estimates_wall_time(&self) -> bool {
+        true
+    }
+
+    fn dry_run_note(&self, _out: &Path) -> Option<String> {
+        Some(
+            "the estimate is a rough model: calibrated steps, steps per run modelled from fc runs and rescaled by the row's finished runs; expect within 2x"
+                .into(),
+        )
+    }
+
+    fn keeps_timing(&self) -> bool {
+        true
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        let timing = super::table1_report::Timing::load(out)?;
+        super::table1_report::write(out, self.preset, &plan.planned, &plan.skipped, &timing)
+    }
 }
 
 /// Where the data comes from.

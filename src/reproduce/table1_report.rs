@@ -7,20 +7,14 @@
 use super::fc_mnist::Preset;
 use super::fc_mnist_report::{figure_links, run_summary, show, table1_row, table1_row_named};
 use super::plan::Planned;
-use super::table1::{Skipped, prediction_depth};
+use super::table1::prediction_depth;
+use super::{Report, Skipped};
 use crate::analysis::{analyze_declared, conventions, load_results};
 use crate::error::{Error, Result};
 use crate::plot::figures::all_figures;
 use crate::table::{Cell, Table};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-pub struct Report {
-    pub path: PathBuf,
-    pub figures: usize,
-    /// Table 1 and the phase-diagram summary, for the terminal.
-    pub summary: String,
-}
 
 /// Wall seconds `reproduce table1` spent running, added up over every invocation that ran
 /// something (`OUT/timing.json`, so a resumed reproduction still knows its total). All rows
@@ -233,14 +227,10 @@ pub fn write(
         wall_note(timing),
         conventions()
     );
-    let path = out.join("report.md");
-    crate::io::write_atomic(&path, text.as_bytes())?;
+    // The summary: Table 1 and the phase-diagram summary.
+    let report = Report::write(out, &text, figures, format!("{table1}\n{phase_text}"))?;
     crate::table::write(&csv, &out.join("exponents.csv"))?;
-    Ok(Report {
-        path,
-        figures,
-        summary: format!("{table1}\n{phase_text}"),
-    })
+    Ok(report)
 }
 
 /// Where a preset departs from the authors' settings (method §7), beyond the FC rows (whose
