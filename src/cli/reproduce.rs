@@ -1,11 +1,11 @@
 //! `sgd-regimes reproduce <name>`: one driver for every reproduction of
-//! `reproduce::registry`: claim the output directory, plan, print the plan (`--dry-run`), run
+//! `reproduce::ALL`: claim the output directory, plan, print the plan (`--dry-run`), run
 //! what is missing in one queue with one progress bar (graceful on a signal, resumable), and
 //! print the report.
 
 use crate::reproduce::plan::{self, Planned, Planning};
 use crate::reproduce::table1_report::Timing;
-use crate::reproduce::{Plan, Report, Reproduction, RunFlags, owner, registry};
+use crate::reproduce::{Plan, Report, Reproduction, RunFlags, owner};
 use crate::sweep::Event;
 use anyhow::Result;
 use clap::{ArgMatches, FromArgMatches, Subcommand};
@@ -26,7 +26,7 @@ impl FromArgMatches for ReproduceCommand {
         let Some((name, sub)) = m.subcommand() else {
             return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand));
         };
-        match registry::ALL.iter().find(|e| e.name == name) {
+        match crate::reproduce::ALL.iter().find(|e| e.name == name) {
             Some(e) => Ok(Self((e.build)(sub)?)),
             None => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
         }
@@ -40,7 +40,7 @@ impl FromArgMatches for ReproduceCommand {
 
 impl Subcommand for ReproduceCommand {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
-        registry::ALL.iter().fold(cmd, |cmd, e| {
+        crate::reproduce::ALL.iter().fold(cmd, |cmd, e| {
             cmd.subcommand((e.args)(clap::Command::new(e.name)).about(e.about))
         })
     }
@@ -50,7 +50,7 @@ impl Subcommand for ReproduceCommand {
     }
 
     fn has_subcommand(name: &str) -> bool {
-        registry::ALL.iter().any(|e| e.name == name)
+        crate::reproduce::ALL.iter().any(|e| e.name == name)
     }
 }
 

@@ -1,25 +1,32 @@
 //! One-command reproductions of published results.
 //!
 //! Each reproduction is one file holding a type that is both its command-line arguments
-//! (`clap::Args`) and a [`Reproduction`]: its parts (sweep files), its report. The `registry`
-//! lists them; the CLI's one driver (`cli/reproduce.rs`) claims the output directory, plans,
-//! prints a `--dry-run`, runs what is missing in one queue and writes the report, the same way
-//! for every one (ARCHITECTURE.md, "Adding a reproduction").
+//! (`clap::Args`) and a [`Reproduction`]: its parts (sweep files), its report. [`ALL`] lists
+//! them (one line each in the `reproductions!` call below); the CLI's one driver
+//! (`cli/reproduce.rs`) claims the output directory, plans, prints a `--dry-run`, runs what is
+//! missing in one queue and writes the report, the same way for every one (ARCHITECTURE.md,
+//! "Adding a reproduction").
 
-pub mod decision_boundary;
 pub mod equal_t;
 pub mod estimate;
-pub mod eta_over_b;
-pub mod fc_mnist;
 pub mod fc_mnist_report;
-pub mod hinge_vs_ce;
 pub mod owner;
-pub mod perceptron;
 pub mod plan;
+#[macro_use]
 pub mod registry;
-pub mod sgd_vs_sde;
-pub mod table1;
 pub mod table1_report;
+
+// The registry: one line per reproduction (`module::Type => "subcommand", "help";`), which
+// declares its module and lists it in `ALL`, the order `reproduce --help` shows.
+reproductions! {
+    perceptron::Perceptron => "perceptron", "The teacher-student perceptron (d=128, B=2, chi in {0,1,3}): sweep, fits, extreme-value check, figures and report. Resumable: rerun to finish an interrupted sweep.";
+    fc_mnist::FcMnist => "fc-mnist", "The paper's fully-connected results on MNIST parity: Table 1's lazy and feature FC rows and the (alpha, T) phase diagram of Fig. 1a. Runs the missing runs of three sweeps (resumable: interrupt and rerun), then fits, draws and writes report.md.";
+    table1::Table1 => "table1", "Every row of the paper's Table 1 that the data here allows: FC (from `reproduce fc-mnist`), mnas and simple-cnn lazy on MNIST parity, perceptron at chi = 1.5 and 4, and with CIFAR-10 the CIFAR rows and Fig. 1b. Resumable; --dry-run estimates the time per row.";
+    eta_over_b::EtaOverB => "eta-over-b", "SGD's effect is set by T = eta/B (the paper's Figs. 18-19): fc on MNIST parity, P = 1024, temperatures x batch sizes 4 .. 128 at alpha = 1 and alpha = 32768; figures of test error, dw and t* against T (one colour per B) and a verdict per observable. About 10 minutes on 2 cores; resumable.";
+    sgd_vs_sde::SgdVsSde => "sgd-vs-sde", "SGD against its SDE (full-batch gradient plus Gaussian noise with SGD's mini-batch covariance) at equal T: fc on MNIST parity, B = 16, lazy (P = 1024) and alpha = 1 (P = 256); figures of test error, dw and t* against T and a verdict per observable. Resumable.";
+    decision_boundary::DecisionBoundary => "decision-boundary", "The paper's Fig. 5: decision boundaries learnt at increasing T in two dimensions (32 points; the perceptron and a one-hidden-layer fc net), drawn over the true boundary. A few seconds.";
+    hinge_vs_ce::HingeVsCe => "hinge-vs-ce", "The lazy fc exponents with the hinge loss and with cross-entropy stopped early (the paper's Fig. 17): the same grid, the same analysis; Table 1's row per loss and figures. Resumable.";
+}
 
 use crate::error::Result;
 use plan::{Planned, Planning};

@@ -1,12 +1,8 @@
-//! Every reproduction, by its subcommand name: `sgd-regimes reproduce <name>` is built from
-//! this list (its arguments are the reproduction's own `clap::Args`), so adding a
-//! reproduction is one file and one line here.
+//! How a reproduction is listed: `sgd-regimes reproduce <name>` is built from
+//! [`ALL`](super::ALL) (each one's arguments are its own `clap::Args`), which the
+//! `reproductions!` call in `reproduce/mod.rs` writes, one line per reproduction.
 
 use super::Reproduction;
-use super::{
-    decision_boundary::DecisionBoundary, eta_over_b::EtaOverB, fc_mnist::FcMnist,
-    hinge_vs_ce::HingeVsCe, perceptron::Perceptron, sgd_vs_sde::SgdVsSde, table1::Table1,
-};
 
 /// One reproduction: its subcommand, its one-paragraph help, and how clap builds it.
 pub struct Entry {
@@ -25,7 +21,7 @@ fn build<R: clap::Args + Reproduction + 'static>(
 }
 
 /// The entry of the reproduction `R`, whose arguments are `R` itself.
-const fn entry<R: clap::Args + Reproduction + 'static>(
+pub const fn entry<R: clap::Args + Reproduction + 'static>(
     name: &'static str,
     about: &'static str,
 ) -> Entry {
@@ -37,41 +33,18 @@ const fn entry<R: clap::Args + Reproduction + 'static>(
     }
 }
 
-/// The reproductions, in the order `reproduce --help` lists them.
-pub const ALL: &[Entry] = &[
-    entry::<Perceptron>(
-        "perceptron",
-        "The teacher-student perceptron (d=128, B=2, chi in {0,1,3}): sweep, fits, extreme-value check, figures and report. Resumable: rerun to finish an interrupted sweep.",
-    ),
-    entry::<FcMnist>(
-        "fc-mnist",
-        "The paper's fully-connected results on MNIST parity: Table 1's lazy and feature FC rows and the (alpha, T) phase diagram of Fig. 1a. Runs the missing runs of three sweeps (resumable: interrupt and rerun), then fits, draws and writes report.md.",
-    ),
-    entry::<Table1>(
-        "table1",
-        "Every row of the paper's Table 1 that the data here allows: FC (from `reproduce fc-mnist`), mnas and simple-cnn lazy on MNIST parity, perceptron at chi = 1.5 and 4, and with CIFAR-10 the CIFAR rows and Fig. 1b. Resumable; --dry-run estimates the time per row.",
-    ),
-    entry::<EtaOverB>(
-        "eta-over-b",
-        "SGD's effect is set by T = eta/B (the paper's Figs. 18-19): fc on MNIST parity, P = 1024, temperatures x batch sizes 4 .. 128 at alpha = 1 and alpha = 32768; figures of test error, dw and t* against T (one colour per B) and a verdict per observable. About 10 minutes on 2 cores; resumable.",
-    ),
-    entry::<SgdVsSde>(
-        "sgd-vs-sde",
-        "SGD against its SDE (full-batch gradient plus Gaussian noise with SGD's mini-batch covariance) at equal T: fc on MNIST parity, B = 16, lazy (P = 1024) and alpha = 1 (P = 256); figures of test error, dw and t* against T and a verdict per observable. Resumable.",
-    ),
-    entry::<DecisionBoundary>(
-        "decision-boundary",
-        "The paper's Fig. 5: decision boundaries learnt at increasing T in two dimensions (32 points; the perceptron and a one-hidden-layer fc net), drawn over the true boundary. A few seconds.",
-    ),
-    entry::<HingeVsCe>(
-        "hinge-vs-ce",
-        "The lazy fc exponents with the hinge loss and with cross-entropy stopped early (the paper's Fig. 17): the same grid, the same analysis; Table 1's row per loss and figures. Resumable.",
-    ),
-];
-
+/// Declares each reproduction's module and lists it in [`ALL`](super::ALL), one line each:
+/// `module::Type => "subcommand", "help";`.
+macro_rules! reproductions {
+    ($($module:ident::$ty:ident => $name:literal, $about:literal;)*) => {
+        $(pub mod $module;)*
+        /// Every reproduction, in the order `reproduce --help` lists them.
+        pub const ALL: &[registry::Entry] = &[$(registry::entry::<$module::$ty>($name, $about)),*];
+    };
+}
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::ALL;
 
     #[test]
     fn names_are_distinct_and_every_entry_builds_with_its_defaults() {
