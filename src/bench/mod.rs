@@ -149,7 +149,16 @@ pub fn sgemm_peak_gflops(sample_s: f64) -> f64 {
     let b = gaussian(n * n, 2);
     let mut c = vec![0.0f32; n * n];
     let s = time_per_call(
-        || gemm::x_wt(n, n, n, 1.0, black_box(&a), black_box(&b), 0.0, &mut c),
+        || {
+            gemm::x_wt(
+                gemm::DenseShape::new(n, n, n),
+                1.0,
+                black_box(&a),
+                black_box(&b),
+                0.0,
+                &mut c,
+            )
+        },
         sample_s,
         5,
     );

@@ -8,6 +8,7 @@
 //! 'same' padding follows the usual convention: the output is `ceil(n / s)` along each axis and
 //! the total padding `max((out - 1)·s + k - n, 0)` is split with the extra pixel at the end.
 
+use super::gemm::DenseShape;
 use super::unpacked::pointwise;
 use super::{direct_conv, gemm};
 use std::ops::Range;
@@ -210,7 +211,14 @@ pub fn conv_forward(
         im2col(x, n, s, cols);
         cols
     };
-    gemm::x_wt(rows, s.patch(), s.c_out, 1.0, patches, w, 0.0, z);
+    gemm::x_wt(
+        DenseShape::new(rows, s.patch(), s.c_out),
+        1.0,
+        patches,
+        w,
+        0.0,
+        z,
+    );
     if scale != 1.0 {
         for v in &mut z[..rows * s.c_out] {
             *v *= scale;
@@ -236,20 +244,40 @@ pub fn conv_backward_input(
     if pointwise::applies_to_input(s) {
         pointwise::backward_input(dz, rows, s, w, scale, dx);
     } else if s.is_pointwise() {
-        gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dx);
+        gemm::dz_w(
+            DenseShape::new(rows, s.patch(), s.c_out),
+            scale,
+            dz,
+            w,
+            0.0,
+            dx,
+        );
     } else {
-        gemm::dz_w(rows, s.c_out, s.patch(), scale, dz, w, 0.0, dcols);
+        gemm::dz_w(
+            DenseShape::new(rows, s.patch(), s.c_out),
+            scale,
+            dz,
+            w,
+            0.0,
+            dcols,
+        );
         col2im(dcols, n, s, dx);
     }
 }
 
+/// What the backward pass of the weights reads of [`conv_forward`]'s: the layer's input `x` and
+/// the patches `cols` it left (used for a k > 1 kernel that runs as a product).
+#[derive(Clone, Copy)]
+pub struct ForwardInput<'a> {
+    pub x: &'a [f32],
+    pub cols: &'a [f32],
+}
+
 /// Weight gradient of [`conv_forward`], added as `w_target += coeff · gradient` (`coeff = -lr`
-/// fuses the SGD step into the product); `x` is the layer's input and `cols` what
-/// [`conv_forward`] left in it.
+/// fuses the SGD step into the product).
 pub fn conv_backward_weights(
     dz: &[f32],
-    x: &[f32],
-    cols: &[f32],
+    ForwardInput { x, cols }: ForwardInput<'_>,
     n: usize,
     s: &ConvShape,
     scale: f32,
@@ -265,9 +293,7 @@ pub fn conv_backward_weights(
     }
     let patches = if s.is_pointwise() { x } else { cols };
     gemm::dzt_x(
-        rows,
-        s.c_out,
-        s.patch(),
+        DenseShape::new(rows, s.patch(), s.c_out),
         coeff * scale,
         dz,
         patches,
@@ -425,7 +451,8 @@ mod tests {
             conv_backward_input(&c, n, &s, &w, 1.0, &mut dcols, &mut dx);
             let mut gw = vec![0.0; w.len()];
             let mut gb = vec![0.0; b.len()];
-            conv_backward_weights(&c, &x, &cols, n, &s, 1.0, 1.0, &mut gw);
+            let input = ForwardInput { x: &x, cols: &cols };
+            conv_backward_weights(&c, input, n, &s, 1.0, 1.0, &mut gw);
             bias_backward(&c, &mut gb, rows, 1.0, 1.0);
             let what = format!("{s:?}");
             layer_gradient_matches(&format!("{what} dx"), &x, &dx, |x| loss(x, &w, &b));

@@ -10,7 +10,7 @@
 //! recipes give the same bits as the nets they replaced.
 
 use super::activation::Activation;
-use super::cnn::{Act, Bias, Cnn, CnnBuilder, OpKind};
+use super::cnn::{Act, Bias, Cnn, CnnBuilder, Kernel, OpKind};
 use crate::config::net::{LayerSpec, Size};
 use crate::error::{Error, Result};
 
@@ -113,22 +113,24 @@ fn add(b: &mut CnnBuilder, layer: &LayerSpec, at: &str, h: usize, last: bool) ->
             check_params((c_out as u128) * (*k as u128).pow(2) * c_in as u128)?;
             let scale = hidden_scale(*k, c_in, *bias);
             let name = name_or(name, "conv");
-            b.conv(
-                &name,
+            let kernel = Kernel {
                 c_out,
-                *k,
-                *stride,
-                scale,
-                bias_of(*bias),
-                Act::Linear,
-            );
+                k: *k,
+                stride: *stride,
+            };
+            b.conv(&name, kernel, scale, bias_of(*bias), Act::Linear);
         }
         LayerSpec::Pointwise { out, bias, name } => {
             let c_out = size(*out)?;
             check_params(c_out as u128 * c_in as u128)?;
             let scale = hidden_scale(1, c_in, *bias);
             let name = name_or(name, "pointwise");
-            b.conv(&name, c_out, 1, 1, scale, bias_of(*bias), Act::Linear);
+            let kernel = Kernel {
+                c_out,
+                k: 1,
+                stride: 1,
+            };
+            b.conv(&name, kernel, scale, bias_of(*bias), Act::Linear);
         }
         LayerSpec::Depthwise { k, stride, name } => {
             check_params((*k as u128).pow(2) * c_in as u128)?;
@@ -199,23 +201,23 @@ fn add(b: &mut CnnBuilder, layer: &LayerSpec, at: &str, h: usize, last: bool) ->
             let base = name.clone().unwrap_or_else(|| at.to_string());
             let (mark, shape) = (b.mark(), b.shape());
             let scale = hidden_scale(1, c_in, false);
-            b.conv(
-                &format!("{base}.expand"),
-                mid,
-                1,
-                1,
-                scale,
-                Bias::No,
-                Act::Phi,
-            );
+            let expand = Kernel {
+                c_out: mid,
+                k: 1,
+                stride: 1,
+            };
+            b.conv(&format!("{base}.expand"), expand, scale, Bias::No, Act::Phi);
             let dw_scale = hidden_scale(*k, 1, false);
             b.depthwise(&format!("{base}.dw"), *k, *stride, dw_scale, Act::Phi);
             let scale = hidden_scale(1, mid, false);
+            let project = Kernel {
+                c_out,
+                k: 1,
+                stride: 1,
+            };
             b.conv(
                 &format!("{base}.project"),
-                c_out,
-                1,
-                1,
+                project,
                 scale,
                 Bias::No,
                 Act::Linear,

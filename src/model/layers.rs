@@ -2,7 +2,7 @@
 //! per point. Scalings live in the forward pass (weights are drawn N(0,1)). A backward pass
 //! never allocates: the caller owns every buffer.
 
-use super::gemm;
+use super::gemm::{self, DenseShape};
 use super::unpacked::dense;
 use std::f32::consts::SQRT_2;
 
@@ -13,40 +13,24 @@ use std::f32::consts::SQRT_2;
 /// matrixmultiply rounds rows of partial tiles differently from rows of full tiles, and a
 /// point's output would depend on how many rows were evaluated with it. A training batch goes
 /// through `unpacked::dense` instead (same bits, no packing of the weights).
-pub fn dense_forward(
-    x: &[f32],
-    w: &[f32],
-    z: &mut [f32],
-    n: usize,
-    fan_in: usize,
-    fan_out: usize,
-    scale: f32,
-) {
-    if dense::applies(n) {
-        return dense::forward(x, w, z, n, fan_in, fan_out, scale);
+pub fn dense_forward(x: &[f32], w: &[f32], z: &mut [f32], s: DenseShape, scale: f32) {
+    if dense::applies(s.n) {
+        return dense::forward(x, w, z, s, scale);
     }
-    gemm::x_wt(n, fan_in, fan_out, 1.0, x, w, 0.0, z);
+    gemm::x_wt(s, 1.0, x, w, 0.0, z);
     if scale != 1.0 {
-        for v in &mut z[..n * fan_out] {
+        for v in &mut z[..s.n * s.fan_out] {
             *v *= scale;
         }
     }
 }
 
 /// Gradient to the input of [`dense_forward`]: `dx = scale · dz W`.
-pub fn dense_backward_input(
-    dz: &[f32],
-    w: &[f32],
-    dx: &mut [f32],
-    n: usize,
-    fan_in: usize,
-    fan_out: usize,
-    scale: f32,
-) {
-    if dense::applies_to_input(n, fan_out) {
-        return dense::backward_input(dz, w, dx, n, fan_in, fan_out, scale);
+pub fn dense_backward_input(dz: &[f32], w: &[f32], dx: &mut [f32], s: DenseShape, scale: f32) {
+    if dense::applies_to_input(s.n, s.fan_out) {
+        return dense::backward_input(dz, w, dx, s, scale);
     }
-    gemm::dz_w(n, fan_out, fan_in, scale, dz, w, 0.0, dx);
+    gemm::dz_w(s, scale, dz, w, 0.0, dx);
 }
 
 /// Gradient to the weights of [`dense_forward`], added in place: `target += coeff · scale · dzᵀ x`.
@@ -56,13 +40,11 @@ pub fn dense_backward_weights(
     dz: &[f32],
     x: &[f32],
     target: &mut [f32],
-    n: usize,
-    fan_in: usize,
-    fan_out: usize,
+    s: DenseShape,
     scale: f32,
     coeff: f32,
 ) {
-    gemm::dzt_x(n, fan_out, fan_in, coeff * scale, dz, x, 1.0, target);
+    gemm::dzt_x(s, coeff * scale, dz, x, 1.0, target);
 }
 
 /// Normalized ReLU `phi(z) = relu(z) / sqrt(E[relu(g)^2]) = sqrt(2) relu(z)`, in place.
@@ -152,7 +134,8 @@ mod tests {
         let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
 
         let mut z = vec![0.0; n * fan_out];
-        dense_forward(&x, &w, &mut z, n, fan_in, fan_out, scale);
+        let shape = DenseShape::new(n, fan_in, fan_out);
+        dense_forward(&x, &w, &mut z, shape, scale);
         let fwd: f64 = z
             .iter()
             .zip(&c)
@@ -161,9 +144,9 @@ mod tests {
         assert!((fwd - loss(&x64, &w64)).abs() < 1e-5);
 
         let mut dx = vec![0.0; n * fan_in];
-        dense_backward_input(&c, &w, &mut dx, n, fan_in, fan_out, scale);
+        dense_backward_input(&c, &w, &mut dx, shape, scale);
         let mut gw = vec![0.5; fan_out * fan_in]; // accumulates onto what is there
-        dense_backward_weights(&c, &x, &mut gw, n, fan_in, fan_out, scale, 2.0);
+        dense_backward_weights(&c, &x, &mut gw, shape, scale, 2.0);
         let h = 1e-6;
         for k in 0..x64.len() {
             let (mut p, mut m) = (x64.clone(), x64.clone());

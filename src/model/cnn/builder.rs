@@ -22,6 +22,14 @@ pub enum Act {
     Linear,
 }
 
+/// A convolution's kernel: `k × k` windows with stride `stride`, to `c_out` channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernel {
+    pub c_out: usize,
+    pub k: usize,
+    pub stride: usize,
+}
+
 /// Appends ops and their parameter segments, tracking the current image shape `[h, w, c]`.
 pub struct CnnBuilder {
     input: [usize; 3],
@@ -106,16 +114,8 @@ impl CnnBuilder {
 
     /// `k × k` convolution to `c_out` channels with stride `stride`; parameters `name`
     /// (`c_out × k·k·c_in`, rows ordered (ky, kx, c_in)) and `name.bias`.
-    pub fn conv(
-        &mut self,
-        name: &str,
-        c_out: usize,
-        k: usize,
-        stride: usize,
-        scale: f32,
-        bias: Bias,
-        act: Act,
-    ) {
+    pub fn conv(&mut self, name: &str, kernel: Kernel, scale: f32, bias: Bias, act: Act) {
+        let Kernel { c_out, k, stride } = kernel;
         let [h, w, c_in] = self.shape;
         let shape = ConvShape {
             h,

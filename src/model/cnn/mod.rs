@@ -14,7 +14,7 @@ use super::{Network, ParamLayout, Update, compact_rows, standard_normal_params};
 
 mod builder;
 pub mod ops;
-pub use builder::{Act, Bias, CnnBuilder};
+pub use builder::{Act, Bias, CnnBuilder, Kernel};
 pub use ops::OpKind;
 
 /// An op with the per-image sizes of its input and output, and whether the activation `phi`

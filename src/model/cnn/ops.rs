@@ -6,10 +6,13 @@
 //! are in `conv`, `depthwise`, `pool` and `layers`; an op only says which ones it calls.
 
 use crate::model::Update;
-use crate::model::conv::{ConvShape, conv_backward_input, conv_backward_weights, conv_forward};
+use crate::model::conv::{
+    ConvShape, ForwardInput, conv_backward_input, conv_backward_weights, conv_forward,
+};
 use crate::model::depthwise::{
     depthwise_backward_input, depthwise_backward_weights, depthwise_forward,
 };
+use crate::model::gemm::DenseShape;
 use crate::model::layers::{
     bias_backward, bias_forward, dense_backward_input, dense_backward_weights, dense_forward,
     residual_backward, residual_forward,
@@ -92,9 +95,15 @@ impl Conv {
             let w = &b.params[self.weights.clone()];
             conv_backward_input(b.dy, n, s, w, self.scale, b.dcols, dx);
         }
-        let (dy, x, cols) = (b.dy, b.x, b.cols);
+        let (dy, input) = (
+            b.dy,
+            ForwardInput {
+                x: b.x,
+                cols: b.cols,
+            },
+        );
         let target = b.target(self.weights.clone());
-        conv_backward_weights(dy, x, cols, n, s, self.scale, coeff, target);
+        conv_backward_weights(dy, input, n, s, self.scale, coeff, target);
         if let Some(r) = &self.bias {
             let pixels = n * s.out_h() * s.out_w();
             bias_backward(dy, b.target(r.clone()), pixels, self.scale, coeff);
@@ -180,22 +189,23 @@ pub struct Dense {
 impl Dense {
     fn forward(&self, f: Forward<'_>) {
         let w = &f.params[self.weights.clone()];
-        dense_forward(f.x, w, f.y, f.n, self.fan_in, self.fan_out, self.scale);
+        let shape = DenseShape::new(f.n, self.fan_in, self.fan_out);
+        dense_forward(f.x, w, f.y, shape, self.scale);
         if let Some(b) = &self.bias {
             bias_forward(f.y, &f.params[b.clone()], f.n, self.scale);
         }
     }
 
     fn backward(&self, mut b: Backward<'_, '_>) {
-        let (n, coeff) = (b.n, b.coeff());
-        let (fan_in, fan_out, scale) = (self.fan_in, self.fan_out, self.scale);
+        let (n, coeff, scale) = (b.n, b.coeff(), self.scale);
+        let shape = DenseShape::new(n, self.fan_in, self.fan_out);
         if let Some(dx) = b.dx.take() {
             let w = &b.params[self.weights.clone()];
-            dense_backward_input(b.dy, w, dx, n, fan_in, fan_out, scale);
+            dense_backward_input(b.dy, w, dx, shape, scale);
         }
         let (dy, x) = (b.dy, b.x);
         let target = b.target(self.weights.clone());
-        dense_backward_weights(dy, x, target, n, fan_in, fan_out, scale, coeff);
+        dense_backward_weights(dy, x, target, shape, scale, coeff);
         if let Some(r) = &self.bias {
             bias_backward(dy, b.target(r.clone()), n, scale, coeff);
         }

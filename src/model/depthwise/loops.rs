@@ -81,8 +81,7 @@ simd::multiversion! {
             out: &mut [f32],
             taps: (&Range<usize>, &Range<usize>),
             at: (usize, usize),
-            (width, c, k, stride): (usize, usize, usize, usize),
-            scale: f32,
+            (width, c, k, stride, scale): (usize, usize, usize, usize, f32),
         ) {
             let mut acc = [[0.0f32; W]; TX];
             for ky in taps.0.clone() {
@@ -112,13 +111,12 @@ simd::multiversion! {
             out: &mut [f32],
             taps: (&Range<usize>, &Range<usize>),
             at: (usize, usize),
-            dims: (usize, usize, usize, usize),
-            scale: f32,
+            dims: (usize, usize, usize, usize, f32),
         ) {
-            block::<W, 1>(start, x, w, out, taps, at, dims, scale)
+            block::<W, 1>(start, x, w, out, taps, at, dims)
         }
         let whole = |ox: usize| cols[ox].len() == s.k;
-        let dims = (s.w, c, s.k, s.stride);
+        let dims = (s.w, c, s.k, s.stride, scale);
         for b in 0..n {
             let x = &x[b * image..][..image];
             for oy in 0..oh {
@@ -131,10 +129,10 @@ simd::multiversion! {
                     );
                     let out = &mut y[((b * oh + oy) * ow + ox) * c..];
                     if ox + TILE <= ow && whole(ox) && whole(ox + TILE - 1) {
-                        for_tile_blocks!(c, block, x, w, out, taps, at, dims, scale);
+                        for_tile_blocks!(c, block, x, w, out, taps, at, dims);
                         ox += TILE;
                     } else {
-                        for_blocks!(c, single, x, w, out, taps, at, dims, scale);
+                        for_blocks!(c, single, x, w, out, taps, at, dims);
                         ox += 1;
                     }
                 }
@@ -206,25 +204,27 @@ pub(super) fn backward_weights(
     let (top, left) = s.padding();
     let image = s.h * s.w * c;
     #[inline(always)]
+    /// One tap's gradient (`grad` starts at the tap's `c` floats) over the outputs `outs` it
+    /// feeds; `at` is the tap's input pixel for output (0, 0), wrapped below zero (an output
+    /// in `outs` brings it back in range).
     fn block<const W: usize>(
         start: usize,
         dy: &[f32],
         x: &[f32],
         grad: &mut [f32],
-        tap: (usize, usize),
         outs: (&std::ops::Range<usize>, &std::ops::Range<usize>),
-        pad: (usize, usize),
-        (ow, width, c, k, stride): (usize, usize, usize, usize, usize),
+        at: (usize, usize),
+        (ow, width, c, stride): (usize, usize, usize, usize),
     ) {
         let mut acc = [0.0f32; W];
         for oy in outs.0.clone() {
-            let iy = oy * stride + tap.0 - pad.0;
+            let iy = (oy * stride).wrapping_add(at.0);
             for ox in outs.1.clone() {
-                let ix = ox * stride + tap.1 - pad.1;
+                let ix = (ox * stride).wrapping_add(at.1);
                 mac(&mut acc, &x[(iy * width + ix) * c + start..], &dy[(oy * ow + ox) * c + start..]);
             }
         }
-        for (g, a) in grad[(tap.0 * k + tap.1) * c + start..][..W].iter_mut().zip(acc) {
+        for (g, a) in grad[start..][..W].iter_mut().zip(acc) {
             *g += a;
         }
     }
@@ -235,8 +235,10 @@ pub(super) fn backward_weights(
             let ys = outputs_of_tap(s.h, k, s.stride, ky);
             for kx in 0..k {
                 let xs = outputs_of_tap(s.w, k, s.stride, kx);
-                let dims = (ow, s.w, c, k, s.stride);
-                for_blocks!(c, block, dy, x, &mut grad, (ky, kx), (&ys, &xs), (top, left), dims);
+                let dims = (ow, s.w, c, s.stride);
+                let at = (ky.wrapping_sub(top), kx.wrapping_sub(left));
+                let grad = &mut grad[(ky * k + kx) * c..];
+                for_blocks!(c, block, dy, x, grad, (&ys, &xs), at, dims);
             }
         }
     }

@@ -249,7 +249,9 @@ mod x86;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::conv::{conv_backward_input, conv_backward_weights, conv_forward};
+    use crate::model::conv::{
+        ForwardInput, conv_backward_input, conv_backward_weights, conv_forward,
+    };
     use crate::model::gradcheck::gaussian as pseudo;
     use crate::model::simd::portable_only;
 
@@ -308,7 +310,8 @@ mod tests {
                 let mut z = vec![0.0; n * out];
                 conv_forward(&x, n, &s, &wt, scale, &mut cols, &mut z);
                 let mut gw = pseudo(s.weights(), 4);
-                conv_backward_weights(&dz, &x, &cols, n, &s, scale, -0.5, &mut gw);
+                let input = ForwardInput { x: &x, cols: &cols };
+                conv_backward_weights(&dz, input, n, &s, scale, -0.5, &mut gw);
                 let mut dx = vec![0.0; x.len()];
                 conv_backward_input(&dz, n, &s, &wt, scale, &mut cols, &mut dx);
                 (z, gw, dx)

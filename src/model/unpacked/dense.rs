@@ -5,7 +5,8 @@
 //! rows transposed instead: `zᵀ = W xᵀ` and `dxᵀ = Wᵀ dzᵀ`, rows padded to a multiple of 8 with
 //! zeros (lanes of their own, so no point's output depends on the others).
 
-use super::{CHUNK, Finish, product};
+use super::{CHUNK, Finish, Sizes, product};
+use crate::model::gemm::DenseShape;
 use std::cell::RefCell;
 
 /// Largest batch that takes these kernels.
@@ -51,56 +52,56 @@ fn transpose_out(t: &[f32], n: usize, width: usize, padded: usize, out: &mut [f3
     }
 }
 
-/// `out = finish(m Aᵀ)` with `m: n × inner` and `A: rows × inner` (`a[r][l]` at
-/// `a[r·strides.0 + l·strides.1]`), `out: n × rows`: `m` goes in transposed and the product's
-/// output comes back transposed.
+/// `out = finish(m Aᵀ)` with `A: rows × inner` (`a[r][l]` at `a[r·strides.0 + l·strides.1]`)
+/// and `m: n × inner`, where `n = sizes.cols` (the points), `out: n × rows`: `m` goes in
+/// transposed (its `n` padded to a multiple of 8) and the product's output comes back
+/// transposed.
 fn through_transpose(
     m: &[f32],
-    n: usize,
-    inner: usize,
     a: &[f32],
     strides: (usize, usize),
-    rows: usize,
+    sizes: Sizes,
     finish: Finish,
     out: &mut [f32],
 ) {
+    let Sizes {
+        rows,
+        inner,
+        cols: n,
+    } = sizes;
     let padded = n.next_multiple_of(8);
     COLUMNS.with_borrow_mut(|mt| {
         OUTPUT.with_borrow_mut(|ot| {
             transpose_in(m, n, inner, padded, mt);
             ot.resize(rows * padded, 0.0);
-            product(a, strides, rows, inner, mt, padded, finish, ot);
+            let sizes = Sizes {
+                cols: padded,
+                ..sizes
+            };
+            product(a, strides, sizes, mt, finish, ot);
             transpose_out(ot, n, rows, padded, out);
         })
     });
 }
 
 /// `z = scale · x Wᵀ` (as `layers::dense_forward`).
-pub fn forward(
-    x: &[f32],
-    w: &[f32],
-    z: &mut [f32],
-    n: usize,
-    fan_in: usize,
-    fan_out: usize,
-    scale: f32,
-) {
-    let finish = Finish::ThenScale(scale);
-    through_transpose(x, n, fan_in, w, (fan_in, 1), fan_out, finish, z);
+pub fn forward(x: &[f32], w: &[f32], z: &mut [f32], s: DenseShape, scale: f32) {
+    let sizes = Sizes {
+        rows: s.fan_out,
+        inner: s.fan_in,
+        cols: s.n,
+    };
+    through_transpose(x, w, (s.fan_in, 1), sizes, Finish::ThenScale(scale), z);
 }
 
 /// `dx = scale · dz W` (as `layers::dense_backward_input`); needs [`applies_to_input`].
-pub fn backward_input(
-    dz: &[f32],
-    w: &[f32],
-    dx: &mut [f32],
-    n: usize,
-    fan_in: usize,
-    fan_out: usize,
-    scale: f32,
-) {
-    let finish = Finish::Alpha(scale);
-    through_transpose(dz, n, fan_out, w, (1, fan_in), fan_in, finish, dx);
+pub fn backward_input(dz: &[f32], w: &[f32], dx: &mut [f32], s: DenseShape, scale: f32) {
+    let sizes = Sizes {
+        rows: s.fan_in,
+        inner: s.fan_out,
+        cols: s.n,
+    };
+    through_transpose(dz, w, (1, s.fan_in), sizes, Finish::Alpha(scale), dx);
 }
 
 #[cfg(test)]
@@ -124,16 +125,30 @@ mod tests {
             );
             for scale in [1.0, 0.03] {
                 let mut want = vec![0.0; n * fan_out];
-                gemm::x_wt(n, fan_in, fan_out, 1.0, &x, &w, 0.0, &mut want);
+                gemm::x_wt(
+                    DenseShape::new(n, fan_in, fan_out),
+                    1.0,
+                    &x,
+                    &w,
+                    0.0,
+                    &mut want,
+                );
                 want.iter_mut().for_each(|v| *v *= scale);
                 let mut z = vec![f32::NAN; n * fan_out];
-                forward(&x, &w, &mut z, n, fan_in, fan_out, scale);
+                forward(&x, &w, &mut z, DenseShape::new(n, fan_in, fan_out), scale);
                 assert_eq!(bits(&z), bits(&want), "forward {n} {fan_in} {fan_out}");
 
                 let mut want = vec![0.0; n * fan_in];
-                gemm::dz_w(n, fan_out, fan_in, scale, &dz, &w, 0.0, &mut want);
+                gemm::dz_w(
+                    DenseShape::new(n, fan_in, fan_out),
+                    scale,
+                    &dz,
+                    &w,
+                    0.0,
+                    &mut want,
+                );
                 let mut dx = vec![f32::NAN; n * fan_in];
-                backward_input(&dz, &w, &mut dx, n, fan_in, fan_out, scale);
+                backward_input(&dz, &w, &mut dx, DenseShape::new(n, fan_in, fan_out), scale);
                 assert_eq!(bits(&dx), bits(&want), "input {n} {fan_in} {fan_out}");
             }
         }

@@ -32,18 +32,25 @@ pub enum Finish {
     Alpha(f32),
 }
 
+/// The sizes of a product `out = a b`: `rows × inner` times `inner × cols`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    pub rows: usize,
+    pub inner: usize,
+    pub cols: usize,
+}
+
 /// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])` for `r < rows`, `l < inner`, `j < cols` (a
 /// multiple of 8), with `a[r][l]` at `a[r·strides.0 + l·strides.1]` and `b: inner × cols`.
 pub fn product(
     a: &[f32],
     strides: (usize, usize),
-    rows: usize,
-    inner: usize,
+    sizes: Sizes,
     b: &[f32],
-    cols: usize,
     finish: Finish,
     out: &mut [f32],
 ) {
+    let Sizes { rows, inner, cols } = sizes;
     assert!(cols.is_multiple_of(8) && inner > 0 && super::simd::use_avx2_fma());
     if rows == 0 {
         return;
@@ -54,7 +61,7 @@ pub fn product(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU has AVX2 and FMA, and the lengths checked above bound every index.
     unsafe {
-        x86::product(a, strides, rows, inner, b, cols, finish, out)
+        x86::product(a, strides, sizes, b, finish, out)
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("unpacked kernels need x86-64 AVX2 and FMA");

@@ -1,7 +1,7 @@
 //! 1x1 stride-1 convolutions with 8k input and output channels (mnas's expansions and
 //! projections at h = 8) through the unpacked products: as `conv.rs`'s path, same bits.
 
-use super::{CHUNK, Finish, product, weight_sums};
+use super::{CHUNK, Finish, Sizes, product, weight_sums};
 use crate::model::conv::ConvShape;
 use std::cell::RefCell;
 
@@ -35,16 +35,12 @@ pub fn forward(x: &[f32], rows: usize, s: &ConvShape, w: &[f32], scale: f32, z: 
                 wt[i * c_out + o] = v;
             }
         }
-        product(
-            x,
-            (c_in, 1),
+        let sizes = Sizes {
             rows,
-            c_in,
-            wt,
-            c_out,
-            Finish::ThenScale(scale),
-            z,
-        );
+            inner: c_in,
+            cols: c_out,
+        };
+        product(x, (c_in, 1), sizes, wt, Finish::ThenScale(scale), z);
     });
 }
 
@@ -57,16 +53,12 @@ pub fn backward_input(
     scale: f32,
     dx: &mut [f32],
 ) {
-    product(
-        dz,
-        (s.c_out, 1),
+    let sizes = Sizes {
         rows,
-        s.c_out,
-        w,
-        s.c_in,
-        Finish::Alpha(scale),
-        dx,
-    );
+        inner: s.c_out,
+        cols: s.c_in,
+    };
+    product(dz, (s.c_out, 1), sizes, w, Finish::Alpha(scale), dx);
 }
 
 /// `w_target += alpha · dzᵀ x` over `rows` pixels, `alpha = coeff · scale` (as
@@ -85,7 +77,7 @@ pub fn backward_weights(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::gemm;
+    use crate::model::gemm::{self, DenseShape};
     use crate::model::unpacked::tests::{bits, pseudo};
 
     fn shape(c_in: usize, c_out: usize) -> ConvShape {
@@ -121,14 +113,28 @@ mod tests {
             );
             for scale in [1.0, 0.3] {
                 let mut want = vec![0.0; rows * c_out];
-                gemm::x_wt(rows, c_in, c_out, 1.0, &x, &w, 0.0, &mut want);
+                gemm::x_wt(
+                    DenseShape::new(rows, c_in, c_out),
+                    1.0,
+                    &x,
+                    &w,
+                    0.0,
+                    &mut want,
+                );
                 want.iter_mut().for_each(|v| *v *= scale);
                 let mut z = vec![f32::NAN; rows * c_out];
                 forward(&x, rows, &s, &w, scale, &mut z);
                 assert_eq!(bits(&z), bits(&want), "forward {rows} {c_in} {c_out}");
 
                 let mut want = vec![0.0; rows * c_in];
-                gemm::dz_w(rows, c_out, c_in, scale, &dz, &w, 0.0, &mut want);
+                gemm::dz_w(
+                    DenseShape::new(rows, c_in, c_out),
+                    scale,
+                    &dz,
+                    &w,
+                    0.0,
+                    &mut want,
+                );
                 let mut dx = vec![f32::NAN; rows * c_in];
                 backward_input(&dz, rows, &s, &w, scale, &mut dx);
                 assert_eq!(bits(&dx), bits(&want), "input {rows} {c_in} {c_out}");
@@ -169,7 +175,14 @@ mod tests {
             assert_eq!(bits(&g), bits(&want), "{rows} {c_in} {c_out}");
             if c_in % 16 == 0 && c_out % 16 == 0 {
                 let mut mm = g0.clone();
-                gemm::dzt_x(rows, c_out, c_in, alpha, &dz, &x, 1.0, &mut mm);
+                gemm::dzt_x(
+                    DenseShape::new(rows, c_in, c_out),
+                    alpha,
+                    &dz,
+                    &x,
+                    1.0,
+                    &mut mm,
+                );
                 assert_eq!(bits(&g), bits(&mm), "matrixmultiply {rows} {c_in} {c_out}");
             }
         }

@@ -1,7 +1,7 @@
 //! The AVX2 + FMA kernels of the pointwise products (the callers in `mod.rs` check the CPU and
 //! every length).
 
-use super::{CHUNK, Finish};
+use super::{CHUNK, Finish, Sizes};
 use std::arch::x86_64::*;
 
 /// `out[r][j] = finish(Σ_l a[r][l] · b[l][j])` with `a[r][l]` at `a[r·a_rows + l·a_cols]`:
@@ -17,10 +17,8 @@ use std::arch::x86_64::*;
 pub unsafe fn product(
     a: &[f32],
     (a_rows, a_cols): (usize, usize),
-    rows: usize,
-    inner: usize,
+    Sizes { rows, inner, cols }: Sizes,
     b: &[f32],
-    cols: usize,
     finish: Finish,
     out: &mut [f32],
 ) {
