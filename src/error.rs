@@ -20,9 +20,16 @@ pub enum Error {
     /// An external program (sbatch, squeue) is missing or refused.
     #[error("{0}")]
     External(String),
-    /// Encoding an output (a figure, a table) failed for a reason that is not a file's.
+    /// Drawing a figure failed (the font, the plotting backend, the PNG encoder), or a figure
+    /// has nothing to draw.
     #[error("{0}")]
-    Output(String),
+    Plot(String),
+    /// Encoding a table or a record (`format`: CSV, Parquet, JSON) failed.
+    #[error("encoding {format}: {message}")]
+    Encode {
+        format: &'static str,
+        message: String,
+    },
     /// An I/O failure on a file the tool reads or writes.
     #[error("{path}: {err}")]
     Io { path: String, err: std::io::Error },
@@ -46,8 +53,15 @@ impl Error {
         }
     }
 
-    pub fn output(message: impl Into<String>) -> Self {
-        Error::Output(message.into())
+    pub fn plot(message: impl Into<String>) -> Self {
+        Error::Plot(message.into())
+    }
+
+    pub fn encode(format: &'static str, message: impl std::fmt::Display) -> Self {
+        Error::Encode {
+            format,
+            message: message.to_string(),
+        }
     }
 
     pub fn data(path: impl AsRef<Path>, message: impl Into<String>) -> Self {

@@ -68,7 +68,7 @@ pub fn check_and_record(results: &Path, data_dir: &str, current: &[DataFile]) ->
     }
     record.insert(data_dir.to_string(), current.to_vec());
     let text = serde_json::to_string_pretty(&record)
-        .map_err(|e| Error::output(format!("encoding the data record: {e}")))?;
+        .map_err(|e| Error::encode("the data record as JSON", e))?;
     crate::io::write_atomic(&path, format!("{text}\n").as_bytes())
 }
 

@@ -23,7 +23,7 @@ fn register_font() -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::output("the embedded font could not be loaded"))
+        Err(Error::plot("the embedded font could not be loaded"))
     }
 }
 
@@ -67,7 +67,7 @@ pub struct Plot {
 }
 
 fn plot_err<E: std::fmt::Display>(e: E) -> Error {
-    Error::output(format!("drawing a figure: {e}"))
+    Error::plot(format!("drawing a figure: {e}"))
 }
 
 fn bounds(values: impl Iterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
@@ -105,7 +105,7 @@ where
         bounds(pts().map(|q| q.0), true),
         bounds(pts().map(|q| q.1), p.log_y),
     ) else {
-        return Err(Error::output(format!(
+        return Err(Error::plot(format!(
             "figure `{}` has no points to draw",
             p.title
         )));
@@ -268,7 +268,7 @@ pub fn save_figure(
     let mut encoded = Vec::new();
     image::codecs::png::PngEncoder::new(&mut encoded)
         .write_image(&pixels, width, height, image::ColorType::Rgb8)
-        .map_err(|e| Error::output(format!("encoding a PNG figure: {e}")))?;
+        .map_err(|e| Error::plot(format!("encoding a PNG figure: {e}")))?;
     let png_path = with_suffix(stem, "png");
     crate::io::write_atomic(&png_path, &encoded)?;
     let mut text = String::new();

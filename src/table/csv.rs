@@ -9,7 +9,7 @@ pub struct CsvWriter;
 impl TableWriter for CsvWriter {
     fn encode(&self, table: &Table) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let err = |e: csv::Error| Error::output(format!("encoding CSV: {e}"));
+        let err = |e: csv::Error| Error::encode("CSV", e);
         w.write_record(&table.columns).map_err(err)?;
         for row in &table.rows {
             w.write_record(row.iter().map(|c| match c {
@@ -21,7 +21,6 @@ impl TableWriter for CsvWriter {
             }))
             .map_err(err)?;
         }
-        w.into_inner()
-            .map_err(|e| Error::output(format!("encoding CSV: {e}")))
+        w.into_inner().map_err(|e| Error::encode("CSV", e))
     }
 }

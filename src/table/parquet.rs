@@ -64,7 +64,7 @@ impl TableWriter for ParquetWriter {
             })
             .unzip();
         let schema = Arc::new(Schema::new(fields));
-        let err = |e: String| Error::output(format!("encoding Parquet: {e}"));
+        let err = |e: String| Error::encode("Parquet", e);
         let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| err(e.to_string()))?;
         let mut out = Vec::new();
         let mut writer =
