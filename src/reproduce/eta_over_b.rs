@@ -7,7 +7,7 @@
 //! sweep repeats the lazy one at P = 4096, where a batch of 128 is 1/32 of the training set.
 
 use super::equal_t::write_report;
-use super::plan::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, ints, log2, plan_parts, seeds, table};
 use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
@@ -16,24 +16,10 @@ use std::path::{Path, PathBuf};
 /// The two sweeps: alpha = 1 and the lazy alpha. `quick`: two batch sizes, three temperatures,
 /// two seeds, a small net.
 pub fn parts(quick: bool) -> Vec<Part> {
-    let (net, p, p_test, batches, t, seeds) = if quick {
-        (
-            "depth = 2\nwidth = 16\n",
-            256,
-            256,
-            "[4, 32]",
-            "{ log2 = [-6, -2], step = 2 }",
-            1,
-        )
+    let ((depth, width), p, p_test, batches, t, seed_count): (_, _, _, &[i64], _, _) = if quick {
+        ((2, 16), 256, 256, &[4, 32], log2(-6, -2, 2.0), 2)
     } else {
-        (
-            "depth = 5\nwidth = 64\n",
-            1024,
-            2048,
-            "[4, 8, 16, 32, 64, 128]",
-            "{ log2 = [-8, -2], step = 1 }",
-            2,
-        )
+        ((5, 64), 1024, 2048, &[4, 8, 16, 32, 64, 128], log2(-8, -2, 1.0), 3)
     };
     // The lazy grid again at 4x the training set: at equal T and B the learning rate is the
     // same, but a batch covers 4x less of the set. If the excess dw of B >= 32 at P = 1024
@@ -51,16 +37,31 @@ pub fn parts(quick: bool) -> Vec<Part> {
         ),
     ]
     .into_iter()
-    .map(|(name, what, alpha, p)| Part {
-        name,
-        what,
-        regime: None,
-        text: format!(
-            "# sgd-regimes reproduce eta-over-b{}: {what}\n\
-             [base]\nmodel = \"fc\"\n{net}dataset = \"mnist-parity\"\np = {p}\np_test = {p_test}\nalpha = {alpha:?}\n\n\
-             [grid]\nbatch = {batches}\ntemperature = {t}\nseed = {{ linear = [0, {seeds}] }}\n",
-            if quick { " --quick" } else { "" }
-        ),
+    .map(|(name, what, alpha, p)| {
+        let base = table([
+            ("model", "fc".into()),
+            ("depth", depth.into()),
+            ("width", width.into()),
+            ("dataset", "mnist-parity".into()),
+            ("p", p.into()),
+            ("p_test", p_test.into()),
+            ("alpha", alpha.into()),
+        ]);
+        let grid = table([
+            ("batch", ints(batches)),
+            ("temperature", t.clone()),
+            ("seed", seeds(seed_count)),
+        ]);
+        Part {
+            name,
+            what,
+            regime: None,
+            title: format!(
+                "sgd-regimes reproduce eta-over-b{}: {what}",
+                if quick { " --quick" } else { "" }
+            ),
+            sweep: table([("base", base.into()), ("grid", grid.into())]),
+        }
     })
     .collect()
 }
@@ -117,7 +118,7 @@ mod tests {
     fn the_sweeps_cross_batch_sizes_with_temperatures() {
         for (quick, runs) in [(false, 6 * 7 * 3), (true, 2 * 3 * 2)] {
             for part in parts(quick) {
-                let spec = SweepSpec::parse(&part.text, part.name).unwrap();
+                let spec = SweepSpec::parse(&part.text(), part.name).unwrap();
                 let planned = spec.runs().unwrap();
                 assert_eq!(planned.len(), runs, "{}", part.name);
                 // One T, several B: the learning rate is T B.

@@ -11,7 +11,8 @@
 //! to about an hour on 2 cores; `cluster` is every setting of the authors' commands (`T = temp *
 //! h`) for a Slurm cluster. [`Preset::departures`] lists where each departs.
 
-use super::plan::{Part, Planned, Planning, plan_parts, toml_string};
+use super::plan::{Part, Planned, Planning, ints, log2, plan_parts, seeds, table};
+use toml::Value;
 use super::{Plan, Report, Reproduction, RunFlags};
 use crate::config::Regime;
 use crate::error::{Error, Result};
@@ -93,11 +94,6 @@ pub enum Preset {
     Quick,
 }
 
-fn data_line(data_dir: Option<&str>) -> String {
-    data_dir.map_or(String::new(), |d| {
-        format!("data_dir = {}\n", toml_string(d))
-    })
-}
 
 impl Preset {
     pub fn name(self) -> &'static str {
@@ -111,19 +107,16 @@ impl Preset {
 
     /// The three sweeps of this preset.
     pub fn parts(self, data_dir: Option<&str>) -> Vec<Part> {
-        let data = data_line(data_dir);
-        let header = |name: &str| {
+        let title = |name: &str| {
             format!(
-                "# sgd-regimes reproduce fc-mnist --preset {}: {name}\n",
+                "sgd-regimes reproduce fc-mnist --preset {}: {name}",
                 self.name()
             )
         };
-        let (depth, h, p_test, ps, seeds) = match self {
-            Preset::Laptop => (5, 64, 4096, "[256, 512, 1024, 2048, 4096]", 4),
-            Preset::Paper | Preset::Cluster => {
-                (5, 128, 32768, "[1024, 2048, 4096, 8192, 16384]", 5)
-            }
-            Preset::Quick => (3, 32, 512, "[128, 256, 512]", 1),
+        let (depth, h, p_test, ps, seed_count): (i64, i64, i64, &[i64], i64) = match self {
+            Preset::Laptop => (5, 64, 4096, &[256, 512, 1024, 2048, 4096], 4),
+            Preset::Paper | Preset::Cluster => (5, 128, 32768, &[1024, 2048, 4096, 8192, 16384], 5),
+            Preset::Quick => (3, 32, 512, &[128, 256, 512], 1),
         };
         // Lazy: the authors' temp = 2^-13 .. 2^2 is T = temp * h = 2^-6 .. 2^9 at h = 128. The
         // laptop range starts on the low-T plateau (2^-16) and ends past the divergence (~2^3);
@@ -131,10 +124,10 @@ impl Preset {
         // 2^-14 to 2^-12 even at P = 16384 (6.7e-5, 6.5e-5, 6.7e-5). (A first run that added
         // 2^-16 and 2^-15 for P >= 8192 spent 1.4M-4M steps per run there, up to the budget.)
         let lazy_t = match self {
-            Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
-            Preset::Paper => "{ log2 = [-14, 9], step = 1 }",
-            Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
-            Preset::Quick => "{ log2 = [-12, 4], step = 2 }",
+            Preset::Laptop => log2(-16, 4, 1.0),
+            Preset::Paper => log2(-14, 9, 1.0),
+            Preset::Cluster => log2(-6, 9, 1.0),
+            Preset::Quick => log2(-12, 4, 2.0),
         };
         // Feature (alpha = 2^-10): T_max is ~2^-7 here, so the range reaches far lower T to
         // find the plateau; half steps resolve the short noise branch. At h = 128 the plateau is
@@ -142,39 +135,48 @@ impl Preset {
         // report flags a curve whose plateau is not flat). A first run that added 2^-15 and
         // 2^-14.5 for P >= 8192 would have spent about an hour of wall time there.
         let feature_t = match self {
-            Preset::Quick => "{ log2 = [-9, -5], step = 1 }",
-            Preset::Laptop => "{ log2 = [-13, -4], step = 0.5 }",
-            Preset::Paper | Preset::Cluster => "{ log2 = [-14, -4], step = 0.5 }",
+            Preset::Quick => log2(-9, -5, 1.0),
+            Preset::Laptop => log2(-13, -4, 0.5),
+            Preset::Paper | Preset::Cluster => log2(-14, -4, 0.5),
         };
-        let grid = |t: &str| {
-            format!(
-                "[grid]\ntemperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n",
-                seeds - 1
-            )
+        // fc on MNIST parity (from `data_dir` when given), its depth, width and activation.
+        let fc = |width: i64, activation: &str| {
+            let mut base = table([
+                ("model", "fc".into()),
+                ("dataset", "mnist-parity".into()),
+            ]);
+            if let Some(d) = data_dir {
+                base.insert("data_dir".into(), d.into());
+            }
+            base.extend(table([
+                ("depth", depth.into()),
+                ("width", width.into()),
+                ("activation", activation.into()),
+            ]));
+            base
         };
-        let common = |alpha: &str, regime: &str, grid: String, max_steps: u64| {
-            format!(
-                "[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = {depth}\nwidth = {h}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {p_test}\nmax_steps = {max_steps}\n\n\
-                 {grid}\n[analysis]\nregime = \"{regime}\"\n"
-            )
+        let sweep = |alpha: f64, t: Value| {
+            let mut base = fc(h, "relu");
+            base.extend(table([
+                ("alpha", alpha.into()),
+                ("batch", 16.into()),
+                ("p_test", p_test.into()),
+                ("max_steps", 4_000_000.into()),
+            ]));
+            let grid = table([
+                ("temperature", t),
+                ("p", ints(ps)),
+                ("seed", seeds(seed_count)),
+            ]);
+            table([("base", base.into()), ("grid", grid.into())])
         };
-        let lazy = format!(
-            "{}{}",
-            header("fc lazy regime (alpha = 32768) against T and P"),
-            common("32768.0", "lazy", grid(lazy_t), 4_000_000)
-        );
-        let feature = format!(
-            "{}{}",
-            header("fc feature regime (alpha = 2^-10) against T and P"),
-            common("0.0009765625", "feature", grid(feature_t), 4_000_000)
-        );
         // Phase diagram at P = 1024, gelu as in the authors' Fig. 1a command. Their grid is
         // alpha = 2^-14 .. 2^11 and dt = 2^-15 .. 2^15 (T = dt / 16), 9 seeds, h = 128.
         let (ph, alphas, temps, phase_seeds, phase_test, phase_p) = match self {
             Preset::Laptop => (
                 64,
-                "{ log2 = [-10, 14], step = 2 }",
-                "temperature = { log2 = [-10, 5], step = 1 }",
+                log2(-10, 14, 2.0),
+                ("temperature", log2(-10, 5, 1.0)),
                 2,
                 4096,
                 1024,
@@ -184,53 +186,65 @@ impl Preset {
             // cores (the dry-run estimate: 98 min with 3 seeds, 65 with 2).
             Preset::Paper => (
                 128,
-                "{ log2 = [-14, 10], step = 2 }",
-                "temperature = { log2 = [-10, 5], step = 1 }",
+                log2(-14, 10, 2.0),
+                ("temperature", log2(-10, 5, 1.0)),
                 2,
                 32768,
                 1024,
             ),
             Preset::Cluster => (
                 128,
-                "{ log2 = [-14, 11], step = 1 }",
-                "lr = { log2 = [-15, 15], step = 1 }",
+                log2(-14, 11, 1.0),
+                ("lr", log2(-15, 15, 1.0)),
                 9,
                 32768,
                 1024,
             ),
             Preset::Quick => (
                 32,
-                "{ log2 = [-8, 12], step = 4 }",
-                "temperature = { log2 = [-6, 4], step = 2 }",
+                log2(-8, 12, 4.0),
+                ("temperature", log2(-6, 4, 2.0)),
                 1,
                 512,
                 256,
             ),
         };
-        let phase = format!(
-            "{}[base]\nmodel = \"fc\"\ndataset = \"mnist-parity\"\n{data}depth = {depth}\nwidth = {ph}\nactivation = \"gelu\"\np = {phase_p}\np_test = {phase_test}\nbatch = 16\nmax_steps = 1000000\n\n\
-             [grid]\nalpha = {alphas}\n{temps}\nseed = {{ linear = [0, {}] }}\n",
-            header("the (alpha, T) phase diagram at fixed P (Fig. 1a)"),
-            phase_seeds - 1
-        );
+        let mut phase_base = fc(ph, "gelu");
+        phase_base.extend(table([
+            ("p", phase_p.into()),
+            ("p_test", phase_test.into()),
+            ("batch", 16.into()),
+            ("max_steps", 1_000_000.into()),
+        ]));
+        let phase_grid = table([
+            ("alpha", alphas),
+            temps,
+            ("seed", seeds(phase_seeds)),
+        ]);
         vec![
             Part {
                 name: "lazy",
                 what: "lazy regime, alpha = 32768",
                 regime: Some(Regime::Lazy),
-                text: lazy,
+                title: title("fc lazy regime (alpha = 32768) against T and P"),
+                sweep: sweep(32768.0, lazy_t),
             },
             Part {
                 name: "feature",
                 what: "feature regime, alpha = 2^-10",
                 regime: Some(Regime::Feature),
-                text: feature,
+                title: title("fc feature regime (alpha = 2^-10) against T and P"),
+                sweep: sweep(0.0009765625, feature_t),
             },
             Part {
                 name: "phase",
                 what: "(alpha, T) phase diagram at fixed P",
                 regime: None,
-                text: phase,
+                title: title("the (alpha, T) phase diagram at fixed P (Fig. 1a)"),
+                sweep: table([
+                    ("base", phase_base.into()),
+                    ("grid", phase_grid.into()),
+                ]),
             },
         ]
     }
@@ -363,7 +377,7 @@ mod tests {
             let sizes: Vec<usize> = parts
                 .iter()
                 .map(|p| {
-                    let spec = SweepSpec::parse(&p.text, p.name).unwrap();
+                    let spec = SweepSpec::parse(&p.text(), p.name).unwrap();
                     assert_eq!(spec.regime, p.regime, "{}", p.name);
                     spec.runs().unwrap().len()
                 })
@@ -380,7 +394,7 @@ mod tests {
             }
         }
         // The laptop preset fits the bundled digits.
-        let spec = SweepSpec::parse(&Preset::Laptop.parts(None)[0].text, "lazy").unwrap();
+        let spec = SweepSpec::parse(&Preset::Laptop.parts(None)[0].text(), "lazy").unwrap();
         assert!(
             spec.runs()
                 .unwrap()
@@ -411,7 +425,7 @@ mod tests {
     fn the_paper_preset_is_the_authors_fc_sizes_from_the_low_t_plateau() {
         let parts = Preset::Paper.parts(Some("/data/mnist"));
         for part in &parts[..2] {
-            let runs = SweepSpec::parse(&part.text, "p").unwrap().runs().unwrap();
+            let runs = SweepSpec::parse(&part.text(), "p").unwrap().runs().unwrap();
             let lowest = runs
                 .iter()
                 .filter_map(|r| r.config.temperature)
@@ -422,7 +436,7 @@ mod tests {
                 && r.config.data_dir.as_deref() == Some("/data/mnist")));
             assert_eq!(runs.iter().map(|r| r.config.p).max(), Some(16384));
         }
-        let phase = SweepSpec::parse(&parts[2].text, "p")
+        let phase = SweepSpec::parse(&parts[2].text(), "p")
             .unwrap()
             .runs()
             .unwrap();

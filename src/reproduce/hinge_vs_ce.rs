@@ -5,7 +5,7 @@
 //! error, dw and t* against T at the largest P with one colour per loss.
 
 use super::fc_mnist_report::table1_row_named;
-use super::plan::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, ints, log2, plan_parts, seeds, table};
 use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
@@ -20,38 +20,48 @@ use std::path::{Path, PathBuf};
 
 /// One sweep per loss. `quick`: a small net, three sizes, five temperatures, one seed.
 pub fn parts(quick: bool) -> Vec<Part> {
-    let (net, ps, t, seeds, p_test) = if quick {
-        (
-            "depth = 2\nwidth = 16\n",
-            "[128, 256, 512]",
-            "{ log2 = [-12, 0], step = 3 }",
-            0,
-            512,
-        )
+    let ((depth, width), ps, t, seed_count, p_test): (_, &[i64], _, _, _) = if quick {
+        ((2, 16), &[128, 256, 512], log2(-12, 0, 3.0), 1, 512)
     } else {
-        (
-            "depth = 5\nwidth = 64\n",
-            "[256, 512, 1024, 2048]",
-            "{ log2 = [-14, 2], step = 1 }",
-            1,
-            2048,
-        )
+        ((5, 64), &[256, 512, 1024, 2048], log2(-14, 2, 1.0), 2, 2048)
     };
-    [("hinge", "fc lazy, hinge loss", "hinge"), ("cross-entropy", "fc lazy, cross-entropy with early stopping", "cross-entropy")]
-        .into_iter()
-        .map(|(name, what, loss)| Part {
+    [
+        ("hinge", "fc lazy, hinge loss", "hinge"),
+        (
+            "cross-entropy",
+            "fc lazy, cross-entropy with early stopping",
+            "cross-entropy",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, what, loss)| {
+        let base = table([
+            ("model", "fc".into()),
+            ("depth", depth.into()),
+            ("width", width.into()),
+            ("dataset", "mnist-parity".into()),
+            ("alpha", 32768.0.into()),
+            ("batch", 16.into()),
+            ("p_test", p_test.into()),
+            ("loss", loss.into()),
+        ]);
+        let grid = table([
+            ("p", ints(ps)),
+            ("temperature", t.clone()),
+            ("seed", seeds(seed_count)),
+        ]);
+        Part {
             name,
             what,
             regime: Some(Regime::Lazy),
-            text: format!(
-                "# sgd-regimes reproduce hinge-vs-ce{}: {what}\n\
-                 [base]\nmodel = \"fc\"\n{net}dataset = \"mnist-parity\"\nalpha = 32768.0\nbatch = 16\np_test = {p_test}\nloss = \"{loss}\"\n\n\
-                 [grid]\np = {ps}\ntemperature = {t}\nseed = {{ linear = [0, {seeds}] }}\n\n\
-                 [analysis]\nregime = \"lazy\"\n",
+            title: format!(
+                "sgd-regimes reproduce hinge-vs-ce{}: {what}",
                 if quick { " --quick" } else { "" }
             ),
-        })
-        .collect()
+            sweep: table([("base", base.into()), ("grid", grid.into())]),
+        }
+    })
+    .collect()
 }
 
 /// `reproduce hinge-vs-ce`.
@@ -159,7 +169,7 @@ mod tests {
         for quick in [false, true] {
             let specs: Vec<SweepSpec> = parts(quick)
                 .iter()
-                .map(|p| SweepSpec::parse(&p.text, p.name).unwrap())
+                .map(|p| SweepSpec::parse(&p.text(), p.name).unwrap())
                 .collect();
             let [hinge, ce] = [&specs[0], &specs[1]].map(|s| s.runs().unwrap());
             assert_eq!(hinge.len(), ce.len());

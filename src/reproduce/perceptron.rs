@@ -6,7 +6,8 @@
 //! P^gamma`), the slope of `|w_perp|` in T is 1 within 0.1 and its P exponent is ~0, and the
 //! extreme-value exponent is within 0.05 of `1/(1+chi)`.
 
-use super::plan::{Part, Planned, Planning, plan_parts};
+use super::plan::{self, Part, Planned, Planning, ints, log2, plan_parts, table};
+use toml::Table;
 use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::curves::Observable;
 use crate::analysis::evt::{EvtCheck, evt_check};
@@ -19,24 +20,32 @@ use std::path::{Path, PathBuf};
 
 /// One sweep per chi: the number of steps to convergence grows as `P^b` with `b` from ~1.2
 /// (chi = 3) to ~2.4 (chi = 0), so each chi gets the widest P range that stays affordable.
-fn sweep_text(chi: u32, quick: bool) -> String {
+fn sweep(chi: u32, quick: bool) -> Table {
     let (p_max_log2, seeds, t_step) = match (chi, quick) {
-        (0, false) => (12, 8, 1),
-        (1, false) => (14, 8, 1),
-        (_, false) => (15, 8, 1),
-        (0, true) => (11, 4, 2),
-        (1, true) => (12, 4, 2),
-        (_, true) => (13, 4, 2),
+        (0, false) => (12, 8, 1.0),
+        (1, false) => (14, 8, 1.0),
+        (_, false) => (15, 8, 1.0),
+        (0, true) => (11, 4, 2.0),
+        (1, true) => (12, 4, 2.0),
+        (_, true) => (13, 4, 2.0),
     };
-    let ps: Vec<String> = (8..=p_max_log2).map(|k| (1u32 << k).to_string()).collect();
-    format!(
-        "# sgd-regimes reproduce perceptron{}: chi = {chi}\n\
-         [base]\nmodel = \"perceptron\"\ndataset = \"depleted-sign\"\ndim = 128\nchi = {chi}.0\nbatch = 2\nalpha = 32768\np_test = 1024\nmax_steps = 40000000\n\n\
-         [grid]\ntemperature = {{ log2 = [-18, -2], step = {t_step} }}\np = [{}]\nseed = {{ linear = [0, {}] }}\n",
-        if quick { " --quick" } else { "" },
-        ps.join(", "),
-        seeds - 1
-    )
+    let ps: Vec<i64> = (8..=p_max_log2).map(|k| 1 << k).collect();
+    let base = table([
+        ("model", "perceptron".into()),
+        ("dataset", "depleted-sign".into()),
+        ("dim", 128.into()),
+        ("chi", f64::from(chi).into()),
+        ("batch", 2.into()),
+        ("alpha", 32768.into()),
+        ("p_test", 1024.into()),
+        ("max_steps", 40_000_000.into()),
+    ]);
+    let grid = table([
+        ("temperature", log2(-18, -2, t_step)),
+        ("p", ints(&ps)),
+        ("seed", plan::seeds(seeds)),
+    ]);
+    table([("base", base.into()), ("grid", grid.into())])
 }
 
 /// The chi values of the reproduction.
@@ -103,7 +112,11 @@ fn parts(quick: bool) -> Vec<Part> {
                 _ => "perceptron, chi = 3",
             },
             regime: None,
-            text: sweep_text(chi, quick),
+            title: format!(
+                "sgd-regimes reproduce perceptron{}: chi = {chi}",
+                if quick { " --quick" } else { "" }
+            ),
+            sweep: sweep(chi, quick),
         })
         .collect()
 }

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::sweep::{Event, PlannedRun, RunStore, SweepSpec, execute_tasks, pending, queue};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use toml::{Table, Value};
 
 /// One sweep of the reproduction.
 #[derive(Clone, Debug)]
@@ -16,15 +17,79 @@ pub struct Part {
     pub name: &'static str,
     /// What it measures, in a few words.
     pub what: &'static str,
-    /// The declared regime (`None` for the phase diagram, which spans both).
+    /// The declared regime (`None` for the phase diagram, which spans both); the sweep file's
+    /// `[analysis]` table.
     pub regime: Option<Regime>,
-    /// The sweep file's text.
-    pub text: String,
+    /// The sweep file's first line, a comment (the command and what the sweep is).
+    pub title: String,
+    /// The sweep file's tables (`[base]`, `[grid]`), in order.
+    pub sweep: Table,
 }
 
-/// `s` as a TOML string literal (quoted and escaped), for the sweep files parts write.
-pub(super) fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+impl Part {
+    /// The sweep file: the title as a comment, each table with one `key = value` line per
+    /// entry (ranges as inline tables), then `[analysis]` with the declared regime.
+    pub fn text(&self) -> String {
+        let mut s = format!("# {}\n", self.title);
+        let analysis = self
+            .regime
+            .map(|r| ("analysis", table([("regime", r.as_str().into())])));
+        let sections = self.sweep.iter().map(|(name, body)| {
+            let body = body.as_table().cloned().unwrap_or_default();
+            (name.as_str(), body)
+        });
+        for (i, (name, body)) in sections.chain(analysis).enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            s += &format!("[{name}]\n");
+            for (key, value) in &body {
+                s += &format!("{} = {value}\n", toml_key(key));
+            }
+        }
+        s
+    }
+}
+
+/// A TOML table from `(key, value)` pairs, in their order.
+pub fn table<const N: usize>(pairs: [(&str, Value); N]) -> Table {
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect()
+}
+
+/// `{ log2 = [lo, hi], step = step }`: the powers of two from `2^lo` to `2^hi`.
+pub fn log2(lo: i64, hi: i64, step: f64) -> Value {
+    let step = if step.fract() == 0.0 {
+        Value::Integer(step as i64)
+    } else {
+        Value::Float(step)
+    };
+    Value::Table(table([("log2", ints(&[lo, hi])), ("step", step)]))
+}
+
+/// `{ linear = [0, n - 1] }`: the seeds `0 .. n`.
+pub fn seeds(n: i64) -> Value {
+    Value::Table(table([("linear", ints(&[0, n - 1]))]))
+}
+
+/// An array of integers.
+pub fn ints(values: &[i64]) -> Value {
+    Value::Array(values.iter().map(|&v| Value::Integer(v)).collect())
+}
+
+/// A key as TOML writes it: bare when it can be, else quoted.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        Value::String(key.to_string()).to_string()
+    }
 }
 
 /// A part with its results directory and planned runs.
@@ -70,12 +135,13 @@ pub fn plan_into(
     let mut planned = Vec::new();
     for part in parts {
         let path = out.join("sweeps").join(format!("{}.toml", part.name));
-        let spec = SweepSpec::parse(&part.text, &path.display().to_string())?;
+        let text = part.text();
+        let spec = SweepSpec::parse(&text, &path.display().to_string())?;
         let runs = spec.runs()?;
         let store = match planning {
             Planning::DryRun => RunStore::inspect(&dir_of(part.name), &spec)?,
             Planning::Write => {
-                crate::io::write_atomic(&path, part.text.as_bytes())?;
+                crate::io::write_atomic(&path, text.as_bytes())?;
                 let store = RunStore::create_or_open(&dir_of(part.name), &spec)?;
                 if let Some(note) = store.adopted_note() {
                     eprintln!("{note}");

@@ -6,7 +6,7 @@
 //! A third sweep repeats the lazy one with B = P/4 = 256.
 
 use super::equal_t::write_report;
-use super::plan::{Part, Planned, Planning, plan_parts};
+use super::plan::{Part, Planned, Planning, log2, plan_parts, seeds, table};
 use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
@@ -14,20 +14,10 @@ use std::path::{Path, PathBuf};
 
 /// The two sweeps. `quick`: a small net, three temperatures, two seeds.
 pub fn parts(quick: bool) -> Vec<Part> {
-    let (net, lazy_t, alpha1_t, seeds) = if quick {
-        (
-            "depth = 2\nwidth = 16\n",
-            "{ log2 = [-6, -2], step = 2 }",
-            "{ log2 = [-6, -2], step = 2 }",
-            1,
-        )
+    let ((depth, width), lazy_t, alpha1_t, seed_count) = if quick {
+        ((2, 16), log2(-6, -2, 2.0), log2(-6, -2, 2.0), 2)
     } else {
-        (
-            "depth = 5\nwidth = 64\n",
-            "{ log2 = [-10, 2], step = 1 }",
-            "{ log2 = [-7, -2], step = 1 }",
-            2,
-        )
+        ((5, 64), log2(-10, 2, 1.0), log2(-7, -2, 1.0), 3)
     };
     let (lazy_p, alpha1_p, p_test) = if quick {
         (256, 128, 256)
@@ -39,29 +29,43 @@ pub fn parts(quick: bool) -> Vec<Part> {
     // waiting to be drawn, SGD's t* moves to the SDE's here (issue #22).
     let quarter = lazy_p / 4;
     [
-        ("lazy", "fc, alpha = 32768 (lazy)", 32768.0, lazy_p, lazy_t, 16),
-        ("alpha1", "fc, alpha = 1 (smaller P)", 1.0, alpha1_p, alpha1_t, 16),
+        ("lazy", "fc, alpha = 32768 (lazy)", 32768.0, lazy_p, &lazy_t, 16),
+        ("alpha1", "fc, alpha = 1 (smaller P)", 1.0, alpha1_p, &alpha1_t, 16),
         (
             "lazy-quarter",
             "fc, alpha = 32768 (lazy), B = P/4",
             32768.0,
             lazy_p,
-            lazy_t,
+            &lazy_t,
             quarter,
         ),
     ]
     .into_iter()
     .map(|(name, what, alpha, p, t, batch)| {
+        let base = table([
+            ("model", "fc".into()),
+            ("depth", depth.into()),
+            ("width", width.into()),
+            ("dataset", "mnist-parity".into()),
+            ("p", p.into()),
+            ("p_test", p_test.into()),
+            ("alpha", alpha.into()),
+            ("batch", batch.into()),
+        ]);
+        let grid = table([
+            ("dynamics", toml::Value::Array(vec!["sgd".into(), "sde".into()])),
+            ("temperature", t.clone()),
+            ("seed", seeds(seed_count)),
+        ]);
         Part {
             name,
             what,
             regime: None,
-            text: format!(
-                "# sgd-regimes reproduce sgd-vs-sde{}: {what}\n\
-                 [base]\nmodel = \"fc\"\n{net}dataset = \"mnist-parity\"\np = {p}\np_test = {p_test}\nalpha = {alpha:?}\nbatch = {batch}\n\n\
-                 [grid]\ndynamics = [\"sgd\", \"sde\"]\ntemperature = {t}\nseed = {{ linear = [0, {seeds}] }}\n",
+            title: format!(
+                "sgd-regimes reproduce sgd-vs-sde{}: {what}",
                 if quick { " --quick" } else { "" }
             ),
+            sweep: table([("base", base.into()), ("grid", grid.into())]),
         }
     })
     .collect()
@@ -123,7 +127,7 @@ mod tests {
             (true, [3 * 2 * 2; 3]),
         ] {
             for (part, n) in parts(quick).into_iter().zip(runs) {
-                let planned = SweepSpec::parse(&part.text, part.name)
+                let planned = SweepSpec::parse(&part.text(), part.name)
                     .unwrap()
                     .runs()
                     .unwrap();

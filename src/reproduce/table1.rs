@@ -13,7 +13,8 @@
 //! written to `OUT/sweeps/<row>.toml`, so a cluster runs them with `sgd-regimes slurm`.
 
 use super::fc_mnist::{self, Preset};
-use super::plan::{self, Part, Planned, Planning, toml_string};
+use super::plan::{self, Part, Planned, Planning, ints, log2, seeds, table};
+use toml::{Table, Value};
 use super::{Plan, Report, Reproduction, RunFlags, Skipped};
 use crate::config::{Regime, RunConfig};
 use crate::error::{Error, Result};
@@ -130,32 +131,35 @@ pub fn prediction_depth(cfg: &RunConfig) -> Option<usize> {
     }
 }
 
+/// A log2 range `(lo, hi, step)`: `{ log2 = [lo, hi], step = step }`.
+type Range = (i64, i64, f64);
+
 /// Sizes of one preset (laptop, cluster, quick).
 struct Sizes {
-    cnn_width: usize,
+    cnn_width: i64,
     /// Step budget of an mnas run (a run past `T_max` that neither fits nor blows up ends there).
-    cnn_max_steps: u64,
+    cnn_max_steps: i64,
     /// The same for simple-cnn, which fits in fewer steps.
-    simple_cnn_max_steps: u64,
-    fc_width: usize,
+    simple_cnn_max_steps: i64,
+    fc_width: i64,
     /// P and P_test of the FC rows on CIFAR.
-    fc_ps: &'static str,
-    fc_p_test: usize,
+    fc_ps: &'static [i64],
+    fc_p_test: i64,
     /// The CNN rows on MNIST use the bundled digits even when a full MNIST is given (the
     /// paper preset keeps the laptop's CNN rows: the same runs).
     cnn_bundled: bool,
-    cnn_ps: &'static str,
-    cnn_t: &'static str,
-    p_test: usize,
-    seeds: usize,
-    perceptron_ps: &'static str,
-    perceptron_t: &'static str,
-    perceptron_test: usize,
-    perceptron_seeds: usize,
-    phase_width: usize,
-    phase_alpha: &'static str,
-    phase_t: &'static str,
-    phase_seeds: usize,
+    cnn_ps: &'static [i64],
+    cnn_t: Range,
+    p_test: i64,
+    seeds: i64,
+    perceptron_ps: &'static [i64],
+    perceptron_t: Range,
+    perceptron_test: i64,
+    perceptron_seeds: i64,
+    phase_width: i64,
+    phase_alpha: Range,
+    phase_t: Range,
+    phase_seeds: i64,
 }
 
 fn sizes(preset: Preset) -> Sizes {
@@ -190,20 +194,20 @@ fn sizes(preset: Preset) -> Sizes {
             // row's run time) and none of them had fitted by then.
             simple_cnn_max_steps: 65_536,
             fc_width: 64,
-            fc_ps: "[256, 512, 1024, 2048, 4096]",
+            fc_ps: &[256, 512, 1024, 2048, 4096],
             fc_p_test: 2048,
             cnn_bundled: false,
-            cnn_ps: "[256, 512, 1024, 2048, 4096]",
-            cnn_t: "{ log2 = [-8, 4], step = 1 }",
+            cnn_ps: &[256, 512, 1024, 2048, 4096],
+            cnn_t: (-8, 4, 1.0),
             p_test: 2048,
             seeds: 3,
-            perceptron_ps: "[256, 512, 1024, 2048, 4096, 8192]",
-            perceptron_t: "{ log2 = [-18, -2], step = 1 }",
+            perceptron_ps: &[256, 512, 1024, 2048, 4096, 8192],
+            perceptron_t: (-18, -2, 1.0),
             perceptron_test: 4096,
             perceptron_seeds: 4,
             phase_width: 8,
-            phase_alpha: "{ log2 = [-10, 14], step = 4 }",
-            phase_t: "{ log2 = [-12, 4], step = 2 }",
+            phase_alpha: (-10, 14, 4.0),
+            phase_t: (-12, 4, 2.0),
             phase_seeds: 2,
         },
         // The authors' settings (method §7): mnas h = 64, temp = 2^-20 .. 2^0 (T = temp * h),
@@ -214,20 +218,20 @@ fn sizes(preset: Preset) -> Sizes {
             cnn_max_steps: 4_000_000,
             simple_cnn_max_steps: 4_000_000,
             fc_width: 128,
-            fc_ps: "[1024, 2048, 4096, 8192, 16384]",
+            fc_ps: &[1024, 2048, 4096, 8192, 16384],
             fc_p_test: 32768,
             cnn_bundled: false,
-            cnn_ps: "[1024, 2048, 4096, 8192, 16384]",
-            cnn_t: "{ log2 = [-14, 6], step = 1 }",
+            cnn_ps: &[1024, 2048, 4096, 8192, 16384],
+            cnn_t: (-14, 6, 1.0),
             p_test: 32768,
             seeds: 5,
-            perceptron_ps: "[1024, 2048, 4096, 8192, 16384]",
-            perceptron_t: "{ log2 = [-16, 1], step = 1 }",
+            perceptron_ps: &[1024, 2048, 4096, 8192, 16384],
+            perceptron_t: (-16, 1, 1.0),
             perceptron_test: 32768,
             perceptron_seeds: 5,
             phase_width: 32,
-            phase_alpha: "{ log2 = [-14, 11], step = 1 }",
-            phase_t: "{ log2 = [-19, 4], step = 1 }",
+            phase_alpha: (-14, 11, 1.0),
+            phase_t: (-19, 4, 1.0),
             phase_seeds: 4,
         },
         Preset::Quick => Sizes {
@@ -235,68 +239,86 @@ fn sizes(preset: Preset) -> Sizes {
             cnn_max_steps: 20_000,
             simple_cnn_max_steps: 20_000,
             fc_width: 32,
-            fc_ps: "[64, 128]",
+            fc_ps: &[64, 128],
             fc_p_test: 256,
             cnn_bundled: false,
-            cnn_ps: "[64, 128]",
-            cnn_t: "{ log2 = [-6, 0], step = 2 }",
+            cnn_ps: &[64, 128],
+            cnn_t: (-6, 0, 2.0),
             p_test: 256,
             seeds: 1,
-            perceptron_ps: "[128, 256, 512]",
-            perceptron_t: "{ log2 = [-14, -2], step = 2 }",
+            perceptron_ps: &[128, 256, 512],
+            perceptron_t: (-14, -2, 2.0),
             perceptron_test: 512,
             perceptron_seeds: 2,
             phase_width: 2,
-            phase_alpha: "{ log2 = [-8, 12], step = 10 }",
-            phase_t: "{ log2 = [-8, 2], step = 5 }",
+            phase_alpha: (-8, 12, 10.0),
+            phase_t: (-8, 2, 5.0),
             phase_seeds: 1,
         },
     }
 }
 
-/// A row's sweep file: `base` and `grid` lines, and the declared regime.
-fn sweep_text(
+/// A row: its sweep file's `[base]` and `[grid]` tables, titled for the preset.
+fn row(
     preset: Preset,
-    title: &str,
-    base: &str,
-    grid: &str,
-    regime: Option<Regime>,
-) -> String {
-    let analysis = regime.map_or(String::new(), |r| {
-        format!("\n[analysis]\nregime = \"{}\"\n", r.as_str())
-    });
-    format!(
-        "# sgd-regimes reproduce table1 --preset {}: {title}\n[base]\n{base}\n[grid]\n{grid}{analysis}",
-        preset.name()
-    )
+    (name, what, regime): (&'static str, &'static str, Option<Regime>),
+    base: Table,
+    grid: Table,
+) -> Part {
+    Part {
+        name,
+        what,
+        regime,
+        title: format!(
+            "sgd-regimes reproduce table1 --preset {}: {what}",
+            preset.name()
+        ),
+        sweep: table([("base", base.into()), ("grid", grid.into())]),
+    }
+}
+
+/// `{ log2 = [lo, hi], step = step }`.
+fn range((lo, hi, step): Range) -> Value {
+    log2(lo, hi, step)
 }
 
 /// The rows of a preset, in Table 1's order, and those skipped for want of data. The FC rows
 /// on MNIST are `reproduce fc-mnist`'s parts (results in its own directory).
 pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
     let z = sizes(preset);
-    let mnist = data.mnist.as_deref().map_or(String::new(), |d| {
-        format!("data_dir = {}\n", toml_string(d))
-    });
     let mut rows: Vec<Part> = fc_mnist_parts(preset, data.mnist.as_deref());
-    let cnn_mnist = if z.cnn_bundled { "" } else { mnist.as_str() };
-    let cnn = |model: &str, dataset: &str, data_line: &str, alpha: &str| {
-        format!(
-            "model = \"{model}\"\ndataset = \"{dataset}\"\n{data_line}width = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = {}\n",
-            z.cnn_width,
-            z.p_test,
-            if model == "simple-cnn" {
-                z.simple_cnn_max_steps
-            } else {
-                z.cnn_max_steps
-            }
-        )
+    let cnn_mnist = if z.cnn_bundled {
+        None
+    } else {
+        data.mnist.as_deref()
     };
-    let grid = |t: &str, ps: &str, seeds: usize| {
-        format!(
-            "temperature = {t}\np = {ps}\nseed = {{ linear = [0, {}] }}\n",
-            seeds - 1
-        )
+    // A CNN on `dataset` (from `data_dir` when given) at `alpha`, B = 16.
+    let cnn = |model: &str, dataset: &str, data_dir: Option<&str>, alpha: f64| {
+        let mut base = table([("model", model.into()), ("dataset", dataset.into())]);
+        if let Some(d) = data_dir {
+            base.insert("data_dir".into(), d.into());
+        }
+        let max_steps = if model == "simple-cnn" {
+            z.simple_cnn_max_steps
+        } else {
+            z.cnn_max_steps
+        };
+        base.extend(table([
+            ("width", z.cnn_width.into()),
+            ("activation", "relu".into()),
+            ("alpha", alpha.into()),
+            ("batch", 16.into()),
+            ("p_test", z.p_test.into()),
+            ("max_steps", max_steps.into()),
+        ]));
+        base
+    };
+    let grid = |t: Value, ps: &[i64], seed_count: i64| {
+        table([
+            ("temperature", t),
+            ("p", ints(ps)),
+            ("seed", seeds(seed_count)),
+        ])
     };
     for (name, what, model) in [
         ("mnas-lazy", "mnas / lazy, MNIST parity", "mnas"),
@@ -306,40 +328,33 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
             "simple-cnn",
         ),
     ] {
-        let base = cnn(model, "mnist-parity", cnn_mnist, "32768.0");
-        rows.push(Part {
-            name,
-            what,
-            regime: Some(Regime::Lazy),
-            text: sweep_text(
-                preset,
-                what,
-                &base,
-                &grid(z.cnn_t, z.cnn_ps, z.seeds),
-                Some(Regime::Lazy),
-            ),
-        });
+        rows.push(row(
+            preset,
+            (name, what, Some(Regime::Lazy)),
+            cnn(model, "mnist-parity", cnn_mnist, 32768.0),
+            grid(range(z.cnn_t), z.cnn_ps, z.seeds),
+        ));
     }
     for (name, what, chi) in [
-        ("perceptron-chi1.5", "perceptron / lazy, chi = 1.5", "1.5"),
-        ("perceptron-chi4", "perceptron / lazy, chi = 4", "4.0"),
+        ("perceptron-chi1.5", "perceptron / lazy, chi = 1.5", 1.5),
+        ("perceptron-chi4", "perceptron / lazy, chi = 4", 4.0),
     ] {
-        let base = format!(
-            "model = \"perceptron\"\ndataset = \"depleted-sign\"\ndim = 128\nchi = {chi}\nbatch = 2\nalpha = 32768.0\np_test = {}\nmax_steps = 40000000\n",
-            z.perceptron_test
-        );
-        rows.push(Part {
-            name,
-            what,
-            regime: Some(Regime::Lazy),
-            text: sweep_text(
-                preset,
-                what,
-                &base,
-                &grid(z.perceptron_t, z.perceptron_ps, z.perceptron_seeds),
-                Some(Regime::Lazy),
-            ),
-        });
+        let base = table([
+            ("model", "perceptron".into()),
+            ("dataset", "depleted-sign".into()),
+            ("dim", 128.into()),
+            ("chi", chi.into()),
+            ("batch", 2.into()),
+            ("alpha", 32768.0.into()),
+            ("p_test", z.perceptron_test.into()),
+            ("max_steps", 40_000_000.into()),
+        ]);
+        rows.push(row(
+            preset,
+            (name, what, Some(Regime::Lazy)),
+            base,
+            grid(range(z.perceptron_t), z.perceptron_ps, z.perceptron_seeds),
+        ));
     }
     let mut skipped = Vec::new();
     let cifar_rows: [(&str, &str, Option<Regime>); 6] = [
@@ -384,43 +399,49 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
         }
         return (rows, skipped);
     };
-    let cifar_line = format!("data_dir = {}\n", toml_string(cifar));
-    let fc = |alpha: &str| {
-        format!(
-            "model = \"fc\"\ndataset = \"cifar-animals\"\n{cifar_line}depth = 5\nwidth = {}\nactivation = \"relu\"\nalpha = {alpha}\nbatch = 16\np_test = {}\nmax_steps = 4000000\n",
-            z.fc_width, z.fc_p_test
-        )
+    let fc = |alpha: f64| {
+        table([
+            ("model", "fc".into()),
+            ("dataset", "cifar-animals".into()),
+            ("data_dir", cifar.into()),
+            ("depth", 5.into()),
+            ("width", z.fc_width.into()),
+            ("activation", "relu".into()),
+            ("alpha", alpha.into()),
+            ("batch", 16.into()),
+            ("p_test", z.fc_p_test.into()),
+            ("max_steps", 4_000_000.into()),
+        ])
     };
     let fc_lazy_t = match preset {
-        Preset::Cluster => "{ log2 = [-6, 9], step = 1 }",
-        Preset::Paper => "{ log2 = [-16, 9], step = 1 }",
-        Preset::Laptop => "{ log2 = [-16, 4], step = 1 }",
-        Preset::Quick => "{ log2 = [-12, 4], step = 4 }",
+        Preset::Cluster => log2(-6, 9, 1.0),
+        Preset::Paper => log2(-16, 9, 1.0),
+        Preset::Laptop => log2(-16, 4, 1.0),
+        Preset::Quick => log2(-12, 4, 4.0),
     };
     let fc_feature_t = match preset {
-        Preset::Quick => "{ log2 = [-9, -5], step = 2 }",
-        _ => "{ log2 = [-13, -4], step = 0.5 }",
+        Preset::Quick => log2(-9, -5, 2.0),
+        _ => log2(-13, -4, 0.5),
     };
     // mnas at alpha = 1: T_max is lower than in the lazy regime, the plateau far below it.
     let mnas_feature_t = match preset {
-        Preset::Quick => "{ log2 = [-10, -4], step = 3 }",
-        _ => "{ log2 = [-14, -2], step = 1 }",
+        Preset::Quick => log2(-10, -4, 3.0),
+        _ => log2(-14, -2, 1.0),
     };
     for (name, what, regime) in cifar_rows {
-        let text = match name {
-            "cifar-fc-lazy" => sweep_text(
+        let key = (name, what, regime);
+        rows.push(match name {
+            "cifar-fc-lazy" => row(
                 preset,
-                what,
-                &fc("32768.0"),
-                &grid(fc_lazy_t, z.fc_ps, z.seeds),
-                regime,
+                key,
+                fc(32768.0),
+                grid(fc_lazy_t.clone(), z.fc_ps, z.seeds),
             ),
-            "cifar-fc-feature" => sweep_text(
+            "cifar-fc-feature" => row(
                 preset,
-                what,
-                &fc("0.0009765625"),
-                &grid(fc_feature_t, z.fc_ps, z.seeds),
-                regime,
+                key,
+                fc(0.0009765625),
+                grid(fc_feature_t.clone(), z.fc_ps, z.seeds),
             ),
             "cifar-mnas-lazy" | "cifar-simple-cnn-lazy" | "cifar-mnas-feature" => {
                 let model = if name.contains("simple") {
@@ -429,32 +450,32 @@ pub fn rows(preset: Preset, data: &DataDirs) -> (Vec<Part>, Vec<Skipped>) {
                     "mnas"
                 };
                 let (alpha, t) = if name.ends_with("feature") {
-                    ("1.0", mnas_feature_t)
+                    (1.0, mnas_feature_t.clone())
                 } else {
-                    ("32768.0", z.cnn_t)
+                    (32768.0, range(z.cnn_t))
                 };
-                let base = cnn(model, "cifar-animals", &cifar_line, alpha);
-                sweep_text(preset, what, &base, &grid(t, z.cnn_ps, z.seeds), regime)
+                let base = cnn(model, "cifar-animals", Some(cifar), alpha);
+                row(preset, key, base, grid(t, z.cnn_ps, z.seeds))
             }
             _ => {
-                let base = format!(
-                    "model = \"mnas\"\ndataset = \"cifar-animals\"\n{cifar_line}width = {}\nactivation = \"relu\"\np = 1024\np_test = {}\nbatch = 64\nmax_steps = {}\n",
-                    z.phase_width, z.p_test, z.cnn_max_steps
-                );
-                let grid = format!(
-                    "alpha = {}\ntemperature = {}\nseed = {{ linear = [0, {}] }}\n",
-                    z.phase_alpha,
-                    z.phase_t,
-                    z.phase_seeds - 1
-                );
-                sweep_text(preset, what, &base, &grid, None)
+                let base = table([
+                    ("model", "mnas".into()),
+                    ("dataset", "cifar-animals".into()),
+                    ("data_dir", cifar.into()),
+                    ("width", z.phase_width.into()),
+                    ("activation", "relu".into()),
+                    ("p", 1024.into()),
+                    ("p_test", z.p_test.into()),
+                    ("batch", 64.into()),
+                    ("max_steps", z.cnn_max_steps.into()),
+                ]);
+                let grid = table([
+                    ("alpha", range(z.phase_alpha)),
+                    ("temperature", range(z.phase_t)),
+                    ("seed", seeds(z.phase_seeds)),
+                ]);
+                row(preset, key, base, grid)
             }
-        };
-        rows.push(Part {
-            name,
-            what,
-            regime,
-            text,
         });
     }
     (rows, skipped)
@@ -569,7 +590,7 @@ mod tests {
         parts
             .iter()
             .map(|p| {
-                let spec = SweepSpec::parse(&p.text, p.name).unwrap();
+                let spec = SweepSpec::parse(&p.text(), p.name).unwrap();
                 assert_eq!(spec.regime, p.regime, "{}", p.name);
                 (p.name, spec.runs().unwrap().len())
             })
@@ -608,7 +629,7 @@ mod tests {
         let (laptop, _) = rows(Preset::Laptop, &DataDirs::default());
         let spec = |parts: &[Part], name: &str| {
             let p = parts.iter().find(|p| p.name == name).unwrap();
-            SweepSpec::parse(&p.text, name).unwrap()
+            SweepSpec::parse(&p.text(), name).unwrap()
         };
         for name in ["mnas-lazy", "simple-cnn-lazy"] {
             // The same sweep, so the same runs (ids) as the laptop preset's.
@@ -640,7 +661,7 @@ mod tests {
         let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
         assert_eq!(names.len(), 13);
         let phase = parts.iter().find(|p| p.name == "cifar-mnas-phase").unwrap();
-        let spec = SweepSpec::parse(&phase.text, "phase").unwrap();
+        let spec = SweepSpec::parse(&phase.text(), "phase").unwrap();
         assert_eq!(spec.regime, None);
         let runs = spec.runs().unwrap();
         // 26 alpha x 24 T x 4 seeds, B = 64, P = 1024, on the CIFAR directory given.
