@@ -6,10 +6,10 @@
 # in DEST is kept (a report rebuilt from the same runs: no second copy in the history).
 #
 #   scripts/publish-report.sh OUT DEST
-#   scripts/publish-report.sh reproduce-table1-paper docs/table1-paper
+#   scripts/publish-report.sh reproduce-table1-paper docs/results/table1-paper
 # Only OUT/results is archived: table1's FC rows live in reproduce fc-mnist's directory and are
 # published with it. EXCLUDE="results/a results/b" leaves out parts already published elsewhere
-# (the paper preset's CNN rows are the laptop's runs, archived in docs/table1).
+# (the paper preset's CNN rows are the laptop's runs, archived in docs/results/table1).
 set -euo pipefail
 out=${1:?usage: scripts/publish-report.sh OUT DEST}
 dest=${2:?usage: scripts/publish-report.sh OUT DEST}

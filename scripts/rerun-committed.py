@@ -3,7 +3,7 @@
 current binary gives (timing, version, schema and adoption marks aside): the check that a change
 kept the bits. Usage, from the repository root after `cargo build --release`:
 
-    scripts/rerun-committed.py docs/table1/runs.tar.gz 4 [max_wall_s]
+    scripts/rerun-committed.py docs/results/table1/runs.tar.gz 4 [max_wall_s]
 
 (result fields added to `derived` since a run was recorded are left out of the comparison)
 takes, from every results directory in the archive, the N result files with the smallest

@@ -3,8 +3,8 @@
 //! of its log-spaced checkpoints; rescaled by the runs already finished.
 //!
 //! The model was fitted by eye to the 1,216 laptop runs of `reproduce fc-mnist`
-//! (docs/fc-mnist: fc L = 5, h = 64, B = 16, P = 256 .. 4096, alpha = 2^-10 .. 2^14, T = 2^-16
-//! .. 2^5), in epochs (`steps B / P`):
+//! (docs/results/fc-mnist: fc L = 5, h = 64, B = 16, P = 256 .. 4096, alpha = 2^-10 .. 2^14,
+//! T = 2^-16 .. 2^5), in epochs (`steps B / P`):
 //!
 //! `epochs = 15 (P/1024)^0.35 + A(alpha) (P/1024)^x(alpha) (2^-10 / T)` below `T_max(alpha)`,
 //!
@@ -154,9 +154,9 @@ mod tests {
 
     #[test]
     fn the_model_follows_the_laptop_runs_it_was_fitted_to() {
-        // Medians of docs/fc-mnist (epochs): lazy P = 1024 at T = 2^-16, 2^-10, 2^0: 318, 21, 15;
-        // feature P = 1024 at T = 2^-13, 2^-10: 1365, 210; P = 4096 at 2^-13: 687; the phase
-        // diagram at alpha = 16, T = 2^-10: 6418 (its lower seed).
+        // Medians of docs/results/fc-mnist (epochs): lazy P = 1024 at T = 2^-16, 2^-10, 2^0:
+        // 318, 21, 15; feature P = 1024 at T = 2^-13, 2^-10: 1365, 210; P = 4096 at 2^-13:
+        // 687; the phase diagram at alpha = 16, T = 2^-10: 6418 (its lower seed).
         for (alpha, p, t, measured) in [
             (32768.0, 1024, 2f64.powi(-16), 318.0),
             (32768.0, 1024, 2f64.powi(-10), 21.0),
