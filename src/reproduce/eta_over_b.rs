@@ -7,11 +7,11 @@
 //! sweep repeats the lazy one at P = 4096, where a batch of 128 is 1/32 of the training set.
 
 use super::equal_t::write_report;
-use super::plan::{Part, Planned, Planning, ints, log2, plan_parts, seeds, table};
-use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
+use super::plan::{Part, Planned, ints, log2, seeds, table};
+use super::{QuickArgs, QuickReproduction, Report};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The two sweeps: alpha = 1 and the lazy alpha. `quick`: two batch sizes, three temperatures,
 /// two seeds, a small net.
@@ -73,28 +73,19 @@ pub struct EtaOverB {
     pub args: QuickArgs,
 }
 
-impl Reproduction for EtaOverB {
-    fn command(&self) -> String {
-        self.args.command("eta-over-b")
+impl QuickReproduction for EtaOverB {
+    const NAME: &'static str = "eta-over-b";
+
+    fn args(&self) -> &QuickArgs {
+        &self.args
     }
 
-    fn out(&self) -> PathBuf {
-        self.args.out("eta-over-b")
+    fn parts(quick: bool) -> Vec<Part> {
+        parts(quick)
     }
 
-    fn run_flags(&self) -> RunFlags {
-        self.args.run.clone()
-    }
-
-    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
-        Ok(Plan {
-            planned: plan_parts(out, parts(self.args.quick), planning)?,
-            skipped: Vec::new(),
-        })
-    }
-
-    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
-        report(out, &plan.planned)
+    fn report(&self, out: &Path, planned: &[Planned]) -> Result<Report> {
+        report(out, planned)
     }
 }
 

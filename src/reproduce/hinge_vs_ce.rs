@@ -5,8 +5,8 @@
 //! error, dw and t* against T at the largest P with one colour per loss.
 
 use super::fc_mnist_report::table1_row_named;
-use super::plan::{Part, Planned, Planning, ints, log2, plan_parts, seeds, table};
-use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
+use super::plan::{Part, Planned, ints, log2, seeds, table};
+use super::{QuickArgs, QuickReproduction, Report};
 use crate::analysis::curves::Observable;
 use crate::analysis::variants::Variant;
 use crate::analysis::{analyze_declared, load_results};
@@ -16,7 +16,7 @@ use crate::plot::figures::all_figures;
 use crate::plot::save_plot;
 use crate::plot::variants::variants_figure;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One sweep per loss. `quick`: a small net, three sizes, five temperatures, one seed.
 pub fn parts(quick: bool) -> Vec<Part> {
@@ -71,28 +71,19 @@ pub struct HingeVsCe {
     pub args: QuickArgs,
 }
 
-impl Reproduction for HingeVsCe {
-    fn command(&self) -> String {
-        self.args.command("hinge-vs-ce")
+impl QuickReproduction for HingeVsCe {
+    const NAME: &'static str = "hinge-vs-ce";
+
+    fn args(&self) -> &QuickArgs {
+        &self.args
     }
 
-    fn out(&self) -> PathBuf {
-        self.args.out("hinge-vs-ce")
+    fn parts(quick: bool) -> Vec<Part> {
+        parts(quick)
     }
 
-    fn run_flags(&self) -> RunFlags {
-        self.args.run.clone()
-    }
-
-    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
-        Ok(Plan {
-            planned: plan_parts(out, parts(self.args.quick), planning)?,
-            skipped: Vec::new(),
-        })
-    }
-
-    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
-        report(out, &plan.planned)
+    fn report(&self, out: &Path, planned: &[Planned]) -> Result<Report> {
+        report(out, planned)
     }
 }
 

@@ -139,6 +139,43 @@ pub struct QuickArgs {
     pub run: RunFlags,
 }
 
+/// A reproduction whose arguments are [`QuickArgs`] and whose parts depend on `--quick` alone:
+/// it says its name, its parts and its report; the rest of [`Reproduction`] follows.
+pub trait QuickReproduction {
+    /// The subcommand (`eta-over-b`).
+    const NAME: &'static str;
+    fn args(&self) -> &QuickArgs;
+    /// Its sweeps, full size or `--quick`.
+    fn parts(quick: bool) -> Vec<plan::Part>;
+    /// Analyse, draw and write the report from the runs done so far.
+    fn report(&self, out: &Path, planned: &[Planned]) -> Result<Report>;
+}
+
+impl<R: QuickReproduction> Reproduction for R {
+    fn command(&self) -> String {
+        self.args().command(R::NAME)
+    }
+
+    fn out(&self) -> PathBuf {
+        self.args().out(R::NAME)
+    }
+
+    fn run_flags(&self) -> RunFlags {
+        self.args().run.clone()
+    }
+
+    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
+        Ok(Plan {
+            planned: plan::plan_parts(out, R::parts(self.args().quick), planning)?,
+            skipped: Vec::new(),
+        })
+    }
+
+    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
+        QuickReproduction::report(self, out, &plan.planned)
+    }
+}
+
 impl QuickArgs {
     /// `reproduce <name>` (with ` --quick`), the command a directory records.
     pub fn command(&self, name: &str) -> String {

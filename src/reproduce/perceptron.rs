@@ -6,9 +6,9 @@
 //! P^gamma`), the slope of `|w_perp|` in T is 1 within 0.1 and its P exponent is ~0, and the
 //! extreme-value exponent is within 0.05 of `1/(1+chi)`.
 
-use super::plan::{self, Part, Planned, Planning, ints, log2, plan_parts, table};
+use super::plan::{self, Part, Planned, ints, log2, table};
 use toml::Table;
-use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
+use super::{QuickArgs, QuickReproduction, Report};
 use crate::analysis::curves::Observable;
 use crate::analysis::evt::{EvtCheck, evt_check};
 use crate::analysis::{Analysis, analyze, conventions, load_results};
@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::plot::figures::{all_figures, slug};
 use crate::plot::trajectories::perceptron_trajectories;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One sweep per chi: the number of steps to convergence grows as `P^b` with `b` from ~1.2
 /// (chi = 3) to ~2.4 (chi = 0), so each chi gets the widest P range that stays affordable.
@@ -72,28 +72,19 @@ pub struct Perceptron {
     pub args: QuickArgs,
 }
 
-impl Reproduction for Perceptron {
-    fn command(&self) -> String {
-        self.args.command("perceptron")
+impl QuickReproduction for Perceptron {
+    const NAME: &'static str = "perceptron";
+
+    fn args(&self) -> &QuickArgs {
+        &self.args
     }
 
-    fn out(&self) -> PathBuf {
-        self.args.out("perceptron")
+    fn parts(quick: bool) -> Vec<Part> {
+        parts(quick)
     }
 
-    fn run_flags(&self) -> RunFlags {
-        self.args.run.clone()
-    }
-
-    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
-        Ok(Plan {
-            planned: plan_parts(out, parts(self.args.quick), planning)?,
-            skipped: Vec::new(),
-        })
-    }
-
-    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
-        report(out, &plan.planned, self.args.quick)
+    fn report(&self, out: &Path, planned: &[Planned]) -> Result<Report> {
+        report(out, planned, self.args.quick)
     }
 }
 

@@ -6,11 +6,11 @@
 //! A third sweep repeats the lazy one with B = P/4 = 256.
 
 use super::equal_t::write_report;
-use super::plan::{Part, Planned, Planning, log2, plan_parts, seeds, table};
-use super::{Plan, QuickArgs, Report, Reproduction, RunFlags};
+use super::plan::{Part, Planned, log2, seeds, table};
+use super::{QuickArgs, QuickReproduction, Report};
 use crate::analysis::variants::Variant;
 use crate::error::Result;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The two sweeps. `quick`: a small net, three temperatures, two seeds.
 pub fn parts(quick: bool) -> Vec<Part> {
@@ -78,28 +78,19 @@ pub struct SgdVsSde {
     pub args: QuickArgs,
 }
 
-impl Reproduction for SgdVsSde {
-    fn command(&self) -> String {
-        self.args.command("sgd-vs-sde")
+impl QuickReproduction for SgdVsSde {
+    const NAME: &'static str = "sgd-vs-sde";
+
+    fn args(&self) -> &QuickArgs {
+        &self.args
     }
 
-    fn out(&self) -> PathBuf {
-        self.args.out("sgd-vs-sde")
+    fn parts(quick: bool) -> Vec<Part> {
+        parts(quick)
     }
 
-    fn run_flags(&self) -> RunFlags {
-        self.args.run.clone()
-    }
-
-    fn plan(&self, out: &Path, planning: Planning) -> Result<Plan> {
-        Ok(Plan {
-            planned: plan_parts(out, parts(self.args.quick), planning)?,
-            skipped: Vec::new(),
-        })
-    }
-
-    fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
-        report(out, &plan.planned)
+    fn report(&self, out: &Path, planned: &[Planned]) -> Result<Report> {
+        report(out, planned)
     }
 }
 
