@@ -30,10 +30,10 @@ pub fn write_report(
     let fig_dir = out.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| crate::Error::io(&fig_dir, e))?;
     let mut figures = Vec::new();
-    let mut table = String::from(
-        "| sweep | observable | temperatures compared | spread across {0} | spread across seeds | verdict |\n|---|---|---|---|---|---|\n",
-    )
-    .replace("{0}", variant.name());
+    let mut table = format!(
+        "| sweep | observable | temperatures compared | spread across {} | spread across seeds | verdict |\n|---|---|---|---|---|---|\n",
+        variant.name()
+    );
     let mut ratios = format!(
         "| sweep | observable | {0} | median over T of its median / the first {0}'s [smallest, largest] |\n|---|---|---|---|\n",
         variant.name()
