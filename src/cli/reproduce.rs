@@ -4,7 +4,7 @@
 //! print the report.
 
 use crate::reproduce::plan::{self, Planned, Planning};
-use crate::reproduce::table1_report::Timing;
+use crate::reproduce::timing::Timing;
 use crate::reproduce::{Plan, Report, Reproduction, RunFlags, owner};
 use crate::sweep::Event;
 use anyhow::Result;

@@ -76,8 +76,12 @@ fn cached_pool(
     {
         return Ok(pool.clone());
     }
-    let needs_dir =
-        || crate::error::Error::config(format!("dataset {kind} needs data_dir (--data-dir)"));
+    let needs_dir = || {
+        crate::error::Error::field(
+            "data_dir",
+            format!("dataset {kind} needs data_dir (--data-dir)"),
+        )
+    };
     let mut pool = match (kind, dir, map) {
         (DatasetKind::MnistParity, Some(d), _) => mnist::load_dir(d)?,
         (DatasetKind::MnistParity, None, _) => mnist::load_bundled()?,

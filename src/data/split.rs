@@ -101,10 +101,13 @@ pub fn split_pool(
 ) -> Result<(Dataset, Dataset)> {
     let n = pool.labels.len();
     if p.checked_add(p_test).is_none_or(|total| total > n) {
-        return Err(Error::config(format!(
-            "p ({p}) + p_test ({p_test}) exceeds the {n} points of {}; lower them or pass a larger data set with --data-dir",
-            pool.source
-        )));
+        return Err(Error::field(
+            "p",
+            format!(
+                "p ({p}) + p_test ({p_test}) exceeds the {n} points of {}; lower them or pass a larger data set with --data-dir",
+                pool.source
+            ),
+        ));
     }
     let mut all: Vec<usize> = (0..n).collect();
     all.shuffle(&mut rng::stream(seed_test, Stream::Test));

@@ -15,6 +15,7 @@ pub mod plan;
 #[macro_use]
 pub mod registry;
 pub mod table1_report;
+pub mod timing;
 
 // The registry: one line per reproduction (`module::Type => "subcommand", "help";`), which
 // declares its module and lists it in `ALL`, the order `reproduce --help` shows.

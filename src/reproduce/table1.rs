@@ -107,7 +107,7 @@ impl Reproduction for Table1 {
     }
 
     fn report(&self, out: &Path, plan: &Plan) -> Result<Report> {
-        let timing = super::table1_report::Timing::load(out)?;
+        let timing = super::timing::Timing::load(out)?;
         super::table1_report::write(out, self.preset, &plan.planned, &plan.skipped, &timing)
     }
 }

@@ -8,59 +8,14 @@ use super::fc_mnist::Preset;
 use super::fc_mnist_report::{figure_links, run_summary, show, table1_row, table1_row_named};
 use super::plan::Planned;
 use super::table1::prediction_depth;
+use super::timing::Timing;
 use super::{Report, Skipped};
 use crate::analysis::{analyze_declared, conventions, load_results};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plot::figures::all_figures;
 use crate::table::{Cell, Table};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-/// Wall seconds `reproduce table1` spent running, added up over every invocation that ran
-/// something (`OUT/timing.json`, so a resumed reproduction still knows its total). All rows
-/// share one queue, so a row has no wall time of its own: its share is its summed run time.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct Timing {
-    #[serde(default)]
-    pub total_wall_s: f64,
-    /// Invocations that ran something (1 for an uninterrupted reproduction).
-    #[serde(default)]
-    pub invocations: usize,
-    pub jobs: usize,
-}
-
-impl Timing {
-    fn path(out: &Path) -> PathBuf {
-        out.join("timing.json")
-    }
-
-    pub fn load(out: &Path) -> Result<Timing> {
-        let path = Self::path(out);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::data(&path, format!("{e}; delete it to start the count again"))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Timing::default()),
-            Err(e) => Err(Error::io(&path, e)),
-        }
-    }
-
-    /// Add `seconds` of wall time with `jobs` workers (`new_invocation` for the first addition
-    /// of a command) and save.
-    pub fn add(
-        &mut self,
-        out: &Path,
-        seconds: f64,
-        jobs: usize,
-        new_invocation: bool,
-    ) -> Result<()> {
-        self.total_wall_s += seconds;
-        self.invocations += usize::from(new_invocation);
-        self.jobs = jobs;
-        let text = serde_json::to_string_pretty(self).expect("numbers serialize");
-        crate::io::write_atomic(&Self::path(out), text.as_bytes())
-    }
-}
+use std::path::Path;
 
 /// The line under the runs table: the whole reproduction's wall time.
 fn wall_note(timing: &Timing) -> String {
