@@ -1,4 +1,5 @@
-//! A spinner on stderr for runs longer than a second (hidden when stderr is not a terminal).
+//! Progress on stderr: a bar over the runs of a sweep or a reproduction, and a spinner for
+//! one run longer than a second (hidden when stderr is not a terminal).
 
 use crate::train::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,4 +37,19 @@ impl RunSpinner {
             bar.finish_and_clear();
         }
     }
+}
+
+/// A bar over `total` runs with the elapsed time, an ETA and a message (hidden when `quiet`).
+pub fn run_bar(total: usize, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}  {msg}",
+        )
+        .expect("static template"),
+    );
+    bar
 }

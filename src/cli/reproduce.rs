@@ -9,7 +9,6 @@ use crate::reproduce::{Plan, Report, Reproduction, RunFlags, owner};
 use crate::sweep::Event;
 use anyhow::Result;
 use clap::{ArgMatches, FromArgMatches, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
 
 /// The reproduction a command line names (one subcommand per entry of the registry).
@@ -54,22 +53,12 @@ impl Subcommand for ReproduceCommand {
     }
 }
 
-fn jobs(j: Option<usize>) -> usize {
-    j.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+/// `--jobs`, else every core for the runs of all parts.
+fn jobs(flags: &RunFlags, planned: &[Planned]) -> usize {
+    flags
+        .jobs
+        .unwrap_or_else(|| crate::sweep::runner::jobs_here(planned.iter().flat_map(|p| &p.runs)))
         .max(1)
-}
-
-/// A progress bar over `total` runs with an ETA (hidden when `quiet`).
-fn run_bar(total: usize, quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-    b.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}")
-            .expect("static template"),
-    );
-    b
 }
 
 /// Run what is missing of `planned` (all parts in one queue, one progress bar); a signal stops
@@ -79,6 +68,7 @@ fn run_missing(
     planned: &[Planned],
     results: Option<&std::path::Path>,
     run: &RunFlags,
+    jobs: usize,
     mut on_finished: impl FnMut() -> crate::Result<()>,
 ) -> Result<()> {
     let total: usize = plan::missing(planned).iter().sum();
@@ -89,10 +79,10 @@ fn run_missing(
         Some(dir) => eprintln!("{total} runs to do in {}", dir.display()),
         None => eprintln!("{total} runs to do"),
     }
-    let bar = run_bar(total, run.quiet);
+    let bar = super::progress::run_bar(total, run.quiet);
     let stop = super::sweep::stop_on_signals()?;
     let mut hook_error = None;
-    let not_started = plan::run_all(planned, jobs(run.jobs), &stop, |e| {
+    let not_started = plan::run_all(planned, jobs, &stop, |e| {
         if let Event::Finished { .. } = e {
             bar.inc(1);
             if let Err(e) = on_finished() {
@@ -142,16 +132,18 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
         owner::claim(&dir, &command, planning)?;
     }
     let plan = r.plan(&out, planning)?;
+    let jobs = jobs(&flags, &plan.planned);
     if flags.dry_run {
-        return print_plan(r, &plan, &out, &flags);
+        return print_plan(r, &plan, &out, jobs);
     }
     for s in &plan.skipped {
         eprintln!("skipping {} ({}): {}", s.name, s.what, s.reason);
     }
     if r.keeps_timing() {
-        run_timed(&plan.planned, &out, &flags)?;
+        run_timed(&plan.planned, &out, &flags, jobs)?;
     } else {
-        run_missing(&plan.planned, Some(&out.join("results")), &flags, || Ok(()))?;
+        let results = out.join("results");
+        run_missing(&plan.planned, Some(&results), &flags, jobs, || Ok(()))?;
     }
     print_report(&r.report(&out, &plan)?);
     Ok(())
@@ -159,14 +151,13 @@ pub fn run(cmd: &ReproduceCommand) -> Result<()> {
 
 /// [`run_missing`], adding the wall time to `OUT/timing.json` at every finished run (so a hard
 /// stop loses only the time since the last one).
-fn run_timed(planned: &[Planned], out: &Path, flags: &RunFlags) -> Result<()> {
+fn run_timed(planned: &[Planned], out: &Path, flags: &RunFlags, jobs: usize) -> Result<()> {
     let total: usize = plan::missing(planned).iter().sum();
-    let jobs = jobs(flags.jobs);
     let mut timing = Timing::load(out)?;
     let mut mark = std::time::Instant::now();
     let mut first = true;
     // The runs may live in several directories (Table 1's FC rows in fc-mnist's).
-    let ran = run_missing(planned, None, flags, || {
+    let ran = run_missing(planned, None, flags, jobs, || {
         let now = std::time::Instant::now();
         let seconds = (now - mark).as_secs_f64();
         mark = now;
@@ -180,10 +171,9 @@ fn run_timed(planned: &[Planned], out: &Path, flags: &RunFlags) -> Result<()> {
 
 /// `--dry-run`: each part with its runs and how many are missing (and, where the reproduction
 /// estimates it, the wall time), the parts skipped, the total. Writes nothing.
-fn print_plan(r: &dyn Reproduction, plan: &Plan, out: &Path, flags: &RunFlags) -> Result<()> {
+fn print_plan(r: &dyn Reproduction, plan: &Plan, out: &Path, jobs: usize) -> Result<()> {
     let missing = plan::missing(&plan.planned);
     let total: usize = missing.iter().sum();
-    let jobs = jobs(flags.jobs);
     println!("{} into {}", r.command(), out.display());
     let estimates = if r.estimates_wall_time() {
         Some(crate::reproduce::estimate::wall_seconds(

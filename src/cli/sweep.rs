@@ -4,7 +4,6 @@ use crate::sweep::status::{Counts, RunState};
 use crate::sweep::{Event, RunStore, Shard, SweepSpec, execute, pending};
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -134,13 +133,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
     let todo = pending(&store, &runs, a.shard, a.retry_failed);
     let jobs = a
         .jobs
-        .unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            crate::sweep::runner::default_jobs(
-                cores,
-                crate::sweep::runner::threads_per_run(todo.iter().copied()),
-            )
-        })
+        .unwrap_or_else(|| crate::sweep::runner::jobs_here(todo.iter().copied()))
         // No more workers than runs: `--jobs 100000` on 16 runs starts 16 threads.
         .clamp(1, todo.len().max(1));
     let scope = a.shard.map_or(String::new(), |s| {
@@ -152,17 +145,7 @@ fn run_sweep(a: &RunArgs) -> Result<()> {
         todo.len(),
         a.results.display()
     );
-    let bar = if a.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} runs  {elapsed_precise} ETA {eta}  {msg}",
-        )
-        .expect("static template"),
-    );
+    let bar = super::progress::run_bar(todo.len(), a.quiet);
     let mut counts = Counts::default();
     let stop = stop_on_signals()?;
     // An external trainer is stopped at once (docs/external-trainer.md), a built-in run finishes.

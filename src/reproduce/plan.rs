@@ -31,19 +31,18 @@ impl Part {
     /// entry (ranges as inline tables), then `[analysis]` with the declared regime.
     pub fn text(&self) -> String {
         let mut s = format!("# {}\n", self.title);
-        let analysis = self
-            .regime
-            .map(|r| ("analysis", table([("regime", r.as_str().into())])));
-        let sections = self.sweep.iter().map(|(name, body)| {
-            let body = body.as_table().cloned().unwrap_or_default();
-            (name.as_str(), body)
-        });
-        for (i, (name, body)) in sections.chain(analysis).enumerate() {
+        let analysis = self.regime.map(|r| table([("regime", r.as_str().into())]));
+        let sections = self
+            .sweep
+            .iter()
+            .filter_map(|(name, body)| Some((name.as_str(), body.as_table()?)))
+            .chain(analysis.as_ref().map(|t| ("analysis", t)));
+        for (i, (name, body)) in sections.enumerate() {
             if i > 0 {
                 s.push('\n');
             }
             s += &format!("[{name}]\n");
-            for (key, value) in &body {
+            for (key, value) in body {
                 s += &format!("{} = {value}\n", toml_key(key));
             }
         }

@@ -45,7 +45,8 @@ impl Timing {
         self.total_wall_s += seconds;
         self.invocations += usize::from(new_invocation);
         self.jobs = jobs;
-        let text = serde_json::to_string_pretty(self).expect("numbers serialize");
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::encode("timing.json", e))?;
         crate::io::write_atomic(&Self::path(out), text.as_bytes())
     }
 }

@@ -133,6 +133,13 @@ pub fn default_jobs(cores: usize, threads: usize) -> usize {
     (cores / threads.max(1)).max(1)
 }
 
+/// Workers to start on this machine for `runs`: every core, divided by the threads a run
+/// may use ([`threads_per_run`]).
+pub fn jobs_here<'a>(runs: impl IntoIterator<Item = &'a PlannedRun>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    default_jobs(cores, threads_per_run(runs))
+}
+
 /// What happened to one run.
 #[derive(Clone, Debug)]
 pub enum Event {
